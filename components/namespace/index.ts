@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { standardLabels } from "../lib/labels";
+import { RESTRICTED_NAMESPACE_LABELS } from "../lib/securityContext";
+
+export interface PlatformNamespaceArgs {
+  /** The namespace's name; also the platform instance label. */
+  name: string;
+}
+
+/**
+ * The namespace that holds the platform, labelled so the API server enforces the
+ * Pod Security "restricted" profile on every pod in it.
+ */
+export class PlatformNamespace extends pulumi.ComponentResource {
+  readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: PlatformNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:platform:Namespace", name, {}, opts);
+    const namespace = new k8s.core.v1.Namespace(
+      name,
+      {
+        metadata: {
+          name: args.name,
+          labels: {
+            ...standardLabels({ name: "blacklake", instance: args.name, component: "namespace" }),
+            ...RESTRICTED_NAMESPACE_LABELS,
+          },
+        },
+      },
+      { parent: this },
+    );
+    this.name = namespace.metadata.name;
+    this.registerOutputs({ name: this.name });
+  }
+}

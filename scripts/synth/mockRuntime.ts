@@ -1,0 +1,90 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT, RawConfig } from "../../stacks/config";
+import { runPlatformProgram } from "../../stacks/program";
+
+// Runs the real program under Pulumi's mock runtime: no engine, no providers, no
+// network. Every registered resource is captured with its type, name, inputs, parent
+// and provider, which is what synth writes and what the unit tests query.
+
+export interface CapturedResource {
+  type: string;
+  name: string;
+  urn: string;
+  inputs: Record<string, unknown>;
+  /** Logical name of the parent resource, or undefined for the stack's children. */
+  parent?: string;
+  /** Logical name of the explicit provider, if any. */
+  provider?: string;
+  custom: boolean;
+}
+
+export interface ProgramRun {
+  resources: CapturedResource[];
+  outputs: ReturnType<typeof runPlatformProgram>;
+}
+
+/** Deterministic stand-ins for values a provider would generate. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type.startsWith("random:")) return { ...inputs, result: `mock-random-${name}` };
+  return inputs;
+}
+
+const urnName = (urn: string | undefined) => (urn ? urn.split("::").pop() : undefined);
+
+function stringConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [
+      `${PROJECT}:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
+/** Runs the program for one stack's config and returns what it registered. */
+export async function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun> {
+  const resources: CapturedResource[] = [];
+  const pending = new Map<string, { parent?: string; provider?: string; urn: string }[]>();
+
+  pulumi.runtime.setAllConfig(stringConfig(config.values));
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const key = `${args.type}::${args.name}`;
+        const registration = pending.get(key)?.shift();
+        resources.push({
+          type: args.type,
+          name: args.name,
+          urn: registration?.urn ?? "",
+          inputs: args.inputs,
+          parent: registration?.parent,
+          provider: args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined,
+          custom: args.custom ?? true,
+        });
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+      },
+      call: (args) => args.inputs,
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+
+  // The mock monitor does not pass the parent to newResource; record it on the way in.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: { getType(): string; getName(): string; getParent(): string }, cb: unknown) => unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const key = `${req.getType()}::${req.getName()}`;
+    const parentUrn = req.getParent();
+    const parentType = parentUrn ? parentUrn.split("::")[2] : undefined;
+    const type = parentType ? `${parentType}$${req.getType()}` : req.getType();
+    const urn = `urn:pulumi:${stack}::${PROJECT}::${type}::${req.getName()}`;
+    pending.set(key, [...(pending.get(key) ?? []), { parent: urnName(parentUrn), urn }]);
+    return register(req, cb);
+  };
+
+  const outputs = runPlatformProgram();
+  await pulumi.runtime.disconnect();
+  return { resources, outputs };
+}

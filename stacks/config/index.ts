@@ -1,0 +1,32 @@
+import { describeProblems, expectedFor } from "./problems";
+import { platformConfigSchema, PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
+import { RawConfig } from "./source";
+
+export { configFromRuntime, configFromStackFile, PROJECT } from "./source";
+export type { RawConfig } from "./source";
+export { platformConfigSchema, ENVIRONMENTS } from "./schema";
+export type { PlatformConfig, PlatformConfigInput, Environment } from "./schema";
+
+/** A config that failed validation; `problems` holds one line per problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: false; problems: string[] };
+
+export function validateConfig(raw: RawConfig): ValidationResult {
+  const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
+  if (result.success) return { ok: true, config: result.data };
+  const secretPaths = [...raw.secretPaths, ...SECRET_CONFIG_PATHS];
+  return { ok: false, problems: describeProblems(result.error.issues, { input: raw.values, secretPaths }) };
+}
+
+/** The validated config, or a ConfigError listing every problem at once. */
+export function parseConfig(raw: RawConfig): PlatformConfig {
+  const result = validateConfig(raw);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}

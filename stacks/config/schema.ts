@@ -1,0 +1,420 @@
+import { z } from "zod";
+import { isValidCron, longestIntervalMinutes } from "../../components/lib/cron";
+import {
+  computeResources,
+  cronSchedule,
+  dnsLabel,
+  email,
+  hostname,
+  httpsUrl,
+  imageRef,
+  percent,
+  positiveInt,
+  postgresMemory,
+  promDuration,
+  storage,
+  strictSection,
+} from "./fields";
+
+// ONE schema for a whole environment. Defaults are the production numbers from the
+// platform's operations guide (shared/OPERATIONS.md); dev and staging scale them down
+// in their Pulumi.<stack>.yaml. Cross-field rules live at the lowest object that holds
+// all their fields, so every problem is reported in one pass.
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const MINUTES_PER_DAY = 24 * 60;
+
+const kubernetes = strictSection({
+  renderYamlToDirectory: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Write manifests to this directory instead of applying them to a cluster (the dev default)."),
+  context: z.string().min(1).optional().describe("kubeconfig context to deploy to; the ambient one if unset."),
+  storageClass: z.string().min(1).default("standard").describe("Storage class for every volume that names none."),
+  skipAwait: z
+    .boolean()
+    .default(false)
+    .describe("Engine-tier test clusters have no kubelet: do not wait for readiness. Never on for a real cluster."),
+}).prefault({});
+
+const images = strictSection({
+  api: imageRef.default("ghcr.io/blacklake/api:1.0.0").describe("BlackLake API server."),
+  postgres: imageRef
+    .default("ghcr.io/blacklake/postgres-pgbackrest:16.9-2.55.1")
+    .describe("PostgreSQL 16 with pgBackRest (built from images/postgres)."),
+  backupTools: imageRef
+    .default("ghcr.io/blacklake/backup-tools:2.55.1")
+    .describe("pgBackRest, mc and psql for backup jobs and restore drills."),
+  postgresExporter: imageRef.default("quay.io/prometheuscommunity/postgres-exporter:v0.17.1"),
+  minio: imageRef.default("quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"),
+  mc: imageRef.default("quay.io/minio/mc:RELEASE.2025-04-16T18-13-26Z"),
+  redis: imageRef.default("docker.io/library/redis:7.4.2-alpine"),
+  redisExporter: imageRef.default("docker.io/oliver006/redis_exporter:v1.74.0"),
+  keycloak: imageRef.default("quay.io/keycloak/keycloak:26.2.5"),
+  prometheus: imageRef.default("quay.io/prometheus/prometheus:v3.4.1"),
+  alertmanager: imageRef.default("quay.io/prometheus/alertmanager:v0.28.1"),
+  grafana: imageRef.default("docker.io/grafana/grafana:12.0.2"),
+  kubeStateMetrics: imageRef.default("registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0"),
+}).prefault({});
+
+const autoscaling = (defaults: { min: number; max: number }) =>
+  strictSection({
+    enabled: z.boolean().default(true),
+    minReplicas: positiveInt("a replica count").default(defaults.min),
+    maxReplicas: positiveInt("a replica count").default(defaults.max),
+    targetCpuUtilizationPercent: percent.default(70).describe("Scale up above this average CPU use."),
+    scaleUpStabilizationSeconds: z.number().int().min(0).max(3600).default(120),
+    scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+  })
+    .superRefine((a, ctx) => {
+      if (a.minReplicas > a.maxReplicas) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["minReplicas"],
+          message: `expected at most maxReplicas (${a.maxReplicas})`,
+        });
+      }
+    })
+    .prefault({});
+
+const api = strictSection({
+  enabled: z.boolean().default(true),
+  port: z.number().int().min(1024).max(65535).default(8080).describe("Container port (unprivileged)."),
+  resources: computeResources.prefault({
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "500m", memory: "512Mi" },
+  }),
+  autoscaling: autoscaling({ min: 2, max: 20 }),
+}).prefault({});
+
+const retention = strictSection({
+  fullDays: positiveInt("a number of days").default(30).describe("Keep full backups this many days."),
+  incrementalDays: positiveInt("a number of days").default(7).describe("Keep incremental backups this many days."),
+}).prefault({});
+
+const backupRepo = strictSection({
+  name: z.string().regex(/^repo[1-4]$/, { message: "expected repo1, repo2, repo3 or repo4" }),
+  storage: z.enum(["minio", "aws"]).describe("minio: the in-cluster object store; aws: the off-site bucket."),
+  schedules: strictSection({
+    full: cronSchedule.default("0 2 * * *").describe("Full backup."),
+    diff: cronSchedule.optional().describe("Differential backup (optional)."),
+    incr: cronSchedule.default("0 */4 * * *").describe("Incremental backup."),
+  }).prefault({}),
+  retention,
+}).superRefine((repo, ctx) => {
+  // A backup set must outlive the gap to the next one of its kind, or there are moments
+  // with no backup of that kind at all.
+  const checks = [
+    { schedule: repo.schedules.full, days: repo.retention.fullDays, path: ["retention", "fullDays"], kind: "full" },
+    {
+      schedule: repo.schedules.incr,
+      days: repo.retention.incrementalDays,
+      path: ["retention", "incrementalDays"],
+      kind: "incremental",
+    },
+  ];
+  for (const { schedule, days, path, kind } of checks) {
+    if (!isValidCron(schedule)) continue; // already reported on the schedule itself
+    const gapMinutes = longestIntervalMinutes(schedule);
+    if (days * MINUTES_PER_DAY < gapMinutes) {
+      const gap = Number.isFinite(gapMinutes) ? `${(gapMinutes / MINUTES_PER_DAY).toFixed(1)} days` : "forever";
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `expected at least the longest gap between ${kind} backups of "${schedule}" (${gap})`,
+      });
+    }
+  }
+});
+
+const postgres = strictSection({
+  instances: positiveInt("an instance count").default(2).describe("Primary plus streaming read replicas."),
+  storage: storage("50Gi"),
+  resources: computeResources.prefault("large"),
+  parameters: strictSection({
+    maxConnections: z.number().int().min(10).max(10000).default(100),
+    sharedBuffers: postgresMemory.default("256MB"),
+    workMem: postgresMemory.default("4MB"),
+    maintenanceWorkMem: postgresMemory.default("64MB"),
+    effectiveCacheSize: postgresMemory.default("1GB"),
+  }).prefault({}),
+  archiveTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe("Force a WAL segment switch at least this often: the worst-case data loss (RPO)."),
+  backups: strictSection({
+    pgbackrest: strictSection({
+      repos: z
+        .array(backupRepo)
+        .max(4)
+        .prefault([{ name: "repo1", storage: "minio", schedules: {}, retention: {} }])
+        .superRefine((repos, ctx) => {
+          const seen = new Set<string>();
+          repos.forEach((repo, i) => {
+            if (seen.has(repo.name)) {
+              ctx.addIssue({ code: "custom", path: [i, "name"], message: "expected a repo name used only once" });
+            }
+            seen.add(repo.name);
+          });
+        })
+        .describe("pgBackRest repositories, shaped like Crunchy PGO's backups.pgbackrest.repos."),
+      restoreDrill: strictSection({
+        enabled: z.boolean().default(true),
+        schedule: cronSchedule.default("0 5 * * 0").describe("Weekly restore test (Sunday 05:00)."),
+      }).prefault({}),
+    }).prefault({}),
+  }).prefault({}),
+}).prefault({});
+
+const minio = strictSection({
+  mode: z.enum(["distributed", "standalone"]).default("distributed"),
+  replicas: positiveInt("a replica count").default(4),
+  drivesPerReplica: positiveInt("a drive count").default(1),
+  storage: storage("100Gi"),
+  resources: computeResources.prefault("medium"),
+  console: strictSection({
+    enabled: z.boolean().default(false).describe("The web console; off unless asked for."),
+  }).prefault({}),
+})
+  .superRefine((m, ctx) => {
+    if (m.mode === "distributed" && m.replicas * m.drivesPerReplica < 4) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicas"],
+        message: `expected replicas x drivesPerReplica >= 4 for distributed erasure coding (drivesPerReplica is ${m.drivesPerReplica})`,
+      });
+    }
+    if (m.mode === "standalone" && m.replicas !== 1) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected 1 in standalone mode" });
+    }
+  })
+  .prefault({});
+
+const redis = strictSection({
+  replicas: positiveInt("a replica count").default(3),
+  sentinel: strictSection({
+    enabled: z.boolean().default(true).describe("Sentinel-managed failover between the replicas."),
+  }).prefault({}),
+  maxmemory: z
+    .string()
+    .regex(/^[1-9][0-9]*(kb|mb|gb)$/, { message: 'expected a Redis size such as "256mb" (units kb, mb, gb)' })
+    .default("256mb"),
+  maxmemoryPolicy: z
+    .enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"])
+    .default("noeviction")
+    .describe("The job queue must never lose jobs to eviction: noeviction."),
+  storage: storage("8Gi"),
+  resources: computeResources.prefault("small"),
+})
+  .superRefine((r, ctx) => {
+    if (r.sentinel.enabled && r.replicas < 3) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected at least 3 when sentinel.enabled (a quorum of 2)" });
+    }
+  })
+  .prefault({});
+
+const keycloak = strictSection({
+  enabled: z.boolean().default(true),
+  replicas: positiveInt("a replica count").default(2),
+  resources: computeResources.prefault("medium"),
+  accessTokenLifespanSeconds: z.number().int().min(60).max(86400).default(300),
+  ssoSessionIdleTimeoutSeconds: z.number().int().min(300).max(604800).default(1800),
+  autoscaling: autoscaling({ min: 2, max: 4 }),
+}).prefault({});
+
+const receiver = z.discriminatedUnion(
+  "kind",
+  [
+    strictSection({ kind: z.literal("webhook"), url: httpsUrl }),
+    strictSection({ kind: z.literal("email"), to: email }),
+    strictSection({ kind: z.literal("none") }),
+  ],
+  { error: 'expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
+);
+
+const monitoring = strictSection({
+  prometheus: strictSection({
+    retention: promDuration.default("15d").describe("Keep samples this long."),
+    retentionSize: z
+      .string()
+      .regex(/^[1-9][0-9]*(KB|MB|GB|TB)$/, { message: 'expected a Prometheus size such as "45GB"' })
+      .default("45GB"),
+    scrapeInterval: promDuration.default("30s"),
+    storage: storage("50Gi"),
+    resources: computeResources.prefault("large"),
+  }).prefault({}),
+  alertmanager: strictSection({
+    replicas: positiveInt("a replica count").default(3),
+    resources: computeResources.prefault("nano"),
+  }).prefault({}),
+  grafana: strictSection({
+    anonymousAccess: z.boolean().default(false),
+    resources: computeResources.prefault("small"),
+  }).prefault({}),
+  receivers: strictSection({
+    critical: receiver.default({ kind: "none" }).describe("Pages: critical alerts go here."),
+    warning: receiver.default({ kind: "none" }).describe("Chat or e-mail: warnings go here."),
+  }).prefault({}),
+}).prefault({});
+
+const aws = strictSection({
+  offsite: strictSection({
+    enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-west-1"' }).default("eu-west-1"),
+    replicaRegion: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-central-1"' })
+      .optional()
+      .describe("Cross-region replica of the off-site bucket."),
+    transitionToInfrequentAccessDays: positiveInt("a number of days").default(90),
+    transitionToArchiveDays: positiveInt("a number of days").default(365),
+    archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
+    expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),
+  })
+    .superRefine((o, ctx) => {
+      if (o.transitionToArchiveDays <= o.transitionToInfrequentAccessDays) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["transitionToArchiveDays"],
+          message: `expected more than transitionToInfrequentAccessDays (${o.transitionToInfrequentAccessDays})`,
+        });
+      }
+      if (o.expireDays <= o.transitionToArchiveDays) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["expireDays"],
+          message: `expected more than transitionToArchiveDays (${o.transitionToArchiveDays})`,
+        });
+      }
+      if (o.replicaRegion !== undefined && o.replicaRegion === o.region) {
+        ctx.addIssue({ code: "custom", path: ["replicaRegion"], message: `expected a region other than ${o.region}` });
+      }
+    })
+    .prefault({}),
+  buildImages: z.boolean().default(false).describe("Build and push the platform images to ECR."),
+}).prefault({});
+
+const shape = {
+  environment: z.enum(ENVIRONMENTS).describe("Which environment shape this stack is."),
+  namespace: dnsLabel.default("blacklake").describe("Namespace that holds the platform."),
+  domain: hostname.default("blacklake.internal").describe("Base DNS name for the platform's hosts."),
+  highAvailability: z
+    .boolean()
+    .default(true)
+    .describe("Require replica counts that survive the loss of one node; must be on in prod."),
+  kubernetes,
+  images,
+  api,
+  postgres,
+  minio,
+  redis,
+  keycloak,
+  monitoring,
+  aws,
+};
+
+type Shape = typeof shape;
+type Section = keyof Shape;
+type Config = z.output<z.ZodObject<Shape>>;
+type Path = (string | number)[];
+
+/** A rule across sections: `problem` returns the "expected ..." text when the rule is broken. */
+interface CrossRule {
+  dependsOn: Section[];
+  path: (c: Config) => Path;
+  problem: (c: Config) => string | undefined;
+}
+
+const HA = "to survive the loss of one node (highAvailability is on)";
+const IN_PROD = "in prod";
+
+const haRule = (section: Section, path: Path, problem: (c: Config) => string | undefined): CrossRule => ({
+  dependsOn: ["highAvailability", section],
+  path: () => [section, ...path],
+  problem: (c) => (c.highAvailability ? problem(c) : undefined),
+});
+
+const prodRule = (section: Section, path: Path, problem: (c: Config) => string | undefined): CrossRule => ({
+  dependsOn: ["environment", section],
+  path: () => (section === "environment" ? path : [section, ...path]),
+  problem: (c) => (c.environment === "prod" ? problem(c) : undefined),
+});
+
+/** Rules that span sections; each runs only when the sections it reads are valid, so one bad section does not hide the others. */
+const crossSectionRules: CrossRule[] = [
+  haRule("postgres", ["instances"], (c) => (c.postgres.instances < 2 ? `expected at least 2 ${HA}` : undefined)),
+  haRule("minio", ["mode"], (c) => (c.minio.mode !== "distributed" ? `expected "distributed" ${HA}` : undefined)),
+  haRule("redis", ["sentinel", "enabled"], (c) => (!c.redis.sentinel.enabled ? `expected true ${HA}` : undefined)),
+  haRule("keycloak", ["replicas"], (c) => (c.keycloak.enabled && c.keycloak.replicas < 2 ? `expected at least 2 ${HA}` : undefined)),
+  haRule("keycloak", ["autoscaling", "minReplicas"], (c) =>
+    c.keycloak.enabled && c.keycloak.autoscaling.enabled && c.keycloak.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined,
+  ),
+  haRule("api", ["autoscaling", "minReplicas"], (c) =>
+    c.api.enabled && c.api.autoscaling.enabled && c.api.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined,
+  ),
+  haRule("monitoring", ["alertmanager", "replicas"], (c) =>
+    c.monitoring.alertmanager.replicas < 2 ? `expected at least 2 ${HA}` : undefined,
+  ),
+  ...[0, 1, 2, 3].map(
+    (i): CrossRule => ({
+      dependsOn: ["postgres", "aws"],
+      path: () => ["postgres", "backups", "pgbackrest", "repos", i, "storage"],
+      problem: (c) =>
+        c.postgres.backups.pgbackrest.repos[i]?.storage === "aws" && !c.aws.offsite.enabled
+          ? 'expected "minio" while aws.offsite.enabled is false'
+          : undefined,
+    }),
+  ),
+  // What the production policy pack forbids, caught before anything is registered.
+  prodRule("highAvailability", [], (c) => (!c.highAvailability ? `expected true ${IN_PROD}` : undefined)),
+  prodRule("minio", ["console", "enabled"], (c) =>
+    c.minio.console.enabled ? `expected false ${IN_PROD} (the console is an admin surface)` : undefined,
+  ),
+  prodRule("monitoring", ["grafana", "anonymousAccess"], (c) =>
+    c.monitoring.grafana.anonymousAccess ? `expected false ${IN_PROD}` : undefined,
+  ),
+  prodRule("monitoring", ["receivers", "critical", "kind"], (c) =>
+    c.monitoring.receivers.critical.kind === "none"
+      ? `expected "webhook" or "email" ${IN_PROD}: critical alerts must page someone`
+      : undefined,
+  ),
+  prodRule("postgres", ["backups", "pgbackrest", "repos"], (c) =>
+    c.postgres.backups.pgbackrest.repos.length === 0 ? `expected at least one backup repository ${IN_PROD}` : undefined,
+  ),
+  prodRule("postgres", ["backups", "pgbackrest", "restoreDrill", "enabled"], (c) =>
+    !c.postgres.backups.pgbackrest.restoreDrill.enabled ? `expected true ${IN_PROD}: untested backups are not backups` : undefined,
+  ),
+  prodRule("postgres", ["archiveTimeoutSeconds"], (c) =>
+    c.postgres.archiveTimeoutSeconds > 900 ? `expected at most 900 ${IN_PROD} (the RPO is 15 minutes)` : undefined,
+  ),
+];
+
+export const platformConfigSchema = crossSectionRules.reduce(
+  (schema, rule) =>
+    schema.superRefine(
+      (c: Config, ctx: z.RefinementCtx) => {
+        const message = rule.problem(c);
+        if (message) ctx.addIssue({ code: "custom", path: rule.path(c), message, params: { crossSection: true } });
+      },
+      {
+        // Problems found by other cross-section rules do not make a section unreadable.
+        when: (payload) =>
+          !payload.issues.some(
+            (i) => !(i.code === "custom" && i.params?.crossSection) && rule.dependsOn.includes(i.path?.[0] as Section),
+          ),
+      },
+    ) as unknown as typeof schema,
+  strictSection(shape),
+);
+
+export type PlatformConfig = z.output<typeof platformConfigSchema>;
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+
+/** Config values that are secrets wherever they come from (receiver URLs carry tokens). */
+export const SECRET_CONFIG_PATHS: PropertyKey[][] = [["monitoring", "receivers"]];

@@ -1,0 +1,63 @@
+import * as fs from "node:fs";
+import { parse as parseYaml } from "yaml";
+
+// Where config comes from: the Pulumi runtime (values arrive as strings, structured
+// ones JSON-encoded) or a Pulumi.<stack>.yaml read offline. Both produce the same
+// plain object, keyed without the project prefix, for the one schema.
+
+export const PROJECT = "blacklake";
+const SECRET_PLACEHOLDER = "[secret]";
+
+export interface RawConfig {
+  values: Record<string, unknown>;
+  /** Paths (from the top of the config) holding encrypted values. */
+  secretPaths: PropertyKey[][];
+}
+
+function projectKey(key: string): string | undefined {
+  const colon = key.indexOf(":");
+  if (colon < 0) return key;
+  return key.slice(0, colon) === PROJECT ? key.slice(colon + 1) : undefined;
+}
+
+/** From `pulumi.runtime.allConfig()`: scalars and JSON-encoded objects, all as strings. */
+export function configFromRuntime(all: Record<string, string>): RawConfig {
+  const values: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(all)) {
+    const key = projectKey(fullKey);
+    if (key === undefined) continue;
+    try {
+      values[key] = JSON.parse(text);
+    } catch {
+      values[key] = text;
+    }
+  }
+  return { values, secretPaths: [] };
+}
+
+function replaceSecure(node: unknown, path: PropertyKey[], secretPaths: PropertyKey[][]): unknown {
+  if (Array.isArray(node)) return node.map((item, i) => replaceSecure(item, [...path, i], secretPaths));
+  if (node !== null && typeof node === "object") {
+    const entries = Object.entries(node as Record<string, unknown>);
+    if (entries.length === 1 && entries[0][0] === "secure") {
+      secretPaths.push(path);
+      return SECRET_PLACEHOLDER;
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, replaceSecure(v, [...path, k], secretPaths)]));
+  }
+  return node;
+}
+
+/** From a Pulumi.<stack>.yaml, offline: encrypted values cannot be read and become placeholders. */
+export function configFromStackFile(file: string): RawConfig {
+  const document = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  const config = (document as { config?: Record<string, unknown> }).config ?? {};
+  const values: Record<string, unknown> = {};
+  const secretPaths: PropertyKey[][] = [];
+  for (const [fullKey, value] of Object.entries(config)) {
+    const key = projectKey(fullKey);
+    if (key === undefined) continue;
+    values[key] = replaceSecure(value, [key], secretPaths);
+  }
+  return { values, secretPaths };
+}

@@ -1,0 +1,8 @@
+import { runPlatformProgram } from "./program";
+
+// Entry point of the Pulumi program (Pulumi.yaml `main`); the exports are stack outputs.
+const outputs = runPlatformProgram();
+
+export const environment = outputs.environment;
+export const namespace = outputs.namespace;
+export const offsiteBackupEnabled = outputs.offsiteBackupEnabled;

@@ -1,0 +1,25 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, configFromRuntime, parseConfig } from "./config";
+import { composePlatform } from "./platform";
+import { skipAwaitOnEveryKubernetesObject } from "./providers";
+
+/**
+ * The program: parse config once, before any resource is registered, then compose. A bad
+ * config stops here with one line per problem and no stack trace (RunError).
+ */
+export function runPlatformProgram() {
+  let config;
+  try {
+    config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+  if (config.kubernetes.skipAwait) skipAwaitOnEveryKubernetesObject();
+  const platform = composePlatform(config);
+  return {
+    environment: config.environment,
+    namespace: platform.namespace.name,
+    offsiteBackupEnabled: platform.offsite !== undefined,
+  };
+}
