@@ -40,8 +40,20 @@ function stringConfig(values: Record<string, unknown>): Record<string, string> {
   );
 }
 
+// The Pulumi runtime is process-global: runs must not overlap, so they queue.
+let previousRun: Promise<unknown> = Promise.resolve();
+
 /** Runs the program for one stack's config and returns what it registered. */
-export async function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun> {
+export function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun> {
+  const run = previousRun.then(
+    () => runAlone(stack, config),
+    () => runAlone(stack, config),
+  );
+  previousRun = run.catch(() => undefined);
+  return run;
+}
+
+async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
   const pending = new Map<string, { parent?: string; provider?: string; urn: string }[]>();
 

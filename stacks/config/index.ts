@@ -1,4 +1,5 @@
-import { describeProblems, expectedFor } from "./problems";
+import { z } from "zod";
+import { describeProblems, expectedFor, isUnder } from "./problems";
 import { platformConfigSchema, PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
 import { RawConfig } from "./source";
 
@@ -20,8 +21,22 @@ export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: fals
 export function validateConfig(raw: RawConfig): ValidationResult {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
   if (result.success) return { ok: true, config: result.data };
-  const secretPaths = [...raw.secretPaths, ...SECRET_CONFIG_PATHS];
-  return { ok: false, problems: describeProblems(result.error.issues, { input: raw.values, secretPaths }) };
+  return { ok: false, problems: problemLines(result.error.issues, raw) };
+}
+
+function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
+  return describeProblems(issues, { input: raw.values, secretPaths: [...raw.secretPaths, ...SECRET_CONFIG_PATHS] });
+}
+
+/**
+ * Problems in a stack file read offline. Encrypted values are placeholders there, so
+ * problems under them are left to the program, which sees them decrypted.
+ */
+export function offlineProblems(raw: RawConfig): string[] {
+  const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
+  if (result.success) return [];
+  const readable = result.error.issues.filter((i) => !raw.secretPaths.some((secret) => isUnder(i.path, secret)));
+  return problemLines(readable, raw);
 }
 
 /** The validated config, or a ConfigError listing every problem at once. */

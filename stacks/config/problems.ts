@@ -64,7 +64,7 @@ function pathText(path: Path): string {
   return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
 }
 
-function isUnder(path: Path, prefix: Path): boolean {
+export function isUnder(path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
   return prefix.length <= path.length && prefix.every((key, i) => path[i] === key);
 }
 

@@ -417,4 +417,7 @@ export type PlatformConfig = z.output<typeof platformConfigSchema>;
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 
 /** Config values that are secrets wherever they come from (receiver URLs carry tokens). */
-export const SECRET_CONFIG_PATHS: PropertyKey[][] = [["monitoring", "receivers"]];
+export const SECRET_CONFIG_PATHS: PropertyKey[][] = [
+  ["monitoring", "receivers", "critical", "url"],
+  ["monitoring", "receivers", "warning", "url"],
+];

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Three tiers, one runner: `npm test` runs unit (mocks, fast); integration starts real
+// servers on loopback; engine drives the real Pulumi CLI. Each tier is its own project
+// so that the slow ones never run by accident.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/policies/**/*.test.ts"], testTimeout: 30_000 } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "engine",
+          include: ["test/engine/**/*.test.ts"],
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
