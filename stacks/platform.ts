@@ -2,13 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
-import { PostgresCluster } from "../components/postgres";
-import { MinioTenant } from "../components/minio";
-import { RedisQueue } from "../components/redis";
-import { Keycloak } from "../components/keycloak";
-import { ApiWorkload } from "../components/workload";
-import { Monitoring } from "../components/monitoring";
-import { OffsiteBackup } from "../components/aws";
+import { InClusterArgs, PendingComponent } from "../components/lib/component";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -20,23 +14,27 @@ export function composePlatform(config: PlatformConfig) {
   const inCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
 
   const namespace = new PlatformNamespace("namespace", { name: config.namespace }, inCluster);
-  const shared = {
+  const args = <S>(settings: S): InClusterArgs<S> => ({
     namespace: namespace.name,
     instance: config.namespace,
     images: config.images,
+    settings,
     storageClass: config.kubernetes.storageClass,
-  };
+  });
   const after = { ...inCluster, dependsOn: [namespace] };
 
-  const objectStore = new MinioTenant("minio", { ...shared, settings: config.minio }, after);
-  const database = new PostgresCluster("postgres", { ...shared, settings: config.postgres }, after);
-  const queue = new RedisQueue("redis", { ...shared, settings: config.redis }, after);
+  // Pending components are replaced by their real classes in the issues named.
+  const objectStore = new PendingComponent("blacklake:minio:Tenant", "minio", args(config.minio), after); // #5
+  const database = new PendingComponent("blacklake:postgres:Cluster", "postgres", args(config.postgres), after); // #4
+  const queue = new PendingComponent("blacklake:redis:Queue", "redis", args(config.redis), after); // #5
   const identity = config.keycloak.enabled
-    ? new Keycloak("keycloak", { ...shared, settings: config.keycloak }, { ...after, dependsOn: [namespace, database] })
+    ? new PendingComponent("blacklake:keycloak:Keycloak", "keycloak", args(config.keycloak), { ...after, dependsOn: [namespace, database] }) // #5
     : undefined;
-  const api = config.api.enabled ? new ApiWorkload("api", { ...shared, settings: config.api }, after) : undefined;
-  const monitoring = new Monitoring("monitoring", { ...shared, settings: config.monitoring }, after);
-  const offsite = config.aws.offsite.enabled ? new OffsiteBackup("offsite", { settings: config.aws.offsite }) : undefined;
+  const api = config.api.enabled ? new PendingComponent("blacklake:workload:Api", "api", args(config.api), after) : undefined; // #7
+  const monitoring = new PendingComponent("blacklake:monitoring:Stack", "monitoring", args(config.monitoring), after); // #6
+  const offsite = config.aws.offsite.enabled
+    ? new PendingComponent("blacklake:aws:OffsiteBackup", "offsite", { settings: config.aws.offsite }) // #8
+    : undefined;
 
   return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite };
 }
