@@ -3,6 +3,7 @@ import type { PlatformConfig } from "./config";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import { InClusterArgs, PendingComponent } from "../components/lib/component";
+import { PostgresCluster, RepoTarget } from "../components/postgres";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -25,7 +26,11 @@ export function composePlatform(config: PlatformConfig) {
 
   // Pending components are replaced by their real classes in the issues named.
   const objectStore = new PendingComponent("blacklake:minio:Tenant", "minio", args(config.minio), after); // #5
-  const database = new PendingComponent("blacklake:postgres:Cluster", "postgres", args(config.postgres), after); // #4
+  const database = new PostgresCluster(
+    "postgres",
+    { ...args(config.postgres), images: config.images, repoTargets: backupRepoTargets(config) },
+    after,
+  );
   const queue = new PendingComponent("blacklake:redis:Queue", "redis", args(config.redis), after); // #5
   const identity = config.keycloak.enabled
     ? new PendingComponent("blacklake:keycloak:Keycloak", "keycloak", args(config.keycloak), { ...after, dependsOn: [namespace, database] }) // #5
@@ -37,4 +42,25 @@ export function composePlatform(config: PlatformConfig) {
     : undefined;
 
   return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite };
+}
+
+/** Where each pgBackRest repository's `storage` points, in this environment. */
+function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
+  return config.postgres.backups.pgbackrest.repos.map((repo): RepoTarget => {
+    if (repo.storage === "minio") {
+      return {
+        name: repo.name,
+        // The in-cluster MinIO's API Service and its pgBackRest bucket (issue #5 creates both).
+        storage: { type: "s3", endpoint: `minio.${config.namespace}.svc`, port: 9000, bucket: "pgbackrest", region: "us-east-1", path: "/pgbackrest", uriStyle: "path", verifyTls: true },
+        credentials: "generated",
+      };
+    }
+    const { region } = config.aws.offsite;
+    return {
+      name: repo.name,
+      // The off-site bucket (issue #8 declares it and hands its name over); access by the pod's IAM role.
+      storage: { type: "s3", endpoint: `s3.${region}.amazonaws.com`, bucket: `${config.namespace}-offsite-backups`, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
+      credentials: "ambient",
+    };
+  });
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtime from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT, RawConfig } from "../../stacks/config";
 import { runPlatformProgram } from "../../stacks/program";
 
@@ -15,6 +16,8 @@ export interface CapturedResource {
   parent?: string;
   /** Logical name of the explicit provider, if any. */
   provider?: string;
+  /** Input paths (dot-joined) whose values were Pulumi secrets when registered. */
+  secretInputs: string[];
   custom: boolean;
 }
 
@@ -30,6 +33,24 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 }
 
 const urnName = (urn: string | undefined) => (urn ? urn.split("::").pop() : undefined);
+
+const isSecretWrapper = (node: unknown): node is { value: unknown } =>
+  node !== null && typeof node === "object" && (node as Record<string, unknown>)[runtime.specialSigKey] === runtime.specialSecretSig;
+
+/** Inputs as plain values: secret wrappers replaced by what they wrap (secretInputs records where they were). */
+function unwrapSecrets(node: unknown): unknown {
+  if (isSecretWrapper(node)) return unwrapSecrets(node.value);
+  if (Array.isArray(node)) return node.map(unwrapSecrets);
+  if (node === null || typeof node !== "object") return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
+/** Paths of the values the SDK serialised as secrets (wrapped with Pulumi's secret signature). */
+function secretPaths(node: unknown, path: string[] = []): string[] {
+  if (node === null || typeof node !== "object") return [];
+  if (isSecretWrapper(node)) return [path.join(".")];
+  return Object.entries(node as Record<string, unknown>).flatMap(([key, value]) => secretPaths(value, [...path, key]));
+}
 
 function stringConfig(values: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
@@ -55,7 +76,7 @@ export function runUnderMocks(stack: string, config: RawConfig): Promise<Program
 
 async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
-  const pending = new Map<string, { parent?: string; provider?: string; urn: string }[]>();
+  const pending = new Map<string, { parent?: string; urn: string; secretInputs: string[] }[]>();
 
   pulumi.runtime.setAllConfig(stringConfig(config.values));
   await pulumi.runtime.setMocks(
@@ -63,16 +84,18 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
       newResource: (args) => {
         const key = `${args.type}::${args.name}`;
         const registration = pending.get(key)?.shift();
+        const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
         resources.push({
           type: args.type,
           name: args.name,
           urn: registration?.urn ?? "",
-          inputs: args.inputs,
+          inputs,
           parent: registration?.parent,
+          secretInputs: registration?.secretInputs ?? [],
           provider: args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined,
           custom: args.custom ?? true,
         });
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
       },
       call: (args) => args.inputs,
     },
@@ -83,7 +106,10 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
 
   // The mock monitor does not pass the parent to newResource; record it on the way in.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource: (req: { getType(): string; getName(): string; getParent(): string }, cb: unknown) => unknown;
+    registerResource: (
+      req: { getType(): string; getName(): string; getParent(): string; getObject(): { toJavaScript(): unknown } },
+      cb: unknown,
+    ) => unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
@@ -92,7 +118,8 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
     const parentType = parentUrn ? parentUrn.split("::")[2] : undefined;
     const type = parentType ? `${parentType}$${req.getType()}` : req.getType();
     const urn = `urn:pulumi:${stack}::${PROJECT}::${type}::${req.getName()}`;
-    pending.set(key, [...(pending.get(key) ?? []), { parent: urnName(parentUrn), urn }]);
+    const secretInputs = secretPaths(req.getObject()?.toJavaScript());
+    pending.set(key, [...(pending.get(key) ?? []), { parent: urnName(parentUrn), urn, secretInputs }]);
     return register(req, cb);
   };
 

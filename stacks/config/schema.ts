@@ -47,8 +47,11 @@ const images = strictSection({
     .describe("PostgreSQL 16 with pgBackRest (built from images/postgres)."),
   backupTools: imageRef
     .default("ghcr.io/blacklake/backup-tools:2.55.1")
-    .describe("pgBackRest, mc and psql for backup jobs and restore drills."),
+    .describe("pgBackRest, mc, psql and kubectl for the backup jobs."),
   postgresExporter: imageRef.default("quay.io/prometheuscommunity/postgres-exporter:v0.17.1"),
+  pgbackrestExporter: imageRef
+    .default("docker.io/woblerr/pgbackrest_exporter:v0.18.0")
+    .describe("Backup freshness metrics from pgbackrest info."),
   minio: imageRef.default("quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"),
   mc: imageRef.default("quay.io/minio/mc:RELEASE.2025-04-16T18-13-26Z"),
   redis: imageRef.default("docker.io/library/redis:7.4.2-alpine"),
@@ -130,8 +133,14 @@ const backupRepo = strictSection({
   }
 });
 
+const sqlIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier (letters, digits, _; at most 63)" });
+
 const postgres = strictSection({
   instances: positiveInt("an instance count").default(2).describe("Primary plus streaming read replicas."),
+  appDatabase: sqlIdentifier.default("blacklake").describe("The application's database."),
+  appUser: sqlIdentifier.default("blacklake_app").describe("The application's least-privilege role."),
   storage: storage("50Gi"),
   resources: computeResources.prefault("large"),
   parameters: strictSection({

@@ -71,7 +71,7 @@ describe("synth", () => {
 
   it("redacts Secret values and writes ConfigMap keys as files", () => {
     const resource = (type: string, inputs: Record<string, unknown>): CapturedResource => ({
-      type, name: "x", urn: "", inputs, custom: true, provider: "kubernetes",
+      type, name: "x", urn: "", inputs, custom: true, provider: "kubernetes", secretInputs: [],
     });
     const tree = synthTree([
       resource("kubernetes:core/v1:Secret", {
@@ -110,7 +110,7 @@ describe("config:check", () => {
     const result = check(file);
     expect(result.status).toBe(1);
     expect(result.stderr.split("\n").filter((l) => l.includes(": found "))).toEqual([
-      "postgres.replicas: found an unknown key; expected one of the keys instances, storage, resources, parameters, archiveTimeoutSeconds, backups",
+      "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, backups",
       'postgres.storage.size: found "200 gigs"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
     ]);
     expect(result.stderr).not.toContain("v1:abcdef");

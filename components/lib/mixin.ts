@@ -1,0 +1,64 @@
+// A component's monitoring mixin, kube-prometheus style: the component owns its scrape
+// targets, alert and recording rules, and dashboards as data. The monitoring component
+// only collects and renders mixins; it knows nothing about the components.
+
+export type Severity = "critical" | "warning";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  /** How long the condition must hold, as the operations guide states it. */
+  for: string;
+  labels: { severity: Severity; [key: string]: string };
+  annotations: {
+    summary: string;
+    /** May use {{ $value }} and {{ $labels.x }}. */
+    description: string;
+    /** A file in docs/runbooks, relative to the repository root. */
+    runbook: string;
+  };
+}
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: (AlertRule | RecordingRule)[];
+}
+
+/** Pods to scrape, found by Kubernetes service discovery through their labels. */
+export interface ScrapeTarget {
+  jobName: string;
+  namespace: string;
+  /** Pod labels that select the targets. */
+  podSelector: Record<string, string>;
+  /** Name of the container port that serves metrics. */
+  portName: string;
+  path?: string;
+}
+
+export interface DashboardPanel {
+  title: string;
+  unit?: string;
+  queries: { expr: string; legend?: string }[];
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  panels: DashboardPanel[];
+}
+
+export interface MonitoringMixin {
+  name: string;
+  scrapeTargets: ScrapeTarget[];
+  ruleGroups: RuleGroup[];
+  dashboards: Dashboard[];
+}
+
+export function isAlertRule(rule: AlertRule | RecordingRule): rule is AlertRule {
+  return "alert" in rule;
+}

@@ -1,0 +1,348 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import type { PlatformConfig } from "../../stacks/config";
+import { InClusterArgs } from "../lib/component";
+import { selectorLabels, standardLabels } from "../lib/labels";
+import { MonitoringMixin } from "../lib/mixin";
+import { execProbes, httpProbes } from "../lib/probes";
+import { toResourceRequirements, RESOURCE_PRESETS } from "../lib/resources";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { renderExporterQueries } from "./exporterQueries";
+import { postgresMixin } from "./mixin";
+import { renderPgbackrestConf, RepoStorage } from "./pgbackrestConf";
+import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
+import { backupCronJobs } from "./backupJobs";
+
+export type PostgresSettings = PlatformConfig["postgres"];
+export type PostgresImages = Pick<PlatformConfig["images"], "postgres" | "postgresExporter" | "pgbackrestExporter" | "backupTools">;
+
+/** Where one pgBackRest repository lives, resolved by the stack from the repo's `storage`. */
+export interface RepoTarget {
+  name: string;
+  storage: RepoStorage;
+  /** "generated": S3 keys made here and handed to the object store; "ambient": the pod's identity (IRSA). */
+  credentials: "generated" | "ambient";
+}
+
+export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, PostgresImages> {
+  repoTargets: RepoTarget[];
+  /** Networks clients connect from; NetworkPolicies narrow it to the declared flows. */
+  clientCidrs?: string[];
+}
+
+export const STANZA = "blacklake";
+export const POSTGRES_PORT = 5432;
+const POSTGRES_UID = 999; // the postgres user of the official image
+const PATHS = {
+  data: "/pgdata",
+  pgdata: "/pgdata/pg16",
+  spool: "/pgdata/pgbackrest-spool",
+  config: "/etc/postgres",
+  pgbackrestConfig: "/etc/pgbackrest/pgbackrest.conf",
+  socket: "/var/run/postgresql",
+  exporterQueries: "/etc/postgres-exporter",
+};
+const REPLICATION_USER = "replicator";
+const EXPORTER_USER = "metrics";
+
+const script = (name: string) => fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
+
+/**
+ * PostgreSQL 16 as a StatefulSet: ordinal 0 is the primary, the others stream from it.
+ * WAL is archived continuously with pgBackRest; CronJobs take full and incremental
+ * backups on the stack's schedules, and a weekly drill restores the latest backup.
+ */
+export class PostgresCluster extends pulumi.ComponentResource {
+  /** Read-write Service (the primary). */
+  readonly primaryHost: pulumi.Output<string>;
+  /** Read-only Service (every instance). */
+  readonly readOnlyHost: pulumi.Output<string>;
+  readonly port = POSTGRES_PORT;
+  /** Secret with username, password, database, host, port and uri for the application. */
+  readonly appSecretName: pulumi.Output<string>;
+  /** S3 keys the object store must grant on the pgBackRest bucket, per generated repo. */
+  readonly backupS3Credentials: { repo: string; accessKey: pulumi.Output<string>; secretKey: pulumi.Output<string> }[];
+  readonly mixin: MonitoringMixin;
+
+  constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:postgres:Cluster", name, {}, opts);
+    const child = { parent: this };
+    const s = args.settings;
+    const ns = args.namespace;
+    const id = { name: "postgres", instance: args.instance, component: "database" };
+    const labels = standardLabels(id);
+    const selector = selectorLabels(id);
+    const meta = (objectName: string, component = id.component) => ({
+      name: objectName,
+      namespace: ns,
+      labels: standardLabels({ ...id, component }),
+    });
+
+    // --- credentials -----------------------------------------------------------------
+    const password = (purpose: string, length = 32) =>
+      new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, child).result;
+    const superuserPassword = password("superuser");
+    const replicationPassword = password("replication");
+    const appPassword = password("app");
+    const exporterPassword = password("exporter");
+    const cipherPassphrase = password("repo-cipher", 64);
+
+    const rwHost = pulumi.interpolate`${name}-rw.${ns}.svc`;
+    const roHost = pulumi.interpolate`${name}-ro.${ns}.svc`;
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+
+    const superuser = secret(`${name}-superuser`, { username: "postgres", password: superuserPassword });
+    const replication = secret(`${name}-replication`, { username: REPLICATION_USER, password: replicationPassword });
+    const exporter = secret(`${name}-exporter`, { username: EXPORTER_USER, password: exporterPassword });
+    const app = secret(`${name}-app`, {
+      username: s.appUser,
+      password: appPassword,
+      database: s.appDatabase,
+      host: rwHost,
+      port: String(POSTGRES_PORT),
+      uri: pulumi.interpolate`postgresql://${s.appUser}:${appPassword}@${rwHost}:${POSTGRES_PORT}/${s.appDatabase}`,
+    });
+
+    this.backupS3Credentials = [];
+    const pgbackrestEnv: Record<string, pulumi.Input<string>> = {};
+    args.repoTargets.forEach((target, i) => {
+      const index = i + 1;
+      pgbackrestEnv[`PGBACKREST_REPO${index}_CIPHER_PASS`] = cipherPassphrase;
+      if (target.storage.type === "s3" && target.credentials === "generated") {
+        const accessKey = new random.RandomString(`${name}-${target.name}-access-key`, { length: 20, special: false, upper: true, lower: false }, child).result;
+        const secretKey = password(`${target.name}-secret-key`, 40);
+        pgbackrestEnv[`PGBACKREST_REPO${index}_S3_KEY`] = accessKey;
+        pgbackrestEnv[`PGBACKREST_REPO${index}_S3_KEY_SECRET`] = secretKey;
+        this.backupS3Credentials.push({ repo: target.name, accessKey, secretKey });
+      }
+    });
+    const pgbackrestSecret = secret(`${name}-pgbackrest`, pgbackrestEnv);
+
+    // --- rendered configuration ----------------------------------------------------------
+    const repos = args.repoTargets.map((target, i) => {
+      const settings = s.backups.pgbackrest.repos.find((r) => r.name === target.name);
+      if (!settings) throw new Error(`postgres: no settings for backup repository ${target.name}`);
+      return { index: i + 1, storage: target.storage, retentionFullDays: settings.retention.fullDays, encrypted: true, schedules: settings.schedules };
+    });
+    const postgresqlConf = renderPostgresqlConf({
+      parameters: s.parameters,
+      archiveTimeoutSeconds: s.archiveTimeoutSeconds,
+      stanza: STANZA,
+      pgbackrestConfigPath: PATHS.pgbackrestConfig,
+      listenAddresses: "*",
+      port: POSTGRES_PORT,
+      unixSocketDirectories: PATHS.socket,
+      maxWalSenders: s.instances + 4,
+    });
+    const pgbackrestConf = renderPgbackrestConf({
+      stanza: STANZA,
+      pgDataPath: PATHS.pgdata,
+      pgPort: POSTGRES_PORT,
+      pgSocketPath: PATHS.socket,
+      spoolPath: PATHS.spool,
+      lockPath: "/tmp/pgbackrest",
+      repos,
+      compressType: "zst",
+      compressLevel: 3,
+      processMax: 2,
+      archiveProcessMax: 2,
+    });
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: meta(`${name}-config`),
+        data: {
+          "postgresql.conf": postgresqlConf,
+          "pg_hba.conf": renderPgHba({ clientCidrs: args.clientCidrs ?? ["0.0.0.0/0"], replicationUser: REPLICATION_USER }),
+          "pgbackrest.conf": pgbackrestConf,
+          "bootstrap.sql": script("bootstrap.sql"),
+          "entrypoint.sh": script("entrypoint.sh"),
+          "restore-drill.sh": script("restore-drill.sh"),
+          "exporter-queries.yaml": renderExporterQueries(),
+        },
+      },
+      child,
+    );
+
+    // --- services ------------------------------------------------------------------------
+    const service = (serviceName: string, extraSelector: Record<string, string>, headless = false) =>
+      new k8s.core.v1.Service(
+        serviceName,
+        {
+          metadata: meta(serviceName),
+          spec: {
+            ...(headless ? { clusterIP: "None", publishNotReadyAddresses: true } : { type: "ClusterIP" }),
+            selector: { ...selector, ...extraSelector },
+            ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }],
+          },
+        },
+        child,
+      );
+    const headless = service(`${name}-pods`, {}, true);
+    // Ordinal 0 is the primary; a Service selector cannot exclude it, so read-only
+    // traffic spreads over every instance, the primary included.
+    service(`${name}-rw`, { "statefulset.kubernetes.io/pod-name": `${name}-0` });
+    service(`${name}-ro`, {});
+
+    // --- the StatefulSet -----------------------------------------------------------------
+    const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: secretName, key } },
+    });
+    const configVolumeMount = { name: "config", mountPath: PATHS.config, readOnly: true };
+    const pgbackrestConfigMount = { name: "config", mountPath: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true };
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      name,
+      { metadata: meta(name), automountServiceAccountToken: false },
+      child,
+    );
+
+    const statefulSet = new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: meta(name),
+        spec: {
+          serviceName: headless.metadata.name,
+          replicas: s.instances,
+          podManagementPolicy: "OrderedReady",
+          updateStrategy: { type: "RollingUpdate" },
+          selector: { matchLabels: selector },
+          template: {
+            metadata: {
+              labels,
+              annotations: { "kubectl.kubernetes.io/default-container": "postgres" },
+            },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(POSTGRES_UID),
+              terminationGracePeriodSeconds: 60,
+              affinity: {
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+                  ],
+                },
+              },
+              containers: [
+                {
+                  name: "postgres",
+                  image: args.images.postgres,
+                  command: ["bash", `${PATHS.config}/entrypoint.sh`],
+                  ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                  env: [
+                    { name: "PGDATA", value: PATHS.pgdata },
+                    { name: "POSTGRES_CONFIG_DIR", value: PATHS.config },
+                    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                    { name: "PRIMARY_HOST", value: pulumi.interpolate`${name}-0.${name}-pods.${ns}.svc` },
+                    fromSecret("POSTGRES_PASSWORD", superuser.metadata.name, "password"),
+                    { name: "REPLICATION_USER", value: REPLICATION_USER },
+                    fromSecret("REPLICATION_PASSWORD", replication.metadata.name, "password"),
+                    { name: "APP_DATABASE", value: s.appDatabase },
+                    { name: "APP_USER", value: s.appUser },
+                    fromSecret("APP_PASSWORD", app.metadata.name, "password"),
+                    { name: "EXPORTER_USER", value: EXPORTER_USER },
+                    fromSecret("EXPORTER_PASSWORD", exporter.metadata.name, "password"),
+                  ],
+                  envFrom: [{ secretRef: { name: pgbackrestSecret.metadata.name } }],
+                  resources: toResourceRequirements(s.resources),
+                  securityContext: restrictedContainerSecurityContext(),
+                  ...execProbes(["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], undefined, 600),
+                  volumeMounts: [
+                    { name: "data", mountPath: PATHS.data },
+                    configVolumeMount,
+                    pgbackrestConfigMount,
+                    { name: "socket", mountPath: PATHS.socket },
+                    { name: "tmp", mountPath: "/tmp" },
+                  ],
+                },
+                {
+                  name: "exporter",
+                  image: args.images.postgresExporter,
+                  args: [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
+                  ports: [{ name: "metrics", containerPort: 9187 }],
+                  env: [
+                    { name: "DATA_SOURCE_URI", value: `localhost:${POSTGRES_PORT}/postgres?sslmode=disable` },
+                    { name: "DATA_SOURCE_USER", value: EXPORTER_USER },
+                    fromSecret("DATA_SOURCE_PASS", exporter.metadata.name, "password"),
+                  ],
+                  resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+                  securityContext: restrictedContainerSecurityContext(),
+                  ...httpProbes({ port: "metrics", readinessPath: "/", livenessPath: "/" }),
+                  volumeMounts: [configVolumeMount],
+                },
+                {
+                  name: "backup-metrics",
+                  image: args.images.pgbackrestExporter,
+                  args: [`--backrest.config=${PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
+                  ports: [{ name: "backup-metrics", containerPort: 9854 }],
+                  envFrom: [{ secretRef: { name: pgbackrestSecret.metadata.name } }],
+                  resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+                  securityContext: restrictedContainerSecurityContext(),
+                  ...httpProbes({ port: "backup-metrics", readinessPath: "/", livenessPath: "/" }),
+                  volumeMounts: [pgbackrestConfigMount, { name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [
+                { name: "config", configMap: { name: configMap.metadata.name, defaultMode: 0o444 } },
+                { name: "socket", emptyDir: {} },
+                { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: s.storage.storageClass ?? args.storageClass,
+                resources: { requests: { storage: s.storage.size } },
+              },
+            },
+          ],
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        },
+      },
+      child,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      name,
+      { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+      child,
+    );
+
+    backupCronJobs({
+      name,
+      namespace: ns,
+      identity: id,
+      stanza: STANZA,
+      primaryPod: `${name}-0`,
+      repos,
+      restoreDrill: s.backups.pgbackrest.restoreDrill,
+      images: args.images,
+      scratchSize: s.storage.size,
+      configMapName: configMap.metadata.name,
+      pgbackrestSecretName: pgbackrestSecret.metadata.name,
+      paths: { pgbackrestConfig: PATHS.pgbackrestConfig, config: PATHS.config, data: PATHS.data },
+      runAsUser: POSTGRES_UID,
+      dependsOn: [statefulSet],
+      parent: this,
+    });
+
+    this.primaryHost = rwHost;
+    this.readOnlyHost = roHost;
+    this.appSecretName = app.metadata.name;
+    this.mixin = postgresMixin({
+      namespace: args.instance,
+      name,
+      podSelector: selector,
+      repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
+    });
+    this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
+  }
+}

@@ -1,0 +1,201 @@
+import { longestIntervalMinutes } from "../lib/cron";
+import { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
+
+// The PostgreSQL and backup alerts of the operations guide, owned by this component.
+// Thresholds are the guide's; schedule-based ones are derived from the stack's own
+// backup schedules so that "backup older than its schedule allows" stays true when a
+// schedule changes.
+
+export interface PostgresMixinOptions {
+  namespace: string;
+  /** The StatefulSet's name; pods are <name>-<ordinal>. */
+  name: string;
+  podSelector: Record<string, string>;
+  repos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
+}
+
+/** Grace after a scheduled backup before its absence is an alert: time to run and retry. */
+const BACKUP_GRACE_SECONDS = 2 * 3600;
+
+export const POSTGRES_JOB = "postgres";
+export const PGBACKREST_JOB = "pgbackrest";
+
+export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
+  const sel = `job="${POSTGRES_JOB}", namespace="${o.namespace}"`;
+  const runbook = (file: string) => `docs/runbooks/${file}`;
+
+  const recording: RecordingRule[] = [
+    {
+      record: "blacklake:pg_cache_hit_ratio:rate5m",
+      expr: `sum by (namespace, instance) (rate(pg_blacklake_cache_hit{${sel}}[5m])) / clamp_min(sum by (namespace, instance) (rate(pg_blacklake_cache_hit{${sel}}[5m]) + rate(pg_blacklake_cache_read{${sel}}[5m])), 1)`,
+    },
+    {
+      record: "blacklake:pg_connections_used:ratio",
+      expr: `pg_blacklake_connections_used{${sel}} / pg_blacklake_connections_max{${sel}}`,
+    },
+  ];
+
+  const database: AlertRule[] = [
+    {
+      alert: "PostgresDown",
+      expr: `pg_up{${sel}} == 0`,
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "PostgreSQL {{ $labels.instance }} is down",
+        description: "The exporter on {{ $labels.instance }} cannot connect to PostgreSQL (pg_up = {{ $value }}).",
+        runbook: runbook("postgres-down.md"),
+      },
+    },
+    {
+      alert: "PostgresConnectionsHigh",
+      expr: `blacklake:pg_connections_used:ratio{${sel}} > 0.8`,
+      for: "2m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "PostgreSQL {{ $labels.instance }} uses more than 80% of max_connections",
+        description: "{{ $value | humanizePercentage }} of max_connections are in use on {{ $labels.instance }}.",
+        runbook: runbook("postgres-connections.md"),
+      },
+    },
+    {
+      alert: "PostgresCacheHitRatioLow",
+      expr: `blacklake:pg_cache_hit_ratio:rate5m{${sel}} < 0.95`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "PostgreSQL buffer cache hit ratio below 95% on {{ $labels.instance }}",
+        description: "Only {{ $value | humanizePercentage }} of block reads are served from shared buffers.",
+        runbook: runbook("postgres-performance.md"),
+      },
+    },
+    {
+      alert: "PostgresReplicationLagHigh",
+      expr: `pg_blacklake_replication_lag_seconds{${sel}} > 30`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Replica {{ $labels.instance }} lags the primary",
+        description: "Replay lag is {{ $value | humanizeDuration }}.",
+        runbook: runbook("postgres-replica-rebuild.md"),
+      },
+    },
+    {
+      alert: "PostgresLongRunningTransaction",
+      expr: `pg_blacklake_longest_transaction_seconds{${sel}} > 300`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "A transaction has been open for more than 5 minutes on {{ $labels.instance }}",
+        description: "The oldest open transaction is {{ $value | humanizeDuration }} old; it holds back vacuum.",
+        runbook: runbook("postgres-performance.md"),
+      },
+    },
+    {
+      alert: "PostgresLockWaits",
+      expr: `pg_blacklake_lock_waits_waiting{${sel}} > 5`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Sessions are waiting for locks on {{ $labels.instance }}",
+        description: "{{ $value }} sessions have been waiting for a lock.",
+        runbook: runbook("postgres-performance.md"),
+      },
+    },
+    {
+      alert: "PostgresDatabaseGrowth",
+      expr: `delta(pg_blacklake_database_size_bytes{${sel}}[24h]) > 1073741824`,
+      for: "1h",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Database {{ $labels.datname }} grew by more than 1 GiB in 24 hours",
+        description: "{{ $labels.datname }} grew by {{ $value | humanize1024 }}B in the last 24 hours.",
+        runbook: runbook("postgres-growth.md"),
+      },
+    },
+  ];
+
+  const backups: AlertRule[] = [
+    {
+      alert: "PostgresWalArchivingFailing",
+      expr: `increase(pg_blacklake_archiver_failed{${sel}}[10m]) > 0`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "WAL archiving is failing on {{ $labels.instance }}",
+        description: "{{ $value }} archive attempts failed in 10 minutes; point-in-time recovery and the RPO are at risk.",
+        runbook: runbook("backup-restore.md"),
+      },
+    },
+    ...o.repos.flatMap((repo) =>
+      (["full", "diff", "incr"] as const).flatMap((type): AlertRule[] => {
+        const schedule = repo.schedules[type];
+        if (!schedule) return [];
+        const maxAge = longestIntervalMinutes(schedule) * 60 + BACKUP_GRACE_SECONDS;
+        return [
+          {
+            alert: `PgBackRest${type[0].toUpperCase()}${type.slice(1)}BackupTooOld`,
+            expr: `min by (stanza) (pgbackrest_backup_since_last_completion_seconds{job="${PGBACKREST_JOB}", namespace="${o.namespace}", backup_type="${type}", repo_key="${repo.index}"}) > ${maxAge}`,
+            for: "10m",
+            labels: { severity: "warning", repo: `repo${repo.index}` },
+            annotations: {
+              summary: `The last ${type} backup in repo${repo.index} is older than its schedule allows`,
+              description: `The newest ${type} backup is {{ $value | humanizeDuration }} old; the schedule "${schedule}" allows ${Math.round(maxAge / 3600)}h.`,
+              runbook: runbook("backup-restore.md"),
+            },
+          },
+        ];
+      }),
+    ),
+    {
+      alert: "PostgresRestoreDrillFailed",
+      expr: `kube_job_status_failed{namespace="${o.namespace}", job_name=~"${o.name}-restore-drill-.*"} > 0`,
+      for: "0m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "The weekly restore drill failed",
+        description: "Job {{ $labels.job_name }} failed: the latest backup could not be restored and queried.",
+        runbook: runbook("restore-drill.md"),
+      },
+    },
+    {
+      alert: "PostgresRestoreDrillMissing",
+      expr: `time() - kube_cronjob_status_last_successful_time{namespace="${o.namespace}", cronjob="${o.name}-restore-drill"} > 8 * 86400`,
+      for: "1h",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "No successful restore drill for more than 8 days",
+        description: "The last successful restore drill was {{ $value | humanizeDuration }} ago.",
+        runbook: runbook("restore-drill.md"),
+      },
+    },
+  ];
+
+  return {
+    name: "postgres",
+    scrapeTargets: [
+      { jobName: POSTGRES_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: "metrics" },
+      { jobName: PGBACKREST_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: "backup-metrics" },
+    ],
+    ruleGroups: [
+      { name: "postgres.recording", rules: recording },
+      { name: "postgres.alerts", rules: database },
+      { name: "postgres.backups", rules: backups },
+    ],
+    dashboards: [
+      {
+        uid: "blacklake-database",
+        title: "Database",
+        panels: [
+          { title: "Connections used / max", unit: "percentunit", queries: [{ expr: "blacklake:pg_connections_used:ratio", legend: "{{instance}}" }] },
+          { title: "Buffer cache hit ratio", unit: "percentunit", queries: [{ expr: "blacklake:pg_cache_hit_ratio:rate5m", legend: "{{instance}}" }] },
+          { title: "Replication lag", unit: "s", queries: [{ expr: "pg_blacklake_replication_lag_seconds", legend: "{{instance}}" }] },
+          { title: "Longest transaction", unit: "s", queries: [{ expr: "pg_blacklake_longest_transaction_seconds", legend: "{{instance}}" }] },
+          { title: "Slowest statements (mean)", unit: "s", queries: [{ expr: "topk(10, pg_blacklake_top_statements_mean_seconds)", legend: "{{queryid}}" }] },
+          { title: "Database size", unit: "bytes", queries: [{ expr: "pg_blacklake_database_size_bytes", legend: "{{datname}}" }] },
+          { title: "Last backup age", unit: "s", queries: [{ expr: "pgbackrest_backup_since_last_completion_seconds", legend: "{{backup_type}} repo{{repo_key}}" }] },
+        ],
+      },
+    ],
+  };
+}

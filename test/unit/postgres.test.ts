@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import { runStack, STACKS, StackName } from "../harness";
+import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
+import { renderPostgresqlConf } from "../../components/postgres/postgresqlConf";
+import { isAlertRule } from "../../components/lib/mixin";
+import { postgresMixin } from "../../components/postgres/mixin";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT } from "../harness";
+
+type Obj = { metadata: { name: string }; data?: Record<string, string>; spec?: any; stringData?: Record<string, string> };
+
+async function objects(stack: StackName) {
+  const run = await runStack(stack);
+  const byKindName = (type: string, name: string) => run.one(type, name).inputs as unknown as Obj;
+  return { run, byKindName, config: byKindName("kubernetes:core/v1:ConfigMap", "postgres-config").data! };
+}
+
+const setting = (conf: string, name: string) => new RegExp(`^${name.replace(".", "\\.")} = (.*)$`, "m").exec(conf)?.[1];
+
+describe("postgresql.conf", () => {
+  it("prod carries the operations guide's numbers and archives WAL through pgBackRest every 60 s at most", async () => {
+    const conf = (await objects("prod")).config["postgresql.conf"];
+    expect(setting(conf, "max_connections")).toBe("100");
+    expect(setting(conf, "shared_buffers")).toBe("256MB");
+    expect(setting(conf, "work_mem")).toBe("4MB");
+    expect(setting(conf, "maintenance_work_mem")).toBe("64MB");
+    expect(setting(conf, "effective_cache_size")).toBe("1GB");
+    expect(setting(conf, "archive_mode")).toBe("'on'");
+    expect(setting(conf, "archive_timeout")).toBe("60");
+    expect(setting(conf, "archive_command")).toBe("'pgbackrest --config=/etc/pgbackrest/pgbackrest.conf --stanza=blacklake archive-push %p'");
+    expect(setting(conf, "shared_preload_libraries")).toBe("'pg_stat_statements'");
+    expect(setting(conf, "wal_level")).toBe("'replica'");
+    expect(setting(conf, "max_wal_senders")).toBe("7");
+  });
+
+  it("quotes values that contain quotes", () => {
+    const conf = renderPostgresqlConf({
+      parameters: { maxConnections: 10, sharedBuffers: "1MB", workMem: "1MB", maintenanceWorkMem: "1MB", effectiveCacheSize: "1MB" },
+      archiveTimeoutSeconds: 30, stanza: "s", pgbackrestConfigPath: "/x/it's.conf", listenAddresses: "*", port: 5432, unixSocketDirectories: "/tmp", maxWalSenders: 3,
+    });
+    expect(setting(conf, "archive_command")).toBe("'pgbackrest --config=/x/it''s.conf --stanza=s archive-push %p'");
+  });
+});
+
+describe("pgbackrest.conf", () => {
+  it.each(STACKS)("%s: retention by time, encryption, zstd, async archiving", async (stack) => {
+    const conf = (await objects(stack)).config["pgbackrest.conf"];
+    expect(conf).toContain("repo1-retention-full-type=time");
+    expect(conf).toContain("repo1-cipher-type=aes-256-cbc");
+    expect(conf).toContain("compress-type=zst");
+    expect(conf).toContain("archive-async=y");
+    expect(conf).toContain("spool-path=/pgdata/pgbackrest-spool");
+    expect(conf).toMatch(/^\[blacklake\]\npg1-path=\/pgdata\/pg16$/m);
+    expect(conf).not.toMatch(/cipher-pass|s3-key/);
+  });
+
+  it("keeps prod's fulls 30 days in both repositories, repo2 off-site with host-style S3", async () => {
+    const conf = (await objects("prod")).config["pgbackrest.conf"];
+    expect(conf).toContain("repo1-retention-full=30");
+    expect(conf).toContain("repo2-retention-full=30");
+    expect(conf).toContain("repo2-s3-endpoint=s3.eu-west-1.amazonaws.com");
+    expect(conf).toContain("repo2-s3-uri-style=host");
+    expect(conf).toContain("repo1-s3-uri-style=path");
+  });
+
+  it("dev keeps 7 days and has only the in-cluster repository", async () => {
+    const conf = (await objects("dev")).config["pgbackrest.conf"];
+    expect(conf).toContain("repo1-retention-full=7");
+    expect(conf).not.toContain("repo2-");
+  });
+
+  it("renders a posix repository", () => {
+    const conf = renderPgbackrestConf({
+      stanza: "s", pgDataPath: "/d", pgPort: 5432, pgSocketPath: "/sock", spoolPath: "/spool", lockPath: "/lock",
+      repos: [{ index: 1, storage: { type: "posix", path: "/repo" }, retentionFullDays: 30, encrypted: false }],
+      compressType: "lz4", compressLevel: 1, processMax: 4, archiveProcessMax: 2,
+    });
+    expect(conf).toContain("repo1-type=posix\nrepo1-path=/repo\n");
+    expect(conf).not.toContain("cipher");
+    expect(conf).toContain("compress-type=lz4");
+  });
+});
+
+describe("backup CronJobs", () => {
+  it.each([
+    ["prod", ["postgres-backup-repo1-full", "postgres-backup-repo1-incr", "postgres-backup-repo2-full", "postgres-backup-repo2-incr", "postgres-restore-drill"]],
+    ["dev", ["postgres-backup-repo1-full", "postgres-backup-repo1-incr", "postgres-restore-drill"]],
+  ] as const)("%s declares %j", async (stack, names) => {
+    const { run } = await objects(stack);
+    expect(run.ofType("kubernetes:batch/v1:CronJob").map((c) => c.name).sort()).toEqual([...names].sort());
+  });
+
+  it("runs full daily at 02:00 and incremental every 4 hours, never overlapping, with deadlines", async () => {
+    const { byKindName } = await objects("prod");
+    const full = byKindName("kubernetes:batch/v1:CronJob", "postgres-backup-repo1-full").spec;
+    const incr = byKindName("kubernetes:batch/v1:CronJob", "postgres-backup-repo1-incr").spec;
+    expect(full.schedule).toBe("0 2 * * *");
+    expect(incr.schedule).toBe("0 */4 * * *");
+    for (const job of [full, incr]) {
+      expect(job.concurrencyPolicy).toBe("Forbid");
+      expect(job.startingDeadlineSeconds).toBeGreaterThan(0);
+      expect(job.jobTemplate.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+      expect(job.successfulJobsHistoryLimit).toBe(3);
+      expect(job.failedJobsHistoryLimit).toBe(3);
+    }
+    const command = full.jobTemplate.spec.template.spec.containers[0].command.join(" ");
+    expect(command).toContain("--repo=1 backup --type=full");
+    expect(incr.jobTemplate.spec.template.spec.containers[0].command.join(" ")).toContain("--repo=1 backup --type=incr");
+  });
+
+  it("lets backup jobs exec into the primary pod only", async () => {
+    const { byKindName } = await objects("prod");
+    const role = byKindName("kubernetes:rbac.authorization.k8s.io/v1:Role", "postgres-backup") as unknown as { rules: any[] };
+    expect(role.rules).toEqual([
+      { apiGroups: [""], resources: ["pods"], resourceNames: ["postgres-0"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["pods/exec"], resourceNames: ["postgres-0"], verbs: ["create"] },
+    ]);
+  });
+
+  it("drills a restore weekly, into a scratch volume, without API access", async () => {
+    const { byKindName } = await objects("prod");
+    const drill = byKindName("kubernetes:batch/v1:CronJob", "postgres-restore-drill").spec;
+    expect(drill.schedule).toBe("0 5 * * 0");
+    const pod = drill.jobTemplate.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers[0].command).toEqual(["bash", "/etc/postgres/restore-drill.sh"]);
+    expect(pod.volumes.find((v: any) => v.name === "scratch").emptyDir.sizeLimit).toBe("200Gi");
+  });
+});
+
+describe("the PostgreSQL StatefulSet", () => {
+  it.each([["dev", 1], ["staging", 2], ["prod", 3]] as const)("%s runs %i instance(s) with storage from its stack", async (stack, instances) => {
+    const { byKindName } = await objects(stack);
+    const sts = byKindName("kubernetes:apps/v1:StatefulSet", "postgres").spec;
+    expect(sts.replicas).toBe(instances);
+    expect(sts.volumeClaimTemplates[0].spec.storageClassName).toBe(stack === "prod" ? "fast-ssd" : "standard");
+  });
+
+  it("runs every container restricted, with limits and probes", async () => {
+    const { byKindName } = await objects("prod");
+    const pod = byKindName("kubernetes:apps/v1:StatefulSet", "postgres").spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    for (const c of pod.containers) {
+      expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(c.resources.limits, c.name).toBeDefined();
+      expect(c.readinessProbe, c.name).toBeDefined();
+      expect(c.livenessProbe, c.name).toBeDefined();
+    }
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["postgres", "exporter", "backup-metrics"]);
+  });
+
+  it("routes read-write traffic to ordinal 0 and read-only traffic to every instance", async () => {
+    const { byKindName } = await objects("prod");
+    expect(byKindName("kubernetes:core/v1:Service", "postgres-rw").spec.selector["statefulset.kubernetes.io/pod-name"]).toBe("postgres-0");
+    expect(byKindName("kubernetes:core/v1:Service", "postgres-ro").spec.selector["statefulset.kubernetes.io/pod-name"]).toBeUndefined();
+    expect(byKindName("kubernetes:policy/v1:PodDisruptionBudget", "postgres").spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe("credentials", () => {
+  it("are generated and reach every Secret as Pulumi secrets", async () => {
+    const { run } = await objects("prod");
+    expect(run.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
+      "postgres-app", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser",
+    ]);
+    const secrets = run.ofType("kubernetes:core/v1:Secret");
+    expect(secrets).toHaveLength(5);
+    for (const s of secrets) expect(s.secretInputs, s.name).toContain("stringData");
+  });
+
+  it("never put a password in a ConfigMap or a plain env value", async () => {
+    const { run } = await objects("prod");
+    const everything = JSON.stringify(run.kubernetesObjects().filter((o) => o.type !== "kubernetes:core/v1:Secret").map((o) => o.inputs));
+    expect(everything).not.toContain("mock-random");
+  });
+
+  it("keep the application role from superuser powers", () => {
+    const sql = fs.readFileSync(path.join(ROOT, "components/postgres/scripts/bootstrap.sql"), "utf8");
+    expect(sql).toMatch(/CREATE ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION/);
+    expect(sql).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"app_user"/);
+  });
+});
+
+describe("the PostgreSQL monitoring mixin", () => {
+  const mixin = postgresMixin({
+    namespace: "blacklake", name: "postgres", podSelector: {},
+    repos: [{ index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } }],
+  });
+  const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
+
+  it("has every database and backup alert of the operations guide, each with a runbook that exists", () => {
+    expect(alerts.map((a) => a.alert).sort()).toEqual([
+      "PgBackRestFullBackupTooOld", "PgBackRestIncrBackupTooOld", "PostgresCacheHitRatioLow", "PostgresConnectionsHigh",
+      "PostgresDatabaseGrowth", "PostgresDown", "PostgresLockWaits", "PostgresLongRunningTransaction",
+      "PostgresReplicationLagHigh", "PostgresRestoreDrillFailed", "PostgresRestoreDrillMissing", "PostgresWalArchivingFailing",
+    ]);
+    for (const a of alerts) {
+      expect(["critical", "warning"]).toContain(a.labels.severity);
+      expect(a.annotations.summary.length, a.alert).toBeGreaterThan(10);
+      expect(fs.existsSync(path.join(ROOT, a.annotations.runbook)), a.annotations.runbook).toBe(true);
+    }
+  });
+
+  it("derives backup staleness from the schedules", () => {
+    const full = alerts.find((a) => a.alert === "PgBackRestFullBackupTooOld")!;
+    const incr = alerts.find((a) => a.alert === "PgBackRestIncrBackupTooOld")!;
+    expect(full.expr).toMatch(/> 93600$/); // 24 h + 2 h grace
+    expect(incr.expr).toMatch(/> 21600$/); // 4 h + 2 h grace
+  });
+
+  it("uses the guide's thresholds", () => {
+    expect(alerts.find((a) => a.alert === "PostgresConnectionsHigh")!.expr).toMatch(/> 0\.8$/);
+    expect(alerts.find((a) => a.alert === "PostgresCacheHitRatioLow")!.expr).toMatch(/< 0\.95$/);
+    expect(alerts.find((a) => a.alert === "PostgresDatabaseGrowth")!.expr).toMatch(/\[24h\]\) > 1073741824$/);
+    expect(alerts.find((a) => a.alert === "PostgresDown")!.for).toBe("1m");
+  });
+});
