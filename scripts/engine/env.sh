@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # shellcheck shell=bash
 # Source me:  source scripts/engine/env.sh
 # Puts the cached engine-tier binaries (built by scripts/engine/tools.sh) on
@@ -9,13 +10,13 @@ _bl_env_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$_bl_env_here/lib.sh"
 
+# Only the CLI dir (which also holds pulumi-language-nodejs and the
+# pulumi-resource-pulumi-nodejs shim), Kubernetes and etcd go on PATH: resource
+# providers are installed into $PULUMI_HOME/plugins by tools.sh instead.
 _bl_bin_dirs() {
   local d
   for d in \
     "$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin" \
-    "$(bl_tool_dir pulumi-language-nodejs "$BL_PULUMI_VERSION")/bin" \
-    "$(bl_tool_dir pulumi-resource-kubernetes "$BL_PULUMI_K8S_VERSION")/bin" \
-    "$(bl_tool_dir pulumi-resource-random "$BL_PULUMI_RANDOM_VERSION")/bin" \
     "$(bl_tool_dir k8s "$BL_K8S_VERSION")/bin" \
     "$(bl_tool_dir etcd "$BL_ETCD_VERSION")/bin"; do
     [[ -d "$d" ]] && echo "$d"

@@ -118,8 +118,11 @@ if kubectl get ns bl-smoke-auto >/dev/null 2>&1; then
 fi
 
 # --- 3b: regular program with the real providers (when they exist) --------
-if command -v pulumi-language-nodejs >/dev/null && command -v pulumi-resource-kubernetes >/dev/null \
-  && command -v pulumi-resource-random >/dev/null; then
+have_plugin() { # <name> <version>: in $PULUMI_HOME's plugin cache or on PATH
+  [[ -x "$PULUMI_HOME/plugins/resource-$1-$2/pulumi-resource-$1" ]] || command -v "pulumi-resource-$1" >/dev/null
+}
+if command -v pulumi-language-nodejs >/dev/null && have_plugin kubernetes "$BL_PULUMI_K8S_VERSION" \
+  && have_plugin random "$BL_PULUMI_RANDOM_VERSION"; then
   P="$WORK/prog"; mkdir -p "$P"; ln -s "$NODE_MODULES" "$P/node_modules"
   cp "$A/tsconfig.json" "$P/"
   printf 'name: blsmoke\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n' >"$P/Pulumi.yaml"
@@ -146,6 +149,6 @@ EOF
     pulumi stack rm dev --yes --non-interactive
   )
 else
-  log "SKIP 3b: pulumi-language-nodejs / pulumi-resource-kubernetes / pulumi-resource-random not on PATH"
+  log "SKIP 3b: needs pulumi-language-nodejs (next to pulumi) and the kubernetes $BL_PULUMI_K8S_VERSION / random $BL_PULUMI_RANDOM_VERSION plugins (tools.sh all)"
 fi
 log "OK"
