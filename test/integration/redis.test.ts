@@ -1,0 +1,165 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  renderRedisConf,
+  renderReplicationInclude,
+  renderSentinelConf,
+  renderUsersAcl,
+  RedisUsers,
+} from "../../components/redis/redisConf";
+import { ROOT } from "../harness";
+import { freePort, RedisProcess, redisCli, waitFor } from "./support/redis";
+
+// Debian's redis-server and redis-sentinel started with OUR rendered files on 127.0.0.1.
+
+const passwords: RedisUsers = { app: "app-pw-1", exporter: "exp-pw-2", replication: "repl-pw-3", sentinel: "sent-pw-4", admin: "adm-pw-5" };
+const app = { user: "app", password: passwords.app };
+const exporter = { user: "exporter", password: passwords.exporter };
+const admin = { user: "admin", password: passwords.admin };
+
+const started: RedisProcess[] = [];
+let base: string;
+
+function instance(name: string, port: number, options: { maxmemory?: string; replicaOf?: number } = {}) {
+  const dir = path.join(base, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "users.acl"), renderUsersAcl(passwords));
+  fs.writeFileSync(path.join(dir, "replication.conf"), renderReplicationInclude(passwords.replication));
+  const conf = renderRedisConf({
+    bind: "127.0.0.1",
+    port,
+    dataDir: dir,
+    aclFile: path.join(dir, "users.acl"),
+    replicationInclude: path.join(dir, "replication.conf"),
+    maxmemory: options.maxmemory ?? "256mb",
+    maxmemoryPolicy: "noeviction",
+  });
+  const file = path.join(dir, "redis.conf");
+  fs.writeFileSync(file, options.replicaOf ? `${conf}replicaof 127.0.0.1 ${options.replicaOf}\n` : conf);
+  const redis = new RedisProcess("redis-server", file, port);
+  started.push(redis);
+  return redis;
+}
+
+beforeAll(() => {
+  execFileSync("bash", [path.join(ROOT, "scripts/integration/install-redis.sh")], { stdio: "ignore" });
+  base = fs.mkdtempSync(path.join(os.tmpdir(), "redis-it-"));
+});
+
+afterAll(async () => {
+  for (const redis of started) await redis.crash();
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+describe("redis-server with our redis.conf and ACL file", () => {
+  let port: number;
+  let redis: RedisProcess;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = instance("single", port);
+    await redis.start();
+  });
+
+  it("refuses commands without authentication", () => {
+    expect(redisCli(port, {}, ["PING"])).toMatch(/NOAUTH/);
+    expect(redisCli(port, {}, ["SET", "k", "v"])).toMatch(/NOAUTH/);
+  });
+
+  it("refuses the default user and a wrong password", () => {
+    expect(redisCli(port, { user: "default", password: "" }, ["PING"])).toMatch(/WRONGPASS|invalid/i);
+    expect(redisCli(port, { user: "app", password: "wrong" }, ["PING"])).toMatch(/WRONGPASS/);
+  });
+
+  it("lets the app user work the queue but not flush or reconfigure", () => {
+    expect(redisCli(port, app, ["LPUSH", "queue:jobs", "job-1", "job-2"])).toBe("2");
+    expect(redisCli(port, app, ["RPOP", "queue:jobs"])).toBe("job-1");
+    expect(redisCli(port, app, ["FLUSHALL"])).toMatch(/NOPERM/);
+    expect(redisCli(port, app, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])).toMatch(/NOPERM/);
+    expect(redisCli(port, app, ["KEYS", "*"])).toMatch(/NOPERM/);
+  });
+
+  it("lets the exporter read statistics and queue depth, nothing else", () => {
+    expect(redisCli(port, exporter, ["INFO", "memory"])).toMatch(/used_memory:/);
+    expect(redisCli(port, exporter, ["LLEN", "queue:jobs"])).toBe("1");
+    expect(redisCli(port, exporter, ["FLUSHALL"])).toMatch(/NOPERM/);
+    expect(redisCli(port, exporter, ["RPOP", "queue:jobs"])).toMatch(/NOPERM/);
+    expect(redisCli(port, exporter, ["SET", "x", "y"])).toMatch(/NOPERM/);
+  });
+
+  it("runs with AOF every second and the noeviction memory policy", () => {
+    expect(redisCli(port, admin, ["CONFIG", "GET", "appendonly"])).toBe("appendonly\nyes");
+    expect(redisCli(port, admin, ["CONFIG", "GET", "appendfsync"])).toBe("appendfsync\neverysec");
+    expect(redisCli(port, admin, ["CONFIG", "GET", "maxmemory-policy"])).toBe("maxmemory-policy\nnoeviction");
+    expect(redisCli(port, admin, ["CONFIG", "GET", "maxmemory"])).toBe(`maxmemory\n${256 * 1024 * 1024}`);
+  });
+
+  it("keeps acknowledged writes across a crash", async () => {
+    for (let i = 0; i < 50; i++) redisCli(port, app, ["LPUSH", "queue:durable", `job-${i}`]);
+    await new Promise((r) => setTimeout(r, 1500)); // appendfsync everysec
+    await redis.crash();
+    await redis.start();
+    expect(redisCli(port, app, ["LLEN", "queue:durable"])).toBe("50");
+    expect(redisCli(port, app, ["LINDEX", "queue:durable", "0"])).toBe("job-49");
+  });
+});
+
+describe("noeviction under memory pressure", () => {
+  it("refuses writes instead of evicting queued jobs", async () => {
+    const port = await freePort();
+    const redis = instance("tiny", port, { maxmemory: "2mb" });
+    await redis.start();
+    const chunk = "x".repeat(64 * 1024);
+    let error = "";
+    for (let i = 0; i < 200 && !error; i++) {
+      const reply = redisCli(port, app, ["LPUSH", "queue:big", chunk]);
+      if (!/^\d+$/.test(reply)) error = reply;
+    }
+    expect(error).toMatch(/OOM command not allowed/);
+    const kept = Number(redisCli(port, app, ["LLEN", "queue:big"]));
+    expect(kept).toBeGreaterThan(0);
+    expect(redisCli(port, admin, ["INFO", "stats"])).toMatch(/evicted_keys:0/);
+  });
+});
+
+describe("replication and Sentinel failover with our users", () => {
+  it("replicates with the replication user and fails over to the replica when the primary dies", async () => {
+    const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+    const primary = instance("primary", primaryPort);
+    await primary.start();
+    const replica = instance("replica", replicaPort, { replicaOf: primaryPort });
+    await replica.start();
+    await waitFor(() => /master_link_status:up/.test(redisCli(replicaPort, admin, ["INFO", "replication"])), "the replica's link to the primary");
+    redisCli(primaryPort, app, ["SET", "jobs:counter", "42"]);
+    await waitFor(() => redisCli(replicaPort, app, ["GET", "jobs:counter"]) === "42", "the write to reach the replica");
+
+    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    for (const [i, sentinelPort] of sentinelPorts.entries()) {
+      const dir = path.join(base, `sentinel-${i}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, "sentinel.conf");
+      const conf = renderSentinelConf({
+        bind: "127.0.0.1", port: sentinelPort, masterName: "queue", masterHost: "127.0.0.1", masterPort: primaryPort,
+        quorum: 2, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000,
+      });
+      fs.writeFileSync(file, `${conf}sentinel auth-user queue sentinel\nsentinel auth-pass queue ${passwords.sentinel}\n`);
+      const sentinel = new RedisProcess("redis-sentinel", file, sentinelPort);
+      started.push(sentinel);
+      await sentinel.start();
+    }
+    await waitFor(() => /num-other-sentinels\n2/.test(redisCli(sentinelPorts[0], {}, ["SENTINEL", "MASTER", "queue"])), "the sentinels to find each other", 30_000);
+
+    await primary.crash();
+    await waitFor(
+      () => redisCli(sentinelPorts[0], {}, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "queue"]).endsWith(String(replicaPort)),
+      "Sentinel to promote the replica",
+      40_000,
+    );
+    await waitFor(() => /role:master/.test(redisCli(replicaPort, admin, ["INFO", "replication"])), "the replica to become primary");
+    expect(redisCli(replicaPort, app, ["GET", "jobs:counter"])).toBe("42");
+    expect(redisCli(replicaPort, app, ["INCR", "jobs:counter"])).toBe("43");
+  });
+});

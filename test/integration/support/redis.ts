@@ -1,0 +1,74 @@
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+
+// Real redis-server and redis-sentinel processes on 127.0.0.1, for the integration tier.
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisAuth {
+  user?: string;
+  password?: string;
+}
+
+/** One redis-cli call; returns its trimmed output (errors are output too, as redis-cli prints them). */
+export function redisCli(port: number, auth: RedisAuth, args: string[]): string {
+  const authArgs = auth.user ? ["--user", auth.user, "--pass", auth.password ?? "", "--no-auth-warning"] : [];
+  const result = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...authArgs, ...args], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
+  return `${result.stdout}${result.stderr}`.trim();
+}
+
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export class RedisProcess {
+  private child?: ChildProcess;
+  readonly log: string;
+
+  constructor(readonly binary: "redis-server" | "redis-sentinel", readonly configFile: string, readonly port: number) {
+    this.log = path.join(path.dirname(configFile), `${path.basename(configFile)}.log`);
+  }
+
+  async start(): Promise<void> {
+    const out = fs.openSync(this.log, "a");
+    this.child = spawn(this.binary, [this.configFile], { stdio: ["ignore", out, out] });
+    await waitFor(() => /PONG|NOAUTH|NOPERM/.test(redisCli(this.port, {}, ["PING"])), `${this.binary} on port ${this.port}`);
+  }
+
+  /** SIGKILL: a crash, no chance to flush anything beyond what appendfsync already did. */
+  async crash(): Promise<void> {
+    await this.stopWith("SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWith("SIGTERM");
+  }
+
+  private async stopWith(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    this.child = undefined;
+  }
+}
