@@ -4,6 +4,7 @@ import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import { InClusterArgs, PendingComponent } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
+import { RedisQueue } from "../components/redis";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -15,7 +16,7 @@ export function composePlatform(config: PlatformConfig) {
   const inCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
 
   const namespace = new PlatformNamespace("namespace", { name: config.namespace }, inCluster);
-  const args = <S>(settings: S): InClusterArgs<S> => ({
+  const args = <S>(settings: S): InClusterArgs<S, PlatformConfig["images"]> => ({
     namespace: namespace.name,
     instance: config.namespace,
     images: config.images,
@@ -28,10 +29,10 @@ export function composePlatform(config: PlatformConfig) {
   const objectStore = new PendingComponent("blacklake:minio:Tenant", "minio", args(config.minio), after); // #5
   const database = new PostgresCluster(
     "postgres",
-    { ...args(config.postgres), images: config.images, repoTargets: backupRepoTargets(config) },
+    { ...args(config.postgres), repoTargets: backupRepoTargets(config) },
     after,
   );
-  const queue = new PendingComponent("blacklake:redis:Queue", "redis", args(config.redis), after); // #5
+  const queue = new RedisQueue("redis", args(config.redis), after);
   const identity = config.keycloak.enabled
     ? new PendingComponent("blacklake:keycloak:Keycloak", "keycloak", args(config.keycloak), { ...after, dependsOn: [namespace, database] }) // #5
     : undefined;

@@ -21,7 +21,7 @@ export interface BackupJobsArgs {
   scratchSize: string;
   configMapName: pulumi.Input<string>;
   pgbackrestSecretName: pulumi.Input<string>;
-  paths: { pgbackrestConfig: string; config: string; data: string };
+  paths: { pgbackrestConfig: string; config: string };
   runAsUser: number;
   dependsOn: pulumi.Resource[];
   parent: pulumi.Resource;
@@ -130,7 +130,8 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             { name: "PGBACKREST_CONFIG", value: a.paths.pgbackrestConfig },
             { name: "PGBACKREST_STANZA", value: a.stanza },
             { name: "DRILL_SCRATCH_DIR", value: "/scratch" },
-            { name: "DRILL_METRICS_FILE", value: "/scratch/restore-drill.prom" },
+            // The production postgresql.conf is mounted, not in the data directory the backup holds.
+            { name: "DRILL_POSTGRES_CONFIG", value: `${a.paths.config}/postgresql.conf` },
           ],
           envFrom: [{ secretRef: { name: a.pgbackrestSecretName } }],
           resources: toResourceRequirements(RESOURCE_PRESETS.medium),
@@ -139,8 +140,6 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             { name: "config", mountPath: a.paths.config, readOnly: true },
             { name: "config", mountPath: a.paths.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true },
             { name: "scratch", mountPath: "/scratch" },
-            // pgBackRest's spool and lock paths from the shared config must be writable here too.
-            { name: "spool", mountPath: a.paths.data },
             { name: "tmp", mountPath: "/tmp" },
           ],
         },
@@ -148,7 +147,6 @@ export function backupCronJobs(a: BackupJobsArgs): void {
       volumes: [
         { name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } },
         { name: "scratch", emptyDir: { sizeLimit: a.scratchSize } },
-        { name: "spool", emptyDir: { sizeLimit: "1Gi" } },
         { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
       ],
     });

@@ -328,7 +328,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       scratchSize: s.storage.size,
       configMapName: configMap.metadata.name,
       pgbackrestSecretName: pgbackrestSecret.metadata.name,
-      paths: { pgbackrestConfig: PATHS.pgbackrestConfig, config: PATHS.config, data: PATHS.data },
+      paths: { pgbackrestConfig: PATHS.pgbackrestConfig, config: PATHS.config },
       runAsUser: POSTGRES_UID,
       dependsOn: [statefulSet],
       parent: this,

@@ -81,13 +81,17 @@ export function renderPgbackrestConf(o: PgbackrestConfOptions): string {
     `process-max=${o.processMax}`,
     // Checkpoint immediately when a backup starts instead of waiting for the next one.
     "start-fast=y",
-    // Restores reuse files already in the target directory when their checksums match.
-    "delta=y",
     "archive-async=y",
     `spool-path=${o.spoolPath}`,
     `lock-path=${o.lockPath}`,
     "log-level-console=info",
     "log-level-file=off",
+    "",
+    // Restores reuse files already in the target directory when their checksums match.
+    // Only for restore: during a backup, delta would checksum every file instead of
+    // comparing timestamps, making each incremental read the whole database.
+    "[global:restore]",
+    "delta=y",
     "",
     "[global:archive-push]",
     `process-max=${o.archiveProcessMax}`,

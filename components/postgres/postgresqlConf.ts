@@ -100,6 +100,7 @@ export function renderPgHba(o: PgHbaOptions): string {
     `# ${RENDERED_HEADER}`,
     "# TYPE  DATABASE     USER       ADDRESS        METHOD",
     "local   all          all                       peer",
+    "local   replication  all                       peer",
     ...o.clientCidrs.map((cidr) => `host    replication  ${o.replicationUser}  ${cidr}  scram-sha-256`),
     ...o.clientCidrs.map((cidr) => `host    all          all        ${cidr}  scram-sha-256`),
   ];

@@ -95,8 +95,22 @@ const api = strictSection({
 
 const retention = strictSection({
   fullDays: positiveInt("a number of days").default(30).describe("Keep full backups this many days."),
-  incrementalDays: positiveInt("a number of days").default(7).describe("Keep incremental backups this many days."),
-}).prefault({});
+  incrementalDays: positiveInt("a number of days")
+    .default(7)
+    .describe(
+      "Incremental backups must stay restorable this long. pgBackRest keeps an incremental as long as the full it builds on, so this is a floor checked against the schedules, not a separate expiry.",
+    ),
+})
+  .superRefine((r, ctx) => {
+    if (r.incrementalDays > r.fullDays) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["incrementalDays"],
+        message: `expected at most fullDays (${r.fullDays}): an incremental expires with the full it builds on`,
+      });
+    }
+  })
+  .prefault({});
 
 const backupRepo = strictSection({
   name: z.string().regex(/^repo[1-4]$/, { message: "expected repo1, repo2, repo3 or repo4" }),

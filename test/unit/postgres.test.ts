@@ -53,6 +53,9 @@ describe("pgbackrest.conf", () => {
     expect(conf).toContain("spool-path=/pgdata/pgbackrest-spool");
     expect(conf).toMatch(/^\[blacklake\]\npg1-path=\/pgdata\/pg16$/m);
     expect(conf).not.toMatch(/cipher-pass|s3-key/);
+    // delta belongs to restores only: in [global] it would make every incremental read the whole database
+    expect(conf).toMatch(/\[global:restore\]\ndelta=y\n/);
+    expect(conf.split("[global:restore]")[0]).not.toContain("delta=");
   });
 
   it("keeps prod's fulls 30 days in both repositories, repo2 off-site with host-style S3", async () => {
@@ -162,10 +165,11 @@ describe("the PostgreSQL StatefulSet", () => {
 describe("credentials", () => {
   it("are generated and reach every Secret as Pulumi secrets", async () => {
     const { run } = await objects("prod");
-    expect(run.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
+    const ours = (type: string) => run.ofType(type).filter((r) => r.name.startsWith("postgres-"));
+    expect(ours("random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
       "postgres-app", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser",
     ]);
-    const secrets = run.ofType("kubernetes:core/v1:Secret");
+    const secrets = ours("kubernetes:core/v1:Secret");
     expect(secrets).toHaveLength(5);
     for (const s of secrets) expect(s.secretInputs, s.name).toContain("stringData");
   });

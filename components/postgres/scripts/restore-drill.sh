@@ -19,16 +19,20 @@
 #   DRILL_START_TIMEOUT  seconds to wait for recovery to finish and the server to open (default 900)
 #   DRILL_CHECK_TIMEOUT  seconds the check query may take (default 600)
 #   DRILL_SHARED_BUFFERS shared_buffers of the drill server (default 128MB)
+#   DRILL_POSTGRES_CONFIG optional production postgresql.conf to start with, for clusters
+#                        whose config_file lives outside PGDATA (and so is not in the backup)
 #   PG_BIN               PostgreSQL bin directory; else `pg_config --bindir`, else the newest
 #                        /usr/lib/postgresql/*/bin (the one matching the backup's version wins)
 #   PGBACKREST_REPO<n>_CIPHER_PASS and any S3 credentials, as for every pgBackRest command.
 #
-# The restored postgresql.conf is the production one; everything that must differ for
-# a throwaway copy is overridden on the postgres command line, which beats every file:
-# no TCP listener, archiving off, our own socket directory, port, pg_hba.conf and a
-# small shared_buffers. pgBackRest writes to the scratch volume only (pg1-path,
-# spool-path and lock-path are overridden), so the production paths in the mounted
-# pgbackrest.conf are never touched.
+# The server starts with the restored postgresql.conf (or DRILL_POSTGRES_CONFIG);
+# everything that must differ for a throwaway copy is overridden on the postgres
+# command line, which beats every file: no TCP listener, archiving off, our own socket
+# directory, port, pg_hba.conf and a small shared_buffers. hot_standby is off: nobody
+# needs to connect before recovery ends, and it spares the check that max_connections
+# and friends are at least the primary's (the restored file may be initdb's default).
+# pgBackRest writes to the scratch volume only (pg1-path, spool-path and lock-path are
+# overridden), so the production paths in the mounted pgbackrest.conf are never touched.
 #
 # Exit status 0 when the drill passed. On any failure one line
 # "restore drill FAILED: <reason>" goes to stderr, the metrics say 0, and the exit
@@ -40,6 +44,7 @@ started_ns="$(date +%s%N)"
 step="starting"
 work=""
 pg_pid=""
+child_pid=""
 failed_reported=0
 
 log() { printf '%s restore-drill: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
@@ -75,9 +80,11 @@ pg_alive() { [[ -n "$pg_pid" ]] && kill -0 "$pg_pid" 2>/dev/null; }
 
 stop_postgres() {
   pg_alive || return 0
-  kill -INT "$pg_pid" 2>/dev/null || true # fast shutdown
   local i
   for ((i = 0; i < 300; i++)); do # 30 s
+    # Fast shutdown, repeated: a background job starts with SIGINT ignored, so a
+    # signal that arrives before postgres installs its handler is lost.
+    ((i % 10 == 0)) && { kill -INT "$pg_pid" 2>/dev/null || true; }
     pg_alive || break
     sleep 0.1
   done
@@ -91,10 +98,44 @@ stop_postgres() {
   pg_pid=""
 }
 
+# Runs a command in the background with its output in a file and waits for it, so that
+# SIGTERM (the Job's deadline, a node drain) is acted on at once instead of after the
+# command. (The redirection must not be on the function call: a trap running during
+# the wait would inherit it.) With setsid the command leads its own process group, so
+# stopping it also stops its helpers (pgBackRest's parallel restore processes).
+run_waiting() { # <output file> <command...>
+  local out="$1"
+  shift
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$@" >"$out" 2>&1 &
+  else
+    "$@" >"$out" 2>&1 &
+  fi
+  child_pid=$!
+  local rc=0
+  wait "$child_pid" || rc=$?
+  child_pid=""
+  return "$rc"
+}
+
+stop_child() {
+  [[ -n "$child_pid" ]] && kill -0 "$child_pid" 2>/dev/null || return 0
+  kill -TERM -- "-$child_pid" 2>/dev/null || kill -TERM "$child_pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do # 10 s
+    kill -0 -- "-$child_pid" 2>/dev/null || kill -0 "$child_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$child_pid" 2>/dev/null || kill -KILL "$child_pid" 2>/dev/null || true
+  wait "$child_pid" 2>/dev/null || true
+  child_pid=""
+}
+
 on_exit() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
+  stop_child
   stop_postgres
   if [[ -n "$work" && -d "$work" ]]; then
     rm -rf -- "$work" || echo "restore-drill: could not remove ${work}" >&2
@@ -102,9 +143,14 @@ on_exit() {
   if ((rc != 0)) && ((failed_reported == 0)); then
     echo "restore drill FAILED: ${step} failed (exit status ${rc})" >&2
   fi
-  if ! write_metrics "$((rc == 0 ? 1 : 0))"; then
-    echo "restore drill FAILED: could not write metrics to ${DRILL_METRICS_FILE}" >&2
-    ((rc != 0)) || rc=1
+  if ! write_metrics "$((rc == 0 ? 1 : 0))" 2>/dev/null; then
+    rm -f -- "${DRILL_METRICS_FILE}.tmp.$$"
+    if ((rc == 0)); then
+      echo "restore drill FAILED: could not write metrics to ${DRILL_METRICS_FILE}" >&2
+      rc=1
+    else
+      echo "restore-drill: could not write metrics to ${DRILL_METRICS_FILE} either" >&2
+    fi
   fi
   if ((rc == 0)); then
     log "restore drill PASSED in $(awk -v a="$started_ns" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s"
@@ -117,7 +163,7 @@ trap 'fail "interrupted during: ${step}"' INT
 
 # Last ERROR line of a pgBackRest or PostgreSQL log, for the one-line reason.
 last_error() { # <file>
-  grep -E '(ERROR|FATAL|PANIC):' "$1" 2>/dev/null | tail -n 1 | sed -E 's/^[^A-Z]*(ERROR|FATAL|PANIC)/\1/' || true
+  grep -E '(ERROR|FATAL|PANIC):' "$1" 2>/dev/null | tail -n 1 | sed -E 's/^.*(ERROR|FATAL|PANIC):/\1:/' || true
 }
 
 # --- inputs ----------------------------------------------------------------
@@ -139,6 +185,9 @@ DRILL_CHECK_TIMEOUT="${DRILL_CHECK_TIMEOUT:-600}"
 DRILL_SHARED_BUFFERS="${DRILL_SHARED_BUFFERS:-128MB}"
 [[ "$DRILL_START_TIMEOUT" =~ ^[0-9]+$ ]] || fail "DRILL_START_TIMEOUT ${DRILL_START_TIMEOUT} is not a number of seconds"
 [[ "$DRILL_CHECK_TIMEOUT" =~ ^[0-9]+$ ]] || fail "DRILL_CHECK_TIMEOUT ${DRILL_CHECK_TIMEOUT} is not a number of seconds"
+if [[ -n "${DRILL_POSTGRES_CONFIG:-}" ]]; then
+  [[ -r "$DRILL_POSTGRES_CONFIG" ]] || fail "DRILL_POSTGRES_CONFIG ${DRILL_POSTGRES_CONFIG} is not a readable file"
+fi
 if [[ -n "${DRILL_METRICS_FILE:-}" ]]; then
   metrics_dir="$(dirname -- "$DRILL_METRICS_FILE")"
   [[ -d "$metrics_dir" && -w "$metrics_dir" ]] || fail "the directory of DRILL_METRICS_FILE (${metrics_dir}) is not writable"
@@ -188,8 +237,8 @@ export PGBACKREST_CONFIG PGBACKREST_STANZA
 step="restoring the latest backup"
 log "restoring the latest backup of stanza ${PGBACKREST_STANZA} into ${data}"
 restore_log="$work/restore.log"
-if ! pgbackrest --config="$PGBACKREST_CONFIG" --stanza="$PGBACKREST_STANZA" --pg1-path="$data" \
-  --type=immediate --target-action=promote --archive-mode=off --no-delta restore >"$restore_log" 2>&1; then
+if ! run_waiting "$restore_log" pgbackrest --config="$PGBACKREST_CONFIG" --stanza="$PGBACKREST_STANZA" --pg1-path="$data" \
+  --type=immediate --target-action=promote --archive-mode=off --no-delta restore; then
   cat "$restore_log" >&2
   fail "pgbackrest restore failed: $(last_error "$restore_log")"
 fi
@@ -201,8 +250,8 @@ pg_major="$(cat "$data/PG_VERSION")"
 pg_bin="$(pick_pg_bin "$pg_major")" || fail "the backup is PostgreSQL ${pg_major} but no PostgreSQL ${pg_major} server binaries were found (set PG_BIN)"
 log "backup set ${backup_set:-?} is PostgreSQL ${pg_major}; using ${pg_bin}"
 
-# A config file may live outside PGDATA in production (mounted from a ConfigMap).
-[[ -e "$data/postgresql.conf" ]] || : >"$data/postgresql.conf"
+config_file="${DRILL_POSTGRES_CONFIG:-$data/postgresql.conf}"
+[[ -e "$config_file" ]] || : >"$config_file" # nothing but the overrides below, then
 # Only this script's user can reach the socket directory (0700), so trust is enough.
 printf 'local all all trust\n' >"$work/pg_hba.conf"
 : >"$work/pg_ident.conf"
@@ -211,6 +260,7 @@ printf 'local all all trust\n' >"$work/pg_hba.conf"
 step="starting PostgreSQL on the restored data"
 server_log="$work/postgres.log"
 "$pg_bin/postgres" -D "$data" \
+  -c config_file="$config_file" \
   -c listen_addresses='' \
   -c port="$DRILL_PORT" \
   -c unix_socket_directories="$sock" \
@@ -219,6 +269,7 @@ server_log="$work/postgres.log"
   -c ident_file="$work/pg_ident.conf" \
   -c archive_mode=off \
   -c archive_command='' \
+  -c hot_standby=off \
   -c shared_buffers="$DRILL_SHARED_BUFFERS" \
   -c synchronous_standby_names='' \
   -c ssl=off \
@@ -232,9 +283,10 @@ psql_drill() {
   "$pg_bin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$DRILL_PORT" -U "$DRILL_DB_USER" -d "$DRILL_DATABASE" "$@"
 }
 
+# With hot_standby off the server accepts connections only once recovery has ended.
 step="waiting for recovery to finish"
 deadline=$((SECONDS + DRILL_START_TIMEOUT))
-state="starting"
+state="recovering"
 while :; do
   if ! pg_alive; then
     tail -n 30 "$server_log" >&2
@@ -244,8 +296,8 @@ while :; do
     tail -n 30 "$server_log" >&2
     fail "postgres was still ${state} after ${DRILL_START_TIMEOUT} s"
   fi
-  if [[ "$state" == starting ]]; then
-    "$pg_bin/pg_isready" -q -h "$sock" -p "$DRILL_PORT" && state="in recovery"
+  if [[ "$state" == recovering ]]; then
+    "$pg_bin/pg_isready" -q -h "$sock" -p "$DRILL_PORT" && state="promoting"
   else
     in_recovery="$(psql_drill -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
     [[ "$in_recovery" == f ]] && break
@@ -256,8 +308,8 @@ log "recovery finished; the restored server is open"
 
 step="running the check query"
 check_out="$work/check.out"
-if ! timeout "$DRILL_CHECK_TIMEOUT" "$pg_bin/psql" -X -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$DRILL_PORT" \
-  -U "$DRILL_DB_USER" -d "$DRILL_DATABASE" -c "$DRILL_CHECK_SQL" >"$check_out" 2>&1; then
+if ! run_waiting "$check_out" timeout "$DRILL_CHECK_TIMEOUT" "$pg_bin/psql" -X -A -t -v ON_ERROR_STOP=1 -h "$sock" -p "$DRILL_PORT" \
+  -U "$DRILL_DB_USER" -d "$DRILL_DATABASE" -c "$DRILL_CHECK_SQL"; then
   cat "$check_out" >&2
   fail "check query failed: $(grep -m1 -E 'ERROR|FATAL|psql:' "$check_out" || echo "timed out after ${DRILL_CHECK_TIMEOUT} s")"
 fi

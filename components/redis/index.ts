@@ -1,0 +1,234 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import type { PlatformConfig } from "../../stacks/config";
+import { InClusterArgs } from "../lib/component";
+import { selectorLabels, standardLabels } from "../lib/labels";
+import { MonitoringMixin } from "../lib/mixin";
+import { execProbes, httpProbes } from "../lib/probes";
+import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN, redisMixin } from "./mixin";
+import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl } from "./redisConf";
+
+export type RedisSettings = PlatformConfig["redis"];
+export type RedisImages = Pick<PlatformConfig["images"], "redis" | "redisExporter">;
+
+export const REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;
+const MASTER_NAME = "queue";
+const REDIS_UID = 999; // the redis user of the official image
+
+const script = (name: string) => fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
+
+/**
+ * Redis for the job queue: password-only access through ACL users, AOF persistence,
+ * noeviction, and (when settings.sentinel.enabled) Sentinel-managed failover between
+ * the replicas of the StatefulSet.
+ */
+export class RedisQueue extends pulumi.ComponentResource {
+  readonly host: pulumi.Output<string>;
+  readonly port = REDIS_PORT;
+  /** Sentinel's Service when Sentinel is on; clients ask it for the primary. */
+  readonly sentinelHost?: pulumi.Output<string>;
+  /** Secret with username and password of the application's user. */
+  readonly appSecretName: pulumi.Output<string>;
+  readonly mixin: MonitoringMixin;
+
+  constructor(name: string, args: InClusterArgs<RedisSettings, RedisImages>, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:redis:Queue", name, {}, opts);
+    const child = { parent: this };
+    const s = args.settings;
+    const ns = args.namespace;
+    const id = { name: "redis", instance: args.instance, component: "queue" };
+    const selector = selectorLabels(id);
+    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id) });
+
+    const password = (user: string) => new random.RandomPassword(`${name}-${user}`, { length: 32, special: false }, child).result;
+    const passwords = { app: password("app"), exporter: password("exporter"), replication: password("replication"), sentinel: password("sentinel"), admin: password("admin") };
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+
+    const podHost = (ordinal: number | string) => pulumi.interpolate`${name}-${ordinal}.${name}-pods.${ns}.svc`;
+    this.host = pulumi.interpolate`${name}.${ns}.svc`;
+    this.sentinelHost = s.sentinel.enabled ? pulumi.interpolate`${name}-sentinel.${ns}.svc` : undefined;
+
+    const acl = secret(`${name}-acl`, {
+      "users.acl": pulumi
+        .all([passwords.app, passwords.exporter, passwords.replication, passwords.sentinel, passwords.admin])
+        .apply(([app, exporter, replication, sentinel, admin]) => renderUsersAcl({ app, exporter, replication, sentinel, admin })),
+      "replication.conf": passwords.replication.apply(renderReplicationInclude),
+    });
+    const app = secret(`${name}-app`, {
+      username: "app",
+      password: passwords.app,
+      host: this.host,
+      port: String(REDIS_PORT),
+      ...(this.sentinelHost ? { sentinelHost: this.sentinelHost, sentinelPort: String(SENTINEL_PORT), masterName: MASTER_NAME } : {}),
+    });
+    const exporter = secret(`${name}-exporter`, { username: "exporter", password: passwords.exporter });
+    secret(`${name}-admin`, { username: "admin", password: passwords.admin });
+    const sentinelSecret = secret(`${name}-sentinel`, { username: "sentinel", password: passwords.sentinel });
+
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: meta(`${name}-config`),
+        data: {
+          "redis.conf": renderRedisConf({
+            bind: "0.0.0.0",
+            port: REDIS_PORT,
+            dataDir: "/data",
+            aclFile: "/etc/redis-acl/users.acl",
+            replicationInclude: "/etc/redis-acl/replication.conf",
+            maxmemory: s.maxmemory,
+            maxmemoryPolicy: s.maxmemoryPolicy,
+          }),
+          "redis-start.sh": script("redis-start.sh"),
+          ...(s.sentinel.enabled
+            ? {
+                "sentinel.conf": renderSentinelConf({
+                  bind: "0.0.0.0",
+                  port: SENTINEL_PORT,
+                  masterName: MASTER_NAME,
+                  masterHost: `${name}-0.${name}-pods.${args.instance}.svc`,
+                  masterPort: REDIS_PORT,
+                  quorum: Math.floor(s.replicas / 2) + 1,
+                  downAfterMilliseconds: 5000,
+                  failoverTimeoutMilliseconds: 60000,
+                }),
+                "sentinel-start.sh": script("sentinel-start.sh"),
+              }
+            : {}),
+        },
+      },
+      child,
+    );
+
+    const service = (serviceName: string, spec: k8s.types.input.core.v1.ServiceSpec) =>
+      new k8s.core.v1.Service(serviceName, { metadata: meta(serviceName), spec }, child);
+    const redisPort = { name: "redis", port: REDIS_PORT, targetPort: "redis" };
+    const sentinelPort = { name: "sentinel", port: SENTINEL_PORT, targetPort: "sentinel" };
+    const headless = service(`${name}-pods`, {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector,
+      ports: s.sentinel.enabled ? [redisPort, sentinelPort] : [redisPort],
+    });
+    // Without Sentinel, ordinal 0 is always the primary. With Sentinel, clients must ask
+    // Sentinel; this Service then only serves clients that read.
+    service(name, { type: "ClusterIP", selector: s.sentinel.enabled ? selector : { ...selector, "statefulset.kubernetes.io/pod-name": `${name}-0` }, ports: [redisPort] });
+    if (s.sentinel.enabled) service(`${name}-sentinel`, { type: "ClusterIP", selector, ports: [sentinelPort] });
+
+    const envCommon = [
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      { name: "SELF_HOST", value: pulumi.interpolate`$(POD_NAME).${name}-pods.${ns}.svc` },
+      { name: "PRIMARY_HOST", value: podHost(0) },
+      { name: "MASTER_NAME", value: MASTER_NAME },
+    ];
+    const configMount = { name: "config", mountPath: "/etc/redis", readOnly: true };
+    const redisCliPing = ["sh", "-c", 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG'];
+
+    const containers: k8s.types.input.core.v1.Container[] = [
+      {
+        name: "redis",
+        image: args.images.redis,
+        command: ["bash", "/etc/redis/redis-start.sh"],
+        ports: [{ name: "redis", containerPort: REDIS_PORT }],
+        env: [
+          ...envCommon,
+          { name: "SENTINEL_HOST", value: this.sentinelHost ?? "" },
+          { name: "EXPORTER_PASSWORD", valueFrom: { secretKeyRef: { name: exporter.metadata.name, key: "password" } } },
+        ],
+        resources: toResourceRequirements(s.resources),
+        securityContext: restrictedContainerSecurityContext(),
+        ...execProbes(redisCliPing),
+        volumeMounts: [
+          { name: "data", mountPath: "/data" },
+          configMount,
+          { name: "acl", mountPath: "/etc/redis-acl", readOnly: true },
+          { name: "run-redis", mountPath: "/run/redis" },
+        ],
+      },
+      {
+        name: "exporter",
+        image: args.images.redisExporter,
+        args: [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, "--web.listen-address=:9121"],
+        ports: [{ name: "metrics", containerPort: 9121 }],
+        env: [
+          { name: "REDIS_ADDR", value: `redis://localhost:${REDIS_PORT}` },
+          { name: "REDIS_USER", value: "exporter" },
+          { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: exporter.metadata.name, key: "password" } } },
+        ],
+        resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+        securityContext: restrictedContainerSecurityContext(),
+        ...httpProbes({ port: "metrics", readinessPath: "/health", livenessPath: "/health" }),
+      },
+    ];
+    if (s.sentinel.enabled) {
+      containers.push({
+        name: "sentinel",
+        image: args.images.redis,
+        command: ["bash", "/etc/redis/sentinel-start.sh"],
+        ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
+        env: [...envCommon, { name: "SENTINEL_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelSecret.metadata.name, key: "password" } } }],
+        resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+        securityContext: restrictedContainerSecurityContext(),
+        ...execProbes(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`]),
+        volumeMounts: [configMount, { name: "run-sentinel", mountPath: "/run/sentinel" }],
+      });
+    }
+
+    new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: meta(name),
+        spec: {
+          serviceName: headless.metadata.name,
+          replicas: s.replicas,
+          selector: { matchLabels: selector },
+          template: {
+            metadata: { labels: standardLabels(id), annotations: { "kubectl.kubernetes.io/default-container": "redis" } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(REDIS_UID),
+              affinity: {
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+                  ],
+                },
+              },
+              containers,
+              volumes: [
+                { name: "config", configMap: { name: config.metadata.name, defaultMode: 0o444 } },
+                { name: "acl", secret: { secretName: acl.metadata.name, defaultMode: 0o440 } },
+                { name: "run-redis", emptyDir: { sizeLimit: "16Mi" } },
+                { name: "run-sentinel", emptyDir: { sizeLimit: "16Mi" } },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels: standardLabels(id) },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: s.storage.storageClass ?? args.storageClass,
+                resources: { requests: { storage: s.storage.size } },
+              },
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+
+    this.appSecretName = app.metadata.name;
+    this.mixin = redisMixin({ namespace: args.instance, podSelector: selector });
+    this.registerOutputs({ host: this.host, appSecretName: this.appSecretName });
+  }
+}
