@@ -27,8 +27,15 @@ export interface RepoTarget {
   credentials: "generated" | "ambient";
 }
 
+/** A database of its own for another platform service (Keycloak), owned by its own role. */
+export interface ServiceDatabase {
+  name: string;
+  owner: string;
+}
+
 export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, PostgresImages> {
   repoTargets: RepoTarget[];
+  serviceDatabases?: ServiceDatabase[];
   /** Networks clients connect from; NetworkPolicies narrow it to the declared flows. */
   clientCidrs?: string[];
 }
@@ -66,6 +73,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   /** S3 keys the object store must grant on the pgBackRest bucket, per generated repo. */
   readonly backupS3Credentials: { repo: string; accessKey: pulumi.Output<string>; secretKey: pulumi.Output<string> }[];
   readonly mixin: MonitoringMixin;
+  /** Per service database: the Secret with username, password, database, host, port and jdbcUrl. */
+  readonly serviceDatabaseSecrets: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:postgres:Cluster", name, {}, opts);
@@ -162,6 +171,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           "bootstrap.sql": script("bootstrap.sql"),
           "entrypoint.sh": script("entrypoint.sh"),
           "restore-drill.sh": script("restore-drill.sh"),
+          "provision-database.sql": script("provision-database.sql"),
           "exporter-queries.yaml": renderExporterQueries(),
         },
       },
@@ -334,6 +344,32 @@ export class PostgresCluster extends pulumi.ComponentResource {
       parent: this,
     });
 
+    for (const db of args.serviceDatabases ?? []) {
+      const ownerPassword = password(`db-${db.name}`);
+      const dbSecret = secret(`${name}-db-${db.name}`, {
+        username: db.owner,
+        password: ownerPassword,
+        database: db.name,
+        host: rwHost,
+        port: String(POSTGRES_PORT),
+        jdbcUrl: pulumi.interpolate`jdbc:postgresql://${rwHost}:${POSTGRES_PORT}/${db.name}`,
+      });
+      this.serviceDatabaseSecrets[db.name] = dbSecret.metadata.name;
+      provisionDatabaseJob({
+        name: `${name}-db-${db.name}`,
+        meta: meta(`${name}-db-${db.name}`, "provisioning"),
+        image: args.images.postgres,
+        host: rwHost,
+        database: db,
+        superuserSecret: superuser.metadata.name,
+        ownerSecret: dbSecret.metadata.name,
+        configMapName: configMap.metadata.name,
+        configDir: PATHS.config,
+        runAsUser: POSTGRES_UID,
+        opts: { parent: this, dependsOn: [statefulSet] },
+      });
+    }
+
     this.primaryHost = rwHost;
     this.readOnlyHost = roHost;
     this.appSecretName = app.metadata.name;
@@ -345,4 +381,68 @@ export class PostgresCluster extends pulumi.ComponentResource {
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
   }
+}
+
+interface ProvisionJobArgs {
+  name: string;
+  meta: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
+  image: string;
+  host: pulumi.Input<string>;
+  database: ServiceDatabase;
+  superuserSecret: pulumi.Input<string>;
+  ownerSecret: pulumi.Input<string>;
+  configMapName: pulumi.Input<string>;
+  configDir: string;
+  runAsUser: number;
+  opts: pulumi.CustomResourceOptions;
+}
+
+/** Runs provision-database.sql for one service; retried until the primary accepts connections. */
+function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
+  const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name: secretName, key } },
+  });
+  return new k8s.batch.v1.Job(
+    a.name,
+    {
+      metadata: a.meta,
+      spec: {
+        backoffLimit: 10,
+        activeDeadlineSeconds: 1800,
+        ttlSecondsAfterFinished: 86400,
+        template: {
+          metadata: { labels: a.meta.labels },
+          spec: {
+            restartPolicy: "OnFailure",
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(a.runAsUser),
+            containers: [
+              {
+                name: "provision",
+                image: a.image,
+                command: [
+                  "sh",
+                  "-c",
+                  `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${a.configDir}/provision-database.sql`,
+                ],
+                env: [
+                  { name: "PGHOST", value: a.host },
+                  fromSecret("PGPASSWORD", a.superuserSecret, "password"),
+                  { name: "OWNER", value: a.database.owner },
+                  fromSecret("OWNER_PASSWORD", a.ownerSecret, "password"),
+                  { name: "DATABASE", value: a.database.name },
+                ],
+                resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [{ name: "config", mountPath: a.configDir, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } }],
+          },
+        },
+      },
+    },
+    a.opts,
+  );
 }

@@ -6,7 +6,10 @@ CREATE ROLE :"replication_user" WITH LOGIN REPLICATION PASSWORD :'replication_pa
 -- The application's role: it may connect, use its schema and change rows, nothing more.
 CREATE ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password';
 CREATE DATABASE :"app_database" OWNER postgres;
+-- PUBLIC may connect to every database by default; roles get only the ones they need.
 REVOKE ALL ON DATABASE :"app_database" FROM PUBLIC;
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"app_database" TO :"app_user";
 
 -- The exporter reads statistics only.
