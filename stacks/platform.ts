@@ -5,6 +5,7 @@ import { PlatformNamespace } from "../components/namespace";
 import { InClusterArgs, PendingComponent } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
 import { RedisQueue } from "../components/redis";
+import { Keycloak } from "../components/keycloak";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -29,12 +30,20 @@ export function composePlatform(config: PlatformConfig) {
   const objectStore = new PendingComponent("blacklake:minio:Tenant", "minio", args(config.minio), after); // #5
   const database = new PostgresCluster(
     "postgres",
-    { ...args(config.postgres), repoTargets: backupRepoTargets(config) },
+    {
+      ...args(config.postgres),
+      repoTargets: backupRepoTargets(config),
+      serviceDatabases: config.keycloak.enabled ? [{ name: "keycloak", owner: "keycloak" }] : [],
+    },
     after,
   );
   const queue = new RedisQueue("redis", args(config.redis), after);
   const identity = config.keycloak.enabled
-    ? new PendingComponent("blacklake:keycloak:Keycloak", "keycloak", args(config.keycloak), { ...after, dependsOn: [namespace, database] }) // #5
+    ? new Keycloak(
+        "keycloak",
+        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets["keycloak"] },
+        { ...after, dependsOn: [namespace, database] },
+      )
     : undefined;
   const api = config.api.enabled ? new PendingComponent("blacklake:workload:Api", "api", args(config.api), after) : undefined; // #7
   const monitoring = new PendingComponent("blacklake:monitoring:Stack", "monitoring", args(config.monitoring), after); // #6

@@ -167,10 +167,10 @@ describe("credentials", () => {
     const { run } = await objects("prod");
     const ours = (type: string) => run.ofType(type).filter((r) => r.name.startsWith("postgres-"));
     expect(ours("random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
-      "postgres-app", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser",
+      "postgres-app", "postgres-db-keycloak", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser",
     ]);
     const secrets = ours("kubernetes:core/v1:Secret");
-    expect(secrets).toHaveLength(5);
+    expect(secrets).toHaveLength(6);
     for (const s of secrets) expect(s.secretInputs, s.name).toContain("stringData");
   });
 

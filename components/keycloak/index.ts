@@ -1,0 +1,149 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import type { PlatformConfig } from "../../stacks/config";
+import { horizontalPodAutoscaler } from "../lib/autoscaling";
+import { InClusterArgs } from "../lib/component";
+import { selectorLabels, standardLabels } from "../lib/labels";
+import { MonitoringMixin } from "../lib/mixin";
+import { httpProbes } from "../lib/probes";
+import { toResourceRequirements } from "../lib/resources";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { keycloakMixin, KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
+import { DEFAULT_REALM, renderRealm } from "./realm";
+
+export type KeycloakSettings = PlatformConfig["keycloak"];
+
+export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Pick<PlatformConfig["images"], "keycloak">> {
+  /** The platform's base DNS name: Keycloak serves https://auth.<domain>, the UI https://<domain>. */
+  domain: string;
+  /** Secret (from PostgresCluster.serviceDatabaseSecrets) with username, password and jdbcUrl. */
+  databaseSecretName: pulumi.Input<string>;
+}
+
+const HTTP_PORT = 8080;
+const MANAGEMENT_PORT = 9000;
+const KEYCLOAK_UID = 1000; // the keycloak user of the official image
+
+/**
+ * Keycloak with the blacklake realm imported at start-up, its data in its own database
+ * on the platform PostgreSQL, clustered through that database (Keycloak 26's default
+ * jdbc-ping discovery), health and metrics on the management port.
+ */
+export class Keycloak extends pulumi.ComponentResource {
+  readonly url: string;
+  readonly internalUrl: pulumi.Output<string>;
+  /** Secret with the API client's id and secret, for the API workload. */
+  readonly apiClientSecretName: pulumi.Output<string>;
+  readonly mixin: MonitoringMixin;
+
+  constructor(name: string, args: KeycloakArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:keycloak:Keycloak", name, {}, opts);
+    const child = { parent: this };
+    const s = args.settings;
+    const ns = args.namespace;
+    const id = { name: "keycloak", instance: args.instance, component: "identity" };
+    const selector = selectorLabels(id);
+    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id) });
+    this.url = `https://auth.${args.domain}`;
+    this.internalUrl = pulumi.interpolate`http://${name}.${ns}.svc:${HTTP_PORT}`;
+
+    const password = (purpose: string) => new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, child).result;
+    const adminPassword = password("admin");
+    const apiClientSecret = password("api-client");
+
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+    const admin = secret(`${name}-admin`, { username: "admin", password: adminPassword });
+    const apiClient = secret(`${name}-api-client`, { clientId: "blacklake-api", clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
+    // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
+    const realm = secret(`${name}-realm`, {
+      [`${DEFAULT_REALM}.json`]: apiClientSecret.apply((clientSecret) =>
+        JSON.stringify(
+          renderRealm({
+            ui: { rootUrl: `https://${args.domain}`, redirectUris: [`https://${args.domain}/*`] },
+            api: { secret: clientSecret },
+            accessTokenLifespanSeconds: s.accessTokenLifespanSeconds,
+            ssoSessionIdleTimeoutSeconds: s.ssoSessionIdleTimeoutSeconds,
+          }),
+          null,
+          2,
+        ),
+      ),
+    });
+
+    const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
+    const deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata: meta(name),
+        spec: {
+          replicas: s.autoscaling.enabled ? s.autoscaling.minReplicas : s.replicas,
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels: standardLabels(id) },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(KEYCLOAK_UID),
+              topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+              ],
+              containers: [
+                {
+                  name: "keycloak",
+                  image: args.images.keycloak,
+                  args: ["start", "--import-realm"],
+                  ports: [
+                    { name: "http", containerPort: HTTP_PORT },
+                    { name: KEYCLOAK_METRICS_PORT_NAME, containerPort: MANAGEMENT_PORT },
+                  ],
+                  env: [
+                    { name: "KC_DB", value: "postgres" },
+                    fromSecret("KC_DB_URL", args.databaseSecretName, "jdbcUrl"),
+                    fromSecret("KC_DB_USERNAME", args.databaseSecretName, "username"),
+                    fromSecret("KC_DB_PASSWORD", args.databaseSecretName, "password"),
+                    { name: "KC_HOSTNAME", value: this.url },
+                    // TLS ends at the ingress; Keycloak trusts its X-Forwarded-* headers.
+                    { name: "KC_HTTP_ENABLED", value: "true" },
+                    { name: "KC_PROXY_HEADERS", value: "xforwarded" },
+                    { name: "KC_HEALTH_ENABLED", value: "true" },
+                    { name: "KC_METRICS_ENABLED", value: "true" },
+                    { name: "KC_EVENT_METRICS_USER_ENABLED", value: "true" },
+                    { name: "KC_CACHE", value: "ispn" },
+                    fromSecret("KC_BOOTSTRAP_ADMIN_USERNAME", admin.metadata.name, "username"),
+                    fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", admin.metadata.name, "password"),
+                    { name: "JAVA_OPTS_KC_HEAP", value: "-XX:MaxRAMPercentage=70" },
+                  ],
+                  resources: toResourceRequirements(s.resources),
+                  // Keycloak's non-optimized start re-augments its Quarkus build under
+                  // /opt/keycloak at boot, so its root filesystem must stay writable.
+                  securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: false }),
+                  ...httpProbes({ port: KEYCLOAK_METRICS_PORT_NAME, readinessPath: "/health/ready", livenessPath: "/health/live", startupSeconds: 300 }),
+                  volumeMounts: [{ name: "realm", mountPath: "/opt/keycloak/data/import", readOnly: true }],
+                },
+              ],
+              volumes: [{ name: "realm", secret: { secretName: realm.metadata.name, defaultMode: 0o440 } }],
+            },
+          },
+        },
+      },
+      // The HPA owns the replica count once it exists.
+      { ...child, ignoreChanges: s.autoscaling.enabled ? ["spec.replicas"] : [] },
+    );
+
+    new k8s.core.v1.Service(
+      name,
+      { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http" }] } },
+      child,
+    );
+    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+    if (s.autoscaling.enabled) {
+      horizontalPodAutoscaler(name, meta(name), { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name }, s.autoscaling, child);
+    }
+
+    this.apiClientSecretName = apiClient.metadata.name;
+    this.mixin = keycloakMixin({ namespace: args.instance, podSelector: selector });
+    this.registerOutputs({ url: this.url, internalUrl: this.internalUrl, apiClientSecretName: this.apiClientSecretName });
+  }
+}
