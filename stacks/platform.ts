@@ -6,6 +6,7 @@ import { InClusterArgs, PendingComponent } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
 import { RedisQueue } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
+import { MinioTenant } from "../components/minio";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -27,13 +28,22 @@ export function composePlatform(config: PlatformConfig) {
   const after = { ...inCluster, dependsOn: [namespace] };
 
   // Pending components are replaced by their real classes in the issues named.
-  const objectStore = new PendingComponent("blacklake:minio:Tenant", "minio", args(config.minio), after); // #5
   const database = new PostgresCluster(
     "postgres",
     {
       ...args(config.postgres),
       repoTargets: backupRepoTargets(config),
       serviceDatabases: config.keycloak.enabled ? [{ name: "keycloak", owner: "keycloak" }] : [],
+    },
+    after,
+  );
+  const pgbackrestKeys = database.backupS3Credentials.find((c) => c.repo === "repo1");
+  const objectStore = new MinioTenant(
+    "minio",
+    {
+      ...args(config.minio),
+      consumerCredentials: pgbackrestKeys ? { pgbackrest: pgbackrestKeys } : {},
+      offsite: config.aws.offsite.enabled ? { ...offsiteBucket(config), credentialsSecretName: "offsite-backup-writer" } : undefined,
     },
     after,
   );
@@ -63,14 +73,20 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
         // The in-cluster MinIO's API Service and its pgBackRest bucket (issue #5 creates both).
         storage: { type: "s3", endpoint: `minio.${config.namespace}.svc`, port: 9000, bucket: "pgbackrest", region: "us-east-1", path: "/pgbackrest", uriStyle: "path", verifyTls: true },
         credentials: "generated",
+        caSecret: { name: config.minio.tlsSecretName, key: "ca.crt" },
       };
     }
     const { region } = config.aws.offsite;
     return {
       name: repo.name,
-      // The off-site bucket (issue #8 declares it and hands its name over); access by the pod's IAM role.
-      storage: { type: "s3", endpoint: `s3.${region}.amazonaws.com`, bucket: `${config.namespace}-offsite-backups`, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
+      // Access by the pod's IAM role (IRSA).
+      storage: { type: "s3", endpoint: offsiteBucket(config).endpoint, bucket: offsiteBucket(config).bucket, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
       credentials: "ambient",
     };
   });
+}
+
+/** The off-site bucket: issue #8's AWS component declares it under this name. */
+function offsiteBucket(config: PlatformConfig) {
+  return { endpoint: `s3.${config.aws.offsite.region}.amazonaws.com`, bucket: `${config.namespace}-offsite-backups` };
 }

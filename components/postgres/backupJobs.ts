@@ -21,6 +21,9 @@ export interface BackupJobsArgs {
   scratchSize: string;
   configMapName: pulumi.Input<string>;
   pgbackrestSecretName: pulumi.Input<string>;
+  /** The repositories' private CAs, for the drill's pgBackRest. */
+  caVolumes: k8s.types.input.core.v1.Volume[];
+  caMounts: k8s.types.input.core.v1.VolumeMount[];
   paths: { pgbackrestConfig: string; config: string };
   runAsUser: number;
   dependsOn: pulumi.Resource[];
@@ -140,6 +143,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             { name: "config", mountPath: a.paths.config, readOnly: true },
             { name: "config", mountPath: a.paths.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true },
             { name: "scratch", mountPath: "/scratch" },
+            ...a.caMounts,
             { name: "tmp", mountPath: "/tmp" },
           ],
         },
@@ -147,6 +151,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
       volumes: [
         { name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } },
         { name: "scratch", emptyDir: { sizeLimit: a.scratchSize } },
+        ...a.caVolumes,
         { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
       ],
     });

@@ -25,6 +25,8 @@ export interface RepoTarget {
   storage: RepoStorage;
   /** "generated": S3 keys made here and handed to the object store; "ambient": the pod's identity (IRSA). */
   credentials: "generated" | "ambient";
+  /** A private CA to trust for this repository's endpoint (the in-cluster MinIO's). */
+  caSecret?: { name: string; key: string };
 }
 
 /** A database of its own for another platform service (Keycloak), owned by its own role. */
@@ -132,11 +134,17 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const pgbackrestSecret = secret(`${name}-pgbackrest`, pgbackrestEnv);
 
     // --- rendered configuration ----------------------------------------------------------
+    const caDir = "/etc/pgbackrest/ca";
     const repos = args.repoTargets.map((target, i) => {
       const settings = s.backups.pgbackrest.repos.find((r) => r.name === target.name);
       if (!settings) throw new Error(`postgres: no settings for backup repository ${target.name}`);
-      return { index: i + 1, storage: target.storage, retentionFullDays: settings.retention.fullDays, encrypted: true, schedules: settings.schedules };
+      const storage = target.storage.type === "s3" && target.caSecret ? { ...target.storage, caFile: `${caDir}/${target.name}.crt` } : target.storage;
+      return { index: i + 1, storage, retentionFullDays: settings.retention.fullDays, encrypted: true, schedules: settings.schedules };
     });
+    // Every repository's private CA, projected into one directory pgBackRest reads.
+    const caSources = args.repoTargets.flatMap((t) => (t.caSecret ? [{ secret: { name: t.caSecret.name, items: [{ key: t.caSecret.key, path: `${t.name}.crt` }] } }] : []));
+    const caVolumes = caSources.length ? [{ name: "repo-ca", projected: { sources: caSources } }] : [];
+    const caMounts = caSources.length ? [{ name: "repo-ca", mountPath: caDir, readOnly: true }] : [];
     const postgresqlConf = renderPostgresqlConf({
       parameters: s.parameters,
       archiveTimeoutSeconds: s.archiveTimeoutSeconds,
@@ -268,6 +276,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
                     pgbackrestConfigMount,
                     { name: "socket", mountPath: PATHS.socket },
                     { name: "tmp", mountPath: "/tmp" },
+                    ...caMounts,
                   ],
                 },
                 {
@@ -294,13 +303,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
                   resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes({ port: "backup-metrics", readinessPath: "/", livenessPath: "/" }),
-                  volumeMounts: [pgbackrestConfigMount, { name: "tmp", mountPath: "/tmp" }],
+                  volumeMounts: [pgbackrestConfigMount, { name: "tmp", mountPath: "/tmp" }, ...caMounts],
                 },
               ],
               volumes: [
                 { name: "config", configMap: { name: configMap.metadata.name, defaultMode: 0o444 } },
                 { name: "socket", emptyDir: {} },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+                ...caVolumes,
               ],
             },
           },
@@ -338,6 +348,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
       scratchSize: s.storage.size,
       configMapName: configMap.metadata.name,
       pgbackrestSecretName: pgbackrestSecret.metadata.name,
+      caVolumes,
+      caMounts,
       paths: { pgbackrestConfig: PATHS.pgbackrestConfig, config: PATHS.config },
       runAsUser: POSTGRES_UID,
       dependsOn: [statefulSet],

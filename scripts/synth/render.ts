@@ -56,7 +56,8 @@ export function objectPath(o: KubernetesObject): string {
 }
 
 export function toYaml(o: unknown): string {
-  return stringify(canonical(o, true), { lineWidth: 0, aliasDuplicateObjects: false });
+  // YAML 1.1 quoting: kubectl reads "on", "off", "yes" and "no" unquoted as booleans.
+  return stringify(canonical(o, true), { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" });
 }
 
 /** ConfigMap keys are the rendered configuration files servers read. */

@@ -204,6 +204,19 @@ const minio = strictSection({
   console: strictSection({
     enabled: z.boolean().default(false).describe("The web console; off unless asked for."),
   }).prefault({}),
+  tlsSecretName: dnsLabel
+    .default("minio-tls")
+    .describe(
+      "kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) for minio.<namespace>.svc and *.minio-pods.<namespace>.svc, from cert-manager or the platform PKI. pgBackRest speaks only TLS to S3.",
+    ),
+  noncurrentVersionExpirationDays: positiveInt("a number of days")
+    .default(30)
+    .describe("Overwritten or deleted object versions are kept this long."),
+  mirror: strictSection({
+    enabled: z.boolean().default(false).describe("Mirror buckets to the off-site bucket (the object-storage backup)."),
+    schedule: cronSchedule.default("0 * * * *").describe("Hourly: the object-storage RPO is 1 hour."),
+    buckets: z.array(z.string().min(3)).default(["blacklake-data", "blacklake-exports"]),
+  }).prefault({}),
 })
   .superRefine((m, ctx) => {
     if (m.mode === "distributed" && m.replicas * m.drivesPerReplica < 4) {
@@ -384,6 +397,11 @@ const crossSectionRules: CrossRule[] = [
   haRule("monitoring", ["alertmanager", "replicas"], (c) =>
     c.monitoring.alertmanager.replicas < 2 ? `expected at least 2 ${HA}` : undefined,
   ),
+  {
+    dependsOn: ["minio", "aws"],
+    path: () => ["minio", "mirror", "enabled"],
+    problem: (c) => (c.minio.mirror.enabled && !c.aws.offsite.enabled ? "expected false while aws.offsite.enabled is false" : undefined),
+  },
   ...[0, 1, 2, 3].map(
     (i): CrossRule => ({
       dependsOn: ["postgres", "aws"],

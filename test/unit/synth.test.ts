@@ -121,3 +121,15 @@ describe("config:check", () => {
     expect(output).toContain("valid (prod)");
   });
 });
+
+describe("synth YAML", () => {
+  it("quotes strings that YAML 1.1 readers such as kubectl would take for booleans", async () => {
+    const { toYaml } = await import("../../scripts/synth/render");
+    const text = toYaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "on", b: "off", c: "yes", d: "no", e: "y" } });
+    expect(text).toContain('a: "on"');
+    expect(text).toContain('b: "off"');
+    expect(text).toContain('c: "yes"');
+    expect(text).toContain('d: "no"');
+    expect(text).toContain('e: "y"');
+  });
+});
