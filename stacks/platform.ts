@@ -7,6 +7,7 @@ import { PostgresCluster, RepoTarget } from "../components/postgres";
 import { RedisQueue } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
 import { MinioTenant } from "../components/minio";
+import { Workload } from "../components/workload";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -55,7 +56,40 @@ export function composePlatform(config: PlatformConfig) {
         { ...after, dependsOn: [namespace, database] },
       )
     : undefined;
-  const api = config.api.enabled ? new PendingComponent("blacklake:workload:Api", "api", args(config.api), after) : undefined; // #7
+  const api = config.api.enabled
+    ? new Workload(
+        "api",
+        {
+          namespace: namespace.name,
+          identity: { name: "api", instance: config.namespace, component: "api" },
+          image: config.images.api,
+          port: config.api.port,
+          livenessPath: "/live",
+          readinessPath: "/health/ready",
+          metricsPath: "/metrics",
+          resources: config.api.resources,
+          autoscaling: config.api.autoscaling,
+          spreadAcrossZones: config.highAvailability,
+          env: { REDIS_HOST: queue.host, S3_BUCKET: "blacklake-data", S3_EXPORTS_BUCKET: "blacklake-exports" },
+          secretEnv: {
+            DATABASE_URL: { secretName: database.appSecretName, key: "uri" },
+            REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },
+            REDIS_PASSWORD: { secretName: queue.appSecretName, key: "password" },
+            S3_ENDPOINT: { secretName: objectStore.consumerSecretNames["api"], key: "endpoint" },
+            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretNames["api"], key: "accessKey" },
+            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretNames["api"], key: "secretKey" },
+            ...(identity
+              ? {
+                  OIDC_ISSUER: { secretName: identity.apiClientSecretName, key: "issuer" },
+                  OIDC_CLIENT_ID: { secretName: identity.apiClientSecretName, key: "clientId" },
+                  OIDC_CLIENT_SECRET: { secretName: identity.apiClientSecretName, key: "clientSecret" },
+                }
+              : {}),
+          },
+        },
+        after,
+      )
+    : undefined;
   const monitoring = new PendingComponent("blacklake:monitoring:Stack", "monitoring", args(config.monitoring), after); // #6
   const offsite = config.aws.offsite.enabled
     ? new PendingComponent("blacklake:aws:OffsiteBackup", "offsite", { settings: config.aws.offsite }) // #8

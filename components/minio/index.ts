@@ -48,6 +48,8 @@ export class MinioTenant extends pulumi.ComponentResource {
   /** Secret with the private CA (ca.crt) that signed MinIO's certificate. */
   readonly tlsSecretName: string;
   readonly mixin: MonitoringMixin;
+  /** Per consumer whose keys are generated here: the Secret with accessKey, secretKey and endpoint. */
+  readonly consumerSecretNames: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: MinioTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:minio:Tenant", name, {}, opts);
@@ -198,6 +200,23 @@ export class MinioTenant extends pulumi.ComponentResource {
     const buckets = platformBuckets({ noncurrentVersionExpirationDays: s.noncurrentVersionExpirationDays });
     const consumers = platformConsumers(buckets);
     const credentials = this.consumerCredentials(name, consumers, args.consumerCredentials);
+    for (const c of consumers.filter((c) => !args.consumerCredentials[c.name])) {
+      const secretName = `${name}-${c.name}-credentials`;
+      this.consumerSecretNames[c.name] = new k8s.core.v1.Secret(
+        secretName,
+        {
+          metadata: meta(secretName),
+          type: "Opaque",
+          stringData: {
+            accessKey: credentials[c.name].accessKey,
+            secretKey: credentials[c.name].secretKey,
+            endpoint: pulumi.interpolate`https://${this.endpoint}:${API_PORT}`,
+            buckets: c.buckets.join(","),
+          },
+        },
+        child,
+      ).metadata.name;
+    }
     const bootstrapConfig = new k8s.core.v1.ConfigMap(
       `${name}-bootstrap`,
       { metadata: meta(`${name}-bootstrap`, "bootstrap"), data: { ...renderBootstrapFiles(buckets, consumers), "bootstrap.sh": bootstrapScript } },

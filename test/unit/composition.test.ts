@@ -9,7 +9,7 @@ const COMPONENTS = [
   "blacklake:minio:Tenant",
   "blacklake:redis:Queue",
   "blacklake:keycloak:Keycloak",
-  "blacklake:workload:Api",
+  "blacklake:workload:Workload",
   "blacklake:monitoring:Stack",
 ];
 

@@ -1,0 +1,422 @@
+import { stringify } from "yaml";
+import { AlertRule, MonitoringMixin } from "../lib/mixin";
+import { EXAMPLE_NAMESPACE } from "./catalog";
+import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, RuleFileOptions } from "./render";
+
+// promtool unit tests for every alert of every mixin: a firing case and a quiet case, as
+// input series (promtool's expanding notation, one sample per `interval`) and an eval
+// time. The mixins are those of catalog.ts (namespace "blacklake").
+//
+// promtool compares an alert's labels AND annotations exactly. The expected annotations
+// are rendered by the same function as the rule files (renderedAnnotations), then their
+// templates are expanded here with the labels and the value the case expects
+// (expandTemplate implements the subset of Prometheus' template functions the mixins
+// use). So each firing case states the alert's labels and $value: a wrong value fails.
+
+export interface InputSeries {
+  series: string;
+  values: string;
+}
+
+export interface ExpectedAlert {
+  /** Labels of the alert's series (the rule's own labels are added). */
+  labels: Record<string, string>;
+  /** The alert's $value, for its annotations. */
+  value: number;
+}
+
+export interface AlertCase {
+  /** Sample spacing of the input series; default 1m. */
+  interval?: string;
+  firing: { series: InputSeries[]; at: string; alerts: ExpectedAlert[] };
+  quiet: { series: InputSeries[]; at: string };
+}
+
+const NS = EXAMPLE_NAMESPACE;
+
+// --- series helpers ------------------------------------------------------------------
+
+const sel = (labels: Record<string, string>) =>
+  `{${Object.entries({ namespace: NS, ...labels })
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(", ")}}`;
+/** A series: name{namespace="blacklake", ...labels} with the given values. */
+const s = (name: string, labels: Record<string, string>, values: string): InputSeries => ({ series: `${name}${sel(labels)}`, values });
+/** A constant over n samples. */
+const gauge = (v: number, n = 300) => `${v}x${n}`;
+/** A counter from 0 that grows by step each sample. */
+const counter = (step: number, n = 300) => `0+${step}x${n}`;
+
+const ns = { namespace: NS };
+
+/** A gauge alert on one series: fires at `bad`, quiet at `good`. */
+function gaugeCase(name: string, labels: Record<string, string>, bad: number, good: number, at = "30m"): AlertCase {
+  return {
+    firing: { series: [s(name, labels, gauge(bad))], at, alerts: [{ labels: { ...ns, ...labels }, value: bad }] },
+    quiet: { series: [s(name, labels, gauge(good))], at },
+  };
+}
+
+/** A ratio of two gauges (same labels): fires at bad/den, quiet at good/den. */
+function ratioCase(
+  num: string,
+  den: string,
+  labels: Record<string, string>,
+  values: { bad: number; good: number; den: number },
+  alertLabels: Record<string, string>,
+  at = "30m",
+): AlertCase {
+  const series = (n: number) => [s(num, labels, gauge(n)), s(den, labels, gauge(values.den))];
+  return {
+    firing: { series: series(values.bad), at, alerts: [{ labels: { ...ns, ...alertLabels }, value: values.bad / values.den }] },
+    quiet: { series: series(values.good), at },
+  };
+}
+
+const pg = { job: "postgres", instance: "postgres-0" };
+const redis = { job: "redis", instance: "redis-0" };
+const api = { job: "api", pod: "api-0" };
+const pvc = { job: "kubelet", persistentvolumeclaim: "data-postgres-0" };
+const ctr = { pod: "postgres-0", container: "postgres" };
+
+/** Requests of the API: `bad` of every `total` per minute answer 500. */
+const requests = (bad: number, total: number, n = 300) => [
+  s("http_requests_total", { ...api, code: "500" }, counter(bad, n)),
+  s("http_requests_total", { ...api, code: "200" }, counter(total - bad, n)),
+];
+
+/** Latency histogram: per minute, `fast` requests within 0.5 s, `mid` within 1 s, `slow` within 2.5 s. */
+const latency = (fast: number, mid: number, slow: number, n = 300) => {
+  const b = (le: string, v: number) => s("http_request_duration_seconds_bucket", { ...api, le }, counter(v, n));
+  return [
+    b("0.5", fast),
+    b("1", fast + mid),
+    b("2.5", fast + mid + slow),
+    b("+Inf", fast + mid + slow),
+    s("http_request_duration_seconds_count", api, counter(fast + mid + slow, n)),
+  ];
+};
+
+function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: string): AlertCase {
+  return { firing: { series: bad, at, alerts: [{ labels: ns, value }] }, quiet: { series: good, at } };
+}
+
+// --- the cases ------------------------------------------------------------------------
+
+export const ALERT_TESTS: Record<string, AlertCase> = {
+  // postgres
+  PostgresDown: gaugeCase("pg_up", pg, 0, 1, "5m"),
+  PostgresConnectionsHigh: ratioCase("pg_blacklake_connections_used", "pg_blacklake_connections_max", pg, { bad: 90, good: 50, den: 100 }, pg),
+  PostgresCacheHitRatioLow: {
+    firing: {
+      series: [s("pg_blacklake_cache_hit", pg, counter(90)), s("pg_blacklake_cache_read", pg, counter(10))],
+      at: "40m",
+      alerts: [{ labels: { ...ns, instance: pg.instance }, value: 0.9 }],
+    },
+    quiet: { series: [s("pg_blacklake_cache_hit", pg, counter(99)), s("pg_blacklake_cache_read", pg, counter(1))], at: "40m" },
+  },
+  PostgresReplicationLagHigh: gaugeCase("pg_blacklake_replication_lag_seconds", pg, 120, 2),
+  PostgresLongRunningTransaction: gaugeCase("pg_blacklake_longest_transaction_seconds", pg, 600, 10),
+  PostgresLockWaits: gaugeCase("pg_blacklake_lock_waits_waiting", pg, 8, 1),
+  PostgresDatabaseGrowth: {
+    // 3e7 bytes per 10 minutes: 4.32e9 in 24 h.
+    interval: "10m",
+    firing: {
+      series: [s("pg_blacklake_database_size_bytes", { ...pg, datname: "app" }, counter(30_000_000, 200))],
+      at: "26h",
+      alerts: [{ labels: { ...ns, ...pg, datname: "app" }, value: 144 * 30_000_000 }],
+    },
+    quiet: { series: [s("pg_blacklake_database_size_bytes", { ...pg, datname: "app" }, counter(1_000_000, 200))], at: "26h" },
+  },
+  PostgresWalArchivingFailing: {
+    firing: { series: [s("pg_blacklake_archiver_failed", pg, counter(1))], at: "20m", alerts: [{ labels: { ...ns, ...pg }, value: 10 }] },
+    quiet: { series: [s("pg_blacklake_archiver_failed", pg, gauge(5))], at: "20m" },
+  },
+  // Default schedules: full daily at 02:00 (allows 26 h), incr every 4 h (allows 6 h).
+  PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
+  PgBackRestIncrBackupTooOld: backupCase("incr", 30_000, 3_600),
+  PostgresRestoreDrillFailed: gaugeCase("kube_job_status_failed", { job: "kube-state-metrics", job_name: "postgres-restore-drill-29100000" }, 1, 0, "5m"),
+  PostgresRestoreDrillMissing: {
+    // The test clock starts at the epoch: at 2h, time() = 7200.
+    firing: {
+      series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(-800_000))],
+      at: "2h",
+      alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, value: 807_200 }],
+    },
+    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(0))], at: "2h" },
+  },
+
+  // redis
+  RedisDown: gaugeCase("redis_up", redis, 0, 1, "5m"),
+  RedisMemoryNearLimit: ratioCase("redis_memory_used_bytes", "redis_memory_max_bytes", redis, { bad: 95, good: 50, den: 100 }, redis),
+  JobQueueDepthHigh: {
+    firing: { series: [s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(150))], at: "30m", alerts: [{ labels: ns, value: 150 }] },
+    quiet: { series: [s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(50))], at: "30m" },
+  },
+  DeadLetterQueueNotEmpty: {
+    firing: { series: [s("redis_key_size", { ...redis, key: "dlq:ingest" }, gauge(3))], at: "30m", alerts: [{ labels: ns, value: 3 }] },
+    quiet: { series: [s("redis_key_size", { ...redis, key: "dlq:ingest" }, gauge(0)), s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(40))], at: "30m" },
+  },
+  RedisCacheHitRatioLow: {
+    firing: { series: [s("redis_keyspace_hits_total", redis, counter(70)), s("redis_keyspace_misses_total", redis, counter(30))], at: "40m", alerts: [{ labels: ns, value: 0.7 }] },
+    quiet: { series: [s("redis_keyspace_hits_total", redis, counter(95)), s("redis_keyspace_misses_total", redis, counter(5))], at: "40m" },
+  },
+
+  // minio
+  MinioTargetDown: gaugeCase("up", { job: "minio-node", instance: "10.0.0.7:9000" }, 0, 1, "5m"),
+  MinioNodeDown: {
+    firing: { series: [s("minio_cluster_nodes_offline_total", { job: "minio", instance: "minio-0" }, gauge(1))], at: "5m", alerts: [{ labels: ns, value: 1 }] },
+    quiet: { series: [s("minio_cluster_nodes_offline_total", { job: "minio", instance: "minio-0" }, gauge(0))], at: "5m" },
+  },
+  MinioDriveOffline: {
+    firing: { series: [s("minio_cluster_drive_offline_total", { job: "minio", instance: "minio-0" }, gauge(2))], at: "5m", alerts: [{ labels: ns, value: 2 }] },
+    quiet: { series: [s("minio_cluster_drive_offline_total", { job: "minio", instance: "minio-0" }, gauge(0))], at: "5m" },
+  },
+  MinioDiskUsageHigh: minioDiskCase(15, 50),
+  MinioDiskUsageCritical: minioDiskCase(5, 15),
+  MinioS3ErrorsHigh: {
+    firing: {
+      series: [s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(10)), s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100))],
+      at: "30m",
+      alerts: [{ labels: ns, value: 0.1 }],
+    },
+    quiet: {
+      series: [s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(1)), s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100))],
+      at: "30m",
+    },
+  },
+
+  // keycloak
+  KeycloakDown: gaugeCase("up", { job: "keycloak", instance: "10.0.0.9:9000" }, 0, 1, "5m"),
+  KeycloakAuthenticationFailuresCritical: authCase(60, 20),
+  KeycloakAuthenticationFailuresHigh: authCase(20, 5),
+
+  // platform
+  ServiceDown: gaugeCase("up", { job: "api", instance: "10.0.0.3:8080" }, 0, 1, "5m"),
+  ApiErrorRateCritical: { firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] }, quiet: { series: requests(1, 100), at: "30m" } },
+  // All requests between 1 and 2.5 s: p95 = 1 + 0.95 * 1.5 = 2.425 s; between 0.5 and 1 s: 0.975 s.
+  ApiLatencyHigh: { firing: { series: latency(0, 0, 10), at: "30m", alerts: [{ labels: ns, value: 2.425 }] }, quiet: { series: latency(0, 10, 0), at: "30m" } },
+  ApiLatencyElevated: { firing: { series: latency(0, 0, 10), at: "30m", alerts: [{ labels: ns, value: 2.425 }] }, quiet: { series: latency(0, 10, 0), at: "30m" } },
+  ApiLatencyAboveSloTarget: { firing: { series: latency(0, 10, 0), at: "30m", alerts: [{ labels: ns, value: 0.975 }] }, quiet: { series: latency(10, 0, 0), at: "30m" } },
+  ApiDbPoolSaturated: ratioCase("blacklake_db_pool_in_use", "blacklake_db_pool_size", api, { bad: 19, good: 10, den: 20 }, { pod: api.pod }),
+  CertificateExpiringSoon: {
+    // At 2h (time() = 7200): 10 days left, or 90.
+    firing: {
+      series: [s("certmanager_certificate_expiration_timestamp_seconds", { job: "cert-manager", name: "minio-tls" }, gauge(7200 + 10 * 86400))],
+      at: "2h",
+      alerts: [{ labels: { ...ns, job: "cert-manager", name: "minio-tls" }, value: 10 }],
+    },
+    quiet: { series: [s("certmanager_certificate_expiration_timestamp_seconds", { job: "cert-manager", name: "minio-tls" }, gauge(7200 + 90 * 86400))], at: "2h" },
+  },
+  VolumeUsageHigh: volumeCase("kubelet_volume_stats_used_bytes", 85, 50),
+  VolumeUsageCritical: volumeCase("kubelet_volume_stats_used_bytes", 95, 85),
+  VolumeFreeSpaceLow: volumeCase("kubelet_volume_stats_available_bytes", 5, 30),
+  ContainerMemoryUsageHigh: memoryCase(88, 50),
+  ContainerMemoryUsageCritical: memoryCase(95, 88),
+  ContainerCpuUsageHigh: {
+    // 54 CPU-seconds per minute = 0.9 cores, against a limit of 1 core.
+    firing: {
+      series: [s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(54)), s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1))],
+      at: "30m",
+      alerts: [{ labels: { ...ns, ...ctr }, value: 0.9 }],
+    },
+    quiet: {
+      series: [s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(30)), s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1))],
+      at: "30m",
+    },
+  },
+
+  // SLOs. Budgets: availability 0.1%, latency 5%, errors 1%. Fast fires above 14.4x (1h and
+  // 5m) or 6x (6h and 30m); slow above 3x (1d and 2h) or 1x (3d and 6h). A slow case's
+  // ratio is below 6x, so that only the slow alert fires; $value is the first pair's long window.
+  ApiAvailabilityErrorBudgetBurnFast: burnCase(requests(10, 100), requests(0, 100), 0.1, "30m"),
+  ApiAvailabilityErrorBudgetBurnSlow: burnCase(requests(1, 200), requests(0, 200), 0.005, "3h"),
+  ApiLatencyErrorBudgetBurnFast: burnCase(latency(20, 80, 0), latency(99, 1, 0), 0.8, "30m"),
+  ApiLatencyErrorBudgetBurnSlow: burnCase(latency(80, 20, 0), latency(99, 1, 0), 0.2, "3h"),
+  ApiErrorRateErrorBudgetBurnFast: burnCase(requests(20, 100), requests(0, 100), 0.2, "30m"),
+  ApiErrorRateErrorBudgetBurnSlow: burnCase(requests(4, 100), requests(0, 100), 0.04, "3h"),
+  ApiAvailabilityBelowSlo: burnCase(requests(1, 200), requests(0, 200), 0.005, "30m"),
+};
+
+function backupCase(type: "full" | "incr", bad: number, good: number): AlertCase {
+  const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: "1" };
+  return {
+    firing: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(bad))], at: "30m", alerts: [{ labels: { stanza: "blacklake" }, value: bad }] },
+    quiet: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(good))], at: "30m" },
+  };
+}
+
+function minioDiskCase(freeBad: number, freeGood: number): AlertCase {
+  const labels = { job: "minio-node", server: "minio-0.minio-pods:9000", drive: "/data" };
+  const series = (free: number) => [s("minio_node_drive_free_bytes", labels, gauge(free)), s("minio_node_drive_total_bytes", labels, gauge(100))];
+  return {
+    firing: { series: series(freeBad), at: "30m", alerts: [{ labels: { ...ns, server: labels.server, drive: labels.drive }, value: 1 - freeBad / 100 }] },
+    quiet: { series: series(freeGood), at: "30m" },
+  };
+}
+
+function authCase(badPerMinute: number, goodPerMinute: number): AlertCase {
+  const labels = { job: "keycloak", realm: "blacklake", event: "login", error: "invalid_user_credentials" };
+  return {
+    firing: { series: [s("keycloak_user_events_total", labels, counter(badPerMinute))], at: "30m", alerts: [{ labels: { ...ns, realm: "blacklake" }, value: badPerMinute }] },
+    quiet: {
+      series: [
+        s("keycloak_user_events_total", labels, counter(goodPerMinute)),
+        s("keycloak_user_events_total", { ...labels, error: "" }, counter(500)),
+      ],
+      at: "30m",
+    },
+  };
+}
+
+function volumeCase(metric: string, bad: number, good: number): AlertCase {
+  const series = (v: number) => [s(metric, pvc, gauge(v)), s("kubelet_volume_stats_capacity_bytes", pvc, gauge(100))];
+  return {
+    firing: { series: series(bad), at: "30m", alerts: [{ labels: { ...ns, persistentvolumeclaim: pvc.persistentvolumeclaim }, value: bad / 100 }] },
+    quiet: { series: series(good), at: "30m" },
+  };
+}
+
+function memoryCase(bad: number, good: number): AlertCase {
+  const series = (v: number) => [
+    s("container_memory_working_set_bytes", { job: "cadvisor", ...ctr }, gauge(v)),
+    s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "memory", unit: "byte" }, gauge(100)),
+  ];
+  return { firing: { series: series(bad), at: "30m", alerts: [{ labels: { ...ns, ...ctr }, value: bad / 100 }] }, quiet: { series: series(good), at: "30m" } };
+}
+
+// --- Prometheus template functions (the subset the mixins use) --------------------------
+
+/** Go's %.4g. */
+function g4(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+  if (v === 0) return "0";
+  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(4)))));
+  if (exp < -4 || exp >= 4) {
+    const [m, e] = v.toExponential(3).split("e");
+    const mant = String(Number(m));
+    const n = Number(e);
+    return `${mant}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+  }
+  return String(Number(v.toPrecision(4)));
+}
+
+function humanizeScaled(v: number, base: number, up: string[], down: string[]): string {
+  if (v === 0 || !Number.isFinite(v)) return g4(v);
+  let prefix = "";
+  if (Math.abs(v) >= 1) {
+    for (const p of up) {
+      if (Math.abs(v) < base) break;
+      prefix = p;
+      v /= base;
+    }
+  } else {
+    for (const p of down) {
+      if (Math.abs(v) >= 1) break;
+      prefix = p;
+      v *= 1000;
+    }
+  }
+  return `${g4(v)}${prefix}`;
+}
+
+export const templateFunctions: Record<string, (v: number) => string> = {
+  humanize: (v) => humanizeScaled(v, 1000, ["k", "M", "G", "T", "P", "E", "Z", "Y"], ["m", "u", "n", "p", "f", "a", "z", "y"]),
+  humanize1024: (v) => (Math.abs(v) <= 1 ? g4(v) : humanizeScaled(v, 1024, ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"], [])),
+  humanizePercentage: (v) => `${g4(v * 100)}%`,
+  humanizeDuration: (v) => {
+    if (!Number.isFinite(v)) return g4(v);
+    if (v === 0) return "0s";
+    const sign = v < 0 ? "-" : "";
+    v = Math.abs(v);
+    if (v >= 1) {
+      const t = Math.trunc(v);
+      const [d, h, m, sec] = [Math.trunc(t / 86400), Math.trunc(t / 3600) % 24, Math.trunc(t / 60) % 60, t % 60];
+      if (d) return `${sign}${d}d ${h}h ${m}m ${sec}s`;
+      if (h) return `${sign}${h}h ${m}m ${sec}s`;
+      if (m) return `${sign}${m}m ${sec}s`;
+      return `${sign}${g4(v)}s`;
+    }
+    return `${sign}${humanizeScaled(v, 1000, [], ["m", "u", "n", "p", "f", "a", "z", "y"])}s`;
+  },
+};
+
+/** Go's default formatting of a float64 ({{ $value }}): shortest representation. */
+function goFloat(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  const exp = v === 0 ? 0 : Math.floor(Math.log10(Math.abs(v)));
+  if (exp < -4 || exp >= 21) {
+    const [m, e] = v.toExponential().split("e");
+    const n = Number(e);
+    return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+  }
+  return String(v);
+}
+
+/** Expands {{ $value }}, {{ $value | fn }} and {{ $labels.x }} as Prometheus would. */
+export function expandTemplate(text: string, labels: Record<string, string>, value: number): string {
+  return text.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, body: string) => {
+    const [head, ...pipes] = body.split("|").map((p) => p.trim());
+    if (head.startsWith("$labels.")) {
+      if (pipes.length) throw new Error(`unsupported template ${whole}`);
+      return labels[head.slice("$labels.".length)] ?? "";
+    }
+    if (head !== "$value") throw new Error(`unsupported template ${whole}`);
+    if (pipes.length === 0) return goFloat(value);
+    if (pipes.length > 1 || !templateFunctions[pipes[0]]) throw new Error(`unsupported template ${whole}`);
+    return templateFunctions[pipes[0]](value);
+  });
+}
+
+// --- promtool test files ----------------------------------------------------------------
+
+/** Alerts of the mixins that have no case, or a case without a firing alert or quiet series. */
+export function alertsWithoutTests(mixins: MonitoringMixin[], tests: Record<string, AlertCase> = ALERT_TESTS): string[] {
+  return allAlerts(mixins)
+    .map((a) => a.alert)
+    .filter((name) => {
+      const c = tests[name];
+      return !c || c.firing.alerts.length === 0 || c.firing.series.length === 0 || c.quiet.series.length === 0;
+    });
+}
+
+function expectedAlert(rule: AlertRule, e: ExpectedAlert, o: RuleFileOptions) {
+  const labels = { ...e.labels, ...renderedLabels(rule) };
+  const annotations = Object.fromEntries(
+    Object.entries(renderedAnnotations(rule, o)).map(([k, v]) => [k, expandTemplate(v, { ...labels, alertname: rule.alert }, e.value)]),
+  );
+  return { exp_labels: labels, exp_annotations: annotations };
+}
+
+/**
+ * One promtool test file per mixin (file name -> YAML), each loading only that mixin's
+ * rule file (rule files are expected beside it, named by ruleFileName).
+ */
+export function renderPromtoolTests(mixins: MonitoringMixin[], o: RuleFileOptions, tests: Record<string, AlertCase> = ALERT_TESTS): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const m of mixins) {
+    const alerts = allAlerts([m]);
+    const cases = alerts.flatMap((rule) => {
+      const c = tests[rule.alert];
+      if (!c) throw new Error(`alert ${rule.alert} has no test case in components/monitoring/alertTests.ts`);
+      const interval = c.interval ?? "1m";
+      return [
+        {
+          name: `${rule.alert} fires`,
+          interval,
+          input_series: c.firing.series,
+          alert_rule_test: [{ eval_time: c.firing.at, alertname: rule.alert, exp_alerts: c.firing.alerts.map((e) => expectedAlert(rule, e, o)) }],
+        },
+        {
+          name: `${rule.alert} stays quiet`,
+          interval,
+          input_series: c.quiet.series,
+          alert_rule_test: [{ eval_time: c.quiet.at, alertname: rule.alert, exp_alerts: [] }],
+        },
+      ];
+    });
+    files[`${m.name}.test.yml`] = stringify({ rule_files: [ruleFileName(m)], evaluation_interval: "1m", tests: cases }, { lineWidth: 0 });
+  }
+  return files;
+}
