@@ -8,6 +8,10 @@ import { RedisQueue } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
 import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
+import { Monitoring } from "../components/monitoring";
+import { platformMixin } from "../components/monitoring/platformAlerts";
+import { sloMixin } from "../components/monitoring/slo";
+import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
 
 /**
  * The whole platform for one environment. dev, staging and prod share this function;
@@ -90,7 +94,23 @@ export function composePlatform(config: PlatformConfig) {
         after,
       )
     : undefined;
-  const monitoring = new PendingComponent("blacklake:monitoring:Stack", "monitoring", args(config.monitoring), after); // #6
+  const mixins = [
+    platformMixin({
+      namespace: config.namespace,
+      api: { namespace: config.namespace, podSelector: api?.podSelector ?? {}, portName: "http", path: "/metrics" },
+      kubeStateMetrics: { namespace: config.namespace, podSelector: Monitoring.kubeStateMetricsSelector(config.namespace), portName: "http-metrics" },
+    }),
+    sloMixin({ namespace: config.namespace }),
+    database.mixin,
+    queue.mixin,
+    objectStore.mixin,
+    ...(identity ? [identity.mixin] : []),
+  ];
+  const monitoring = new Monitoring(
+    "monitoring",
+    { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
+    after,
+  );
   const offsite = config.aws.offsite.enabled
     ? new PendingComponent("blacklake:aws:OffsiteBackup", "offsite", { settings: config.aws.offsite }) // #8
     : undefined;

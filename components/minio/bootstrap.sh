@@ -193,10 +193,27 @@ for entry in "${users[@]}"; do
   [[ "$ak" != "$MINIO_ROOT_USER" ]] || die "user $consumer: the access key is the root user's"
 
   if uinfo="$(mcq admin user info "$ALIAS" "$ak" --json 2>/dev/null)" && [[ "$uinfo" =~ \"status\":\ *\"success\" ]]; then
+    # No group memberships: a group's policies would add to the user's own (and mc
+    # cannot show a grouped user its own info, which the key check below relies on).
+    if [[ "$uinfo" == *'"memberOf":'* ]]; then
+      rest="${uinfo#*\"memberOf\":}"
+      while [[ "$rest" =~ \"name\":\ *\"([^\"]+)\" ]]; do
+        group="${BASH_REMATCH[1]}"
+        rest="${rest#*"${BASH_REMATCH[0]}"}"
+        mcq admin group rm "$ALIAS" "$group" "$ak" >/dev/null || die "cannot remove user $consumer from group $group"
+        changed "user $consumer: removed from group $group"
+      done
+    fi
+
+    if [[ "$uinfo" =~ \"userStatus\":\ *\"disabled\" ]]; then
+      mcq admin user enable "$ALIAS" "$ak" >/dev/null || die "cannot enable user $consumer"
+      changed "user $consumer: enabled"
+    fi
+
     # The user exists: is its secret key still the one from the Secret? A request
-    # signed with it answers (ListBuckets works for any valid user).
+    # signed with it answers (any user may read its own user info, whatever its policy).
     set_alias probe "$ak" "$sk"
-    if mcq ls probe >/dev/null 2>&1; then
+    if mcq admin user info probe "$ak" >/dev/null 2>&1; then
       log "user $consumer: exists, keys unchanged"
     else
       printf '%s\n%s\n' "$ak" "$sk" | mcq admin user add "$ALIAS" >/dev/null || die "cannot update user $consumer"
@@ -207,22 +224,6 @@ for entry in "${users[@]}"; do
     printf '%s\n%s\n' "$ak" "$sk" | mcq admin user add "$ALIAS" >/dev/null || die "cannot create user $consumer"
     changed "user $consumer: created"
     uinfo="$(mcq admin user info "$ALIAS" "$ak" --json)"
-  fi
-
-  if [[ "$uinfo" =~ \"userStatus\":\ *\"disabled\" ]]; then
-    mcq admin user enable "$ALIAS" "$ak" >/dev/null || die "cannot enable user $consumer"
-    changed "user $consumer: enabled"
-  fi
-
-  # No group memberships: a group's policies would add to the user's own.
-  if [[ "$uinfo" == *'"memberOf":'* ]]; then
-    rest="${uinfo#*\"memberOf\":}"
-    while [[ "$rest" =~ \"name\":\ *\"([^\"]+)\" ]]; do
-      group="${BASH_REMATCH[1]}"
-      rest="${rest#*"${BASH_REMATCH[0]}"}"
-      mcq admin group rm "$ALIAS" "$group" "$ak" >/dev/null || die "cannot remove user $consumer from group $group"
-      changed "user $consumer: removed from group $group"
-    done
   fi
 
   # Exactly one policy: attach ours, detach any other.

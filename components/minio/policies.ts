@@ -1,3 +1,5 @@
+import { createHmac } from "node:crypto";
+
 // What the MinIO bootstrap Job applies, as pure renderers (no Pulumi): the buckets,
 // their lifecycle rules, one least-privilege IAM policy per consumer, and the files the
 // bootstrap script (./bootstrap.sh) reads from BOOTSTRAP_DIR.
@@ -147,7 +149,8 @@ export interface PolicyStatement {
   Sid: string;
   Effect: "Allow" | "Deny";
   Action: string[];
-  Resource: string[];
+  /** S3 statements name their buckets; admin statements (admin:*) have none. */
+  Resource?: string[];
 }
 
 export interface PolicyDocument {
@@ -203,6 +206,34 @@ export function renderPolicy(c: Consumer): string {
   return `${JSON.stringify(consumerPolicy(c), null, 2)}\n`;
 }
 
+// --- the Prometheus scrape user ------------------------------------------------------
+
+/**
+ * MinIO's metrics endpoints want a bearer token (MINIO_PROMETHEUS_AUTH_TYPE=jwt): a JWT
+ * signed with the secret key of a user allowed admin:Prometheus. This user has that and
+ * nothing else, so the token (which sits in Prometheus' config) cannot read or write data.
+ */
+export const PROMETHEUS_CONSUMER = "prometheus";
+
+export function prometheusPolicy(): PolicyDocument {
+  return { Version: "2012-10-17", Statement: [{ Sid: "ScrapeMetrics", Effect: "Allow", Action: ["admin:Prometheus"] }] };
+}
+
+const base64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+
+/**
+ * The token `mc admin prometheus generate` prints, computed here so that the stack can
+ * put it in a Secret without running mc: HS512 over {iss: "prometheus", sub: <access
+ * key>, exp}, keyed with the secret key. It stops working when the user's secret key
+ * changes; mc's default lifetime is 100 years.
+ */
+export function prometheusBearerToken(accessKey: string, secretKey: string, expiresAt: Date): string {
+  const header = base64url(JSON.stringify({ alg: "HS512", typ: "JWT" }));
+  const payload = base64url(JSON.stringify({ iss: "prometheus", sub: accessKey, exp: Math.floor(expiresAt.getTime() / 1000) }));
+  const signature = createHmac("sha512", secretKey).update(`${header}.${payload}`).digest("base64url");
+  return `${header}.${payload}.${signature}`;
+}
+
 // --- bootstrap input ---------------------------------------------------------------
 
 /** The Secret-provided files of a consumer (projected into BOOTSTRAP_DIR under these names). */
@@ -213,9 +244,14 @@ export function credentialFiles(consumer: Consumer | string): { accessKey: strin
 
 /**
  * Every non-secret file of BOOTSTRAP_DIR, name -> content (a ConfigMap's data). The
- * credential files of credentialFiles() must be added from the consumers' Secrets.
+ * credential files of credentialFiles() must be added from the consumers' Secrets
+ * (with prometheusUser, also credentialFiles(PROMETHEUS_CONSUMER)).
  */
-export function renderBootstrapFiles(buckets: BucketSpec[], consumers: Consumer[]): Record<string, string> {
+export function renderBootstrapFiles(
+  buckets: BucketSpec[],
+  consumers: Consumer[],
+  o: { prometheusUser?: boolean } = {},
+): Record<string, string> {
   const names = new Set(buckets.map((b) => b.name));
   if (names.size !== buckets.length) throw new Error("bucket names must be unique");
   const consumerNames = new Set(consumers.map((c) => c.name));
@@ -229,6 +265,12 @@ export function renderBootstrapFiles(buckets: BucketSpec[], consumers: Consumer[
     }
     files[`policy.${policyName(c)}.json`] = renderPolicy(c);
   }
-  files.users = consumers.map((c) => `${c.name} ${policyName(c)}\n`).join("");
+  const users = consumers.map((c) => `${c.name} ${policyName(c)}\n`);
+  if (o.prometheusUser) {
+    if (consumerNames.has(PROMETHEUS_CONSUMER)) throw new Error(`consumer name "${PROMETHEUS_CONSUMER}" is taken by the scrape user`);
+    files[`policy.${policyName(PROMETHEUS_CONSUMER)}.json`] = `${JSON.stringify(prometheusPolicy(), null, 2)}\n`;
+    users.push(`${PROMETHEUS_CONSUMER} ${policyName(PROMETHEUS_CONSUMER)}\n`);
+  }
+  files.users = users.join("");
   return files;
 }

@@ -74,8 +74,8 @@ export function scrapeConfig(target: ScrapeTarget & TargetExtras, o: { secretsDi
  * needs get on nodes/proxy and nodes/metrics. cAdvisor's series carry their own
  * namespace/pod/container labels.
  */
-export function kubeletScrapeConfigs(o: { apiServer?: string } = {}): object[] {
-  const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+export function kubeletScrapeConfigs(o: { apiServer?: string; serviceAccountDir?: string } = {}): object[] {
+  const sa = o.serviceAccountDir ?? "/var/run/secrets/kubernetes.io/serviceaccount";
   const apiServer = o.apiServer ?? "kubernetes.default.svc:443";
   const job = (name: string, path: string) => ({
     job_name: name,

@@ -293,6 +293,9 @@ const monitoring = strictSection({
     anonymousAccess: z.boolean().default(false),
     resources: computeResources.prefault("small"),
   }).prefault({}),
+  runbookBaseUrl: httpsUrl
+    .default("https://git.blacklake.example.com/platform/blob/main/")
+    .describe("Where the repository's docs/runbooks are browsable; alerts' runbook_url starts with it."),
   receivers: strictSection({
     critical: receiver.default({ kind: "none" }).describe("Pages: critical alerts go here."),
     warning: receiver.default({ kind: "none" }).describe("Chat or e-mail: warnings go here."),

@@ -12,9 +12,13 @@ import {
   platformConsumers,
   PolicyDocument,
   policyName,
+  prometheusBearerToken,
+  prometheusPolicy,
+  PROMETHEUS_CONSUMER,
   renderBootstrapFiles,
   SEVEN_YEARS_DAYS,
 } from "../../components/minio/policies";
+import { createHmac } from "node:crypto";
 import { ROOT } from "../harness";
 
 const buckets = platformBuckets();
@@ -36,7 +40,8 @@ describe("MinIO consumer policies", () => {
           expect(a).not.toContain("*");
           expect(a).toMatch(/^s3:[A-Za-z]+$/);
         }
-        for (const r of s.Resource) {
+        expect(s.Resource?.length, `${s.Sid} names its resources`).toBeGreaterThan(0);
+        for (const r of s.Resource ?? []) {
           expect(r).not.toBe("*");
           expect(r).not.toBe("arn:aws:s3:::*");
           const bucket = /^arn:aws:s3:::([^/*]+)(\/\*)?$/.exec(r);
@@ -52,11 +57,11 @@ describe("MinIO consumer policies", () => {
 
   it("pgbackrest touches only arn:aws:s3:::pgbackrest and arn:aws:s3:::pgbackrest/*", () => {
     const doc = consumerPolicy(byName("pgbackrest"));
-    expect(new Set(statements(doc).flatMap((s) => s.Resource))).toEqual(new Set(["arn:aws:s3:::pgbackrest", "arn:aws:s3:::pgbackrest/*"]));
-    const bucketLevel = statements(doc).find((s) => s.Resource.includes("arn:aws:s3:::pgbackrest"))!;
+    expect(new Set(statements(doc).flatMap((s) => s.Resource ?? []))).toEqual(new Set(["arn:aws:s3:::pgbackrest", "arn:aws:s3:::pgbackrest/*"]));
+    const bucketLevel = statements(doc).find((s) => s.Resource?.includes("arn:aws:s3:::pgbackrest"))!;
     expect(bucketLevel.Resource).toEqual(["arn:aws:s3:::pgbackrest"]);
     expect(new Set(bucketLevel.Action)).toEqual(new Set(["s3:ListBucket", "s3:GetBucketLocation"]));
-    const objectLevel = statements(doc).find((s) => s.Effect === "Allow" && s.Resource.includes("arn:aws:s3:::pgbackrest/*"))!;
+    const objectLevel = statements(doc).find((s) => s.Effect === "Allow" && s.Resource?.includes("arn:aws:s3:::pgbackrest/*"))!;
     expect(objectLevel.Resource).toEqual(["arn:aws:s3:::pgbackrest/*"]);
     expect(new Set(objectLevel.Action)).toEqual(new Set(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]));
     expect(statements(doc).filter((s) => s.Effect === "Allow").flatMap((s) => s.Action).sort()).toEqual(
@@ -74,7 +79,7 @@ describe("MinIO consumer policies", () => {
   });
 
   it("the API gets blacklake-data and blacklake-exports, never pgbackrest", () => {
-    const resources = statements(consumerPolicy(byName("api"))).flatMap((s) => s.Resource);
+    const resources = statements(consumerPolicy(byName("api"))).flatMap((s) => s.Resource ?? []);
     expect(new Set(resources)).toEqual(
       new Set(["arn:aws:s3:::blacklake-data", "arn:aws:s3:::blacklake-data/*", "arn:aws:s3:::blacklake-exports", "arn:aws:s3:::blacklake-exports/*"]),
     );
@@ -85,7 +90,7 @@ describe("MinIO consumer policies", () => {
     for (const c of consumers) {
       for (const s of statements(consumerPolicy(c))) {
         expect(s.Action).toEqual([...s.Action].sort());
-        expect(s.Resource).toEqual([...s.Resource].sort());
+        expect(s.Resource).toEqual([...(s.Resource ?? [])].sort());
       }
     }
   });
@@ -189,6 +194,31 @@ describe("the bootstrap input files", () => {
       expect(script).toContain(name);
     }
     expect(script).not.toMatch(/set -x|xtrace/);
+  });
+});
+
+describe("the Prometheus scrape user", () => {
+  it("may scrape metrics and nothing else", () => {
+    expect(prometheusPolicy()).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "ScrapeMetrics", Effect: "Allow", Action: ["admin:Prometheus"] }],
+    });
+  });
+
+  it("is in the bootstrap files only when asked for", () => {
+    expect(renderBootstrapFiles(buckets, consumers).users).not.toContain(PROMETHEUS_CONSUMER);
+    const files = renderBootstrapFiles(buckets, consumers, { prometheusUser: true });
+    expect(files.users.split("\n")).toContain("prometheus blacklake-prometheus");
+    expect(JSON.parse(files["policy.blacklake-prometheus.json"])).toEqual(prometheusPolicy());
+  });
+
+  it("signs the bearer token as mc does: HS512 over iss, sub and exp with the secret key", () => {
+    const token = prometheusBearerToken("scraper", "s3cr3t-key", new Date("2126-01-01T00:00:00Z"));
+    const [header, payload, signature] = token.split(".");
+    const json = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as unknown;
+    expect(json(header)).toEqual({ alg: "HS512", typ: "JWT" });
+    expect(json(payload)).toEqual({ iss: "prometheus", sub: "scraper", exp: Date.UTC(2126, 0, 1) / 1000 });
+    expect(signature).toBe(createHmac("sha512", "s3cr3t-key").update(`${header}.${payload}`).digest("base64url"));
   });
 });
 
