@@ -11,7 +11,16 @@ import { httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin } from "./mixin";
-import { Consumer, credentialFiles, platformBuckets, platformConsumers, renderBootstrapFiles } from "./policies";
+import { MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
+import {
+  Consumer,
+  credentialFiles,
+  platformBuckets,
+  platformConsumers,
+  prometheusBearerToken,
+  PROMETHEUS_CONSUMER,
+  renderBootstrapFiles,
+} from "./policies";
 
 export type MinioSettings = PlatformConfig["minio"];
 export type MinioImages = Pick<PlatformConfig["images"], "minio" | "mc">;
@@ -33,6 +42,9 @@ export const API_PORT = 9000;
 const CONSOLE_PORT = 9001;
 const MINIO_UID = 1000;
 const CERTS_DIR = "/etc/minio/certs";
+
+/** A fixed expiry keeps the token stable across deployments; rotating the scrape user's keys revokes it. */
+const PROMETHEUS_TOKEN_EXPIRY = new Date("2125-01-01T00:00:00Z");
 
 const bootstrapScript = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
 
@@ -217,9 +229,27 @@ export class MinioTenant extends pulumi.ComponentResource {
         child,
       ).metadata.name;
     }
+    // A user allowed only admin:Prometheus; Prometheus scrapes with a token signed by its key.
+    const scrapeUser = this.consumerCredentials(name, [{ name: PROMETHEUS_CONSUMER, buckets: [] }], {})[PROMETHEUS_CONSUMER];
+    new k8s.core.v1.Secret(
+      MINIO_PROMETHEUS_TOKEN_SECRET.name,
+      {
+        metadata: meta(MINIO_PROMETHEUS_TOKEN_SECRET.name),
+        type: "Opaque",
+        stringData: {
+          [MINIO_PROMETHEUS_TOKEN_SECRET.key]: pulumi
+            .all([scrapeUser.accessKey, scrapeUser.secretKey])
+            .apply(([accessKey, secretKey]) => prometheusBearerToken(accessKey, secretKey, PROMETHEUS_TOKEN_EXPIRY)),
+        },
+      },
+      child,
+    );
     const bootstrapConfig = new k8s.core.v1.ConfigMap(
       `${name}-bootstrap`,
-      { metadata: meta(`${name}-bootstrap`, "bootstrap"), data: { ...renderBootstrapFiles(buckets, consumers), "bootstrap.sh": bootstrapScript } },
+      {
+        metadata: meta(`${name}-bootstrap`, "bootstrap"),
+        data: { ...renderBootstrapFiles(buckets, consumers, { prometheusUser: true }), "bootstrap.sh": bootstrapScript },
+      },
       child,
     );
     const consumerSecret = new k8s.core.v1.Secret(
@@ -228,11 +258,11 @@ export class MinioTenant extends pulumi.ComponentResource {
         metadata: meta(`${name}-consumers`, "bootstrap"),
         type: "Opaque",
         stringData: Object.fromEntries(
-          consumers.flatMap((c) => {
-            const files = credentialFiles(c);
+          [...consumers.map((c) => [c.name, credentials[c.name]] as const), [PROMETHEUS_CONSUMER, scrapeUser] as const].flatMap(([consumer, keys]) => {
+            const files = credentialFiles(consumer);
             return [
-              [files.accessKey, credentials[c.name].accessKey],
-              [files.secretKey, credentials[c.name].secretKey],
+              [files.accessKey, keys.accessKey],
+              [files.secretKey, keys.secretKey],
             ];
           }),
         ),

@@ -376,10 +376,7 @@ export function expandTemplate(text: string, labels: Record<string, string>, val
  * firing cases go to <mixin>.known-broken.test.yml, which the integration test expects to
  * FAIL: when the rule is fixed, that test fails and the entry must go.
  */
-export const KNOWN_BROKEN: Record<string, string> = {
-  PostgresCacheHitRatioLow:
-    'components/postgres/mixin.ts: the alert selects blacklake:pg_cache_hit_ratio:rate5m{job="postgres", ...}, but the recording rule sums by (namespace, instance) and so has no job label: the alert can never fire. Drop job from the alert\'s selector.',
-};
+export const KNOWN_BROKEN: Record<string, string> = {};
 
 /** Alerts of the mixins that have no case, or a case without a firing alert or quiet series. */
 export function alertsWithoutTests(mixins: MonitoringMixin[], tests: Record<string, AlertCase> = ALERT_TESTS): string[] {

@@ -60,7 +60,8 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresCacheHitRatioLow",
-      expr: `blacklake:pg_cache_hit_ratio:rate5m{${sel}} < 0.95`,
+      // The recording rule keeps only namespace and instance, so select on those.
+      expr: `blacklake:pg_cache_hit_ratio:rate5m{namespace="${o.namespace}"} < 0.95`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {

@@ -179,11 +179,17 @@ const postgres = strictSection({
         .prefault([{ name: "repo1", storage: "minio", schedules: {}, retention: {} }])
         .superRefine((repos, ctx) => {
           const seen = new Set<string>();
+          const storages = new Set<string>();
           repos.forEach((repo, i) => {
             if (seen.has(repo.name)) {
               ctx.addIssue({ code: "custom", path: [i, "name"], message: "expected a repo name used only once" });
             }
+            // Two repositories in the same store would share its bucket and path.
+            if (storages.has(repo.storage)) {
+              ctx.addIssue({ code: "custom", path: [i, "storage"], message: `expected a storage no other repository uses (${repo.storage} is taken)` });
+            }
             seen.add(repo.name);
+            storages.add(repo.storage);
           });
         })
         .describe("pgBackRest repositories, shaped like Crunchy PGO's backups.pgbackrest.repos."),

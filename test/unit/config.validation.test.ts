@@ -84,6 +84,7 @@ const badCases: BadCase[] = [
   // other cross-field and format rules
   { name: "off-site repo without off-site bucket", mutate: (v) => (v.aws.offsite.enabled = false), line: 'postgres.backups.pgbackrest.repos[1].storage: found "aws"; expected "minio" while aws.offsite.enabled is false' },
   { name: "duplicate repo names", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].name = "repo1"), line: 'postgres.backups.pgbackrest.repos[1].name: found "repo1"; expected a repo name used only once' },
+  { name: "two repositories in one store", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].storage = "minio"), line: 'postgres.backups.pgbackrest.repos[1].storage: found "minio"; expected a storage no other repository uses (minio is taken)' },
   { name: "repo name outside PGO's range", mutate: (v) => (repo0(v).name = "primary"), line: 'postgres.backups.pgbackrest.repos[0].name: found "primary"; expected repo1, repo2, repo3 or repo4' },
   { name: "lifecycle out of order", mutate: (v) => (v.aws.offsite.transitionToArchiveDays = 60), line: "aws.offsite.transitionToArchiveDays: found 60; expected more than transitionToInfrequentAccessDays (90)" },
   { name: "replica in the same region", mutate: (v) => (v.aws.offsite.replicaRegion = "eu-west-1"), line: 'aws.offsite.replicaRegion: found "eu-west-1"; expected a region other than eu-west-1' },
