@@ -9,6 +9,7 @@ import { Keycloak } from "../components/keycloak";
 import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
+import { NetworkPolicies } from "../components/network";
 import { platformMixin } from "../components/monitoring/platformAlerts";
 import { sloMixin } from "../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
@@ -31,6 +32,7 @@ export function composePlatform(config: PlatformConfig) {
     storageClass: config.kubernetes.storageClass,
   });
   const after = { ...inCluster, dependsOn: [namespace] };
+  new NetworkPolicies("network", { namespace: namespace.name, instance: config.namespace, ...config.network }, after);
 
   // Pending components are replaced by their real classes in the issues named.
   const database = new PostgresCluster(

@@ -1,3 +1,4 @@
+import type * as k8s from "@pulumi/kubernetes";
 import { DNS_NAMESPACE, DNS_PORT, External, Flow, Workload } from "./flows";
 
 // NetworkPolicy specs rendered from the flow matrix: a default deny of ingress and
@@ -7,10 +8,10 @@ import { DNS_NAMESPACE, DNS_PORT, External, Flow, Workload } from "./flows";
 
 export interface NetworkPolicySpec {
   name: string;
-  spec: Record<string, unknown>;
+  spec: k8s.types.input.networking.v1.NetworkPolicySpec;
 }
 
-type Peer = Record<string, unknown>;
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 function peer(name: string, workloads: Workload[], externals: External[]): Peer[] {
   const workload = workloads.find((w) => w.name === name);
@@ -55,8 +56,10 @@ export function renderNetworkPolicies(flows: Flow[], workloads: Workload[], exte
       spec: {
         podSelector: { matchLabels: w.podLabels },
         policyTypes: ["Ingress", "Egress"],
-        ingress: rules(inbound, (f) => f.from, "from", workloads, externals),
-        egress: rules(outbound, (f) => f.to, "to", workloads, externals),
+        // An empty list would be dropped by the API server and re-applied on every update;
+        // leaving the field out means the same (nothing allowed in that direction).
+        ...(inbound.length ? { ingress: rules(inbound, (f) => f.from, "from", workloads, externals) } : {}),
+        ...(outbound.length ? { egress: rules(outbound, (f) => f.to, "to", workloads, externals) } : {}),
       },
     });
   }

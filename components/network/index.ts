@@ -1,0 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { standardLabels } from "../lib/labels";
+import { externals, ExternalEndpoints, FLOWS, WORKLOADS } from "./flows";
+import { renderNetworkPolicies } from "./policies";
+
+export interface NetworkPoliciesArgs extends ExternalEndpoints {
+  namespace: pulumi.Input<string>;
+  instance: string;
+}
+
+/** Default deny in the platform's namespace, then exactly the flows of flows.ts. */
+export class NetworkPolicies extends pulumi.ComponentResource {
+  constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:network:Policies", name, {}, opts);
+    const labels = standardLabels({ name: "blacklake", instance: args.instance, component: "network" });
+    for (const policy of renderNetworkPolicies(FLOWS, WORKLOADS, externals(args))) {
+      new k8s.networking.v1.NetworkPolicy(
+        policy.name,
+        { metadata: { name: policy.name, namespace: args.namespace, labels }, spec: policy.spec },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,155 @@
+import { asArray, Props, resourcePolicy, ResourcePolicy } from "./lib";
+
+// AWS rules. @pulumi/aws 7.x registers both the current S3 types and the deprecated *V2
+// aliases; both are covered. Bucket-level companions (every bucket HAS versioning,
+// encryption, a public access block, a lifecycle) need the whole stack: see stack.ts.
+
+export const AWS = {
+  bucket: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
+  versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
+  encryption: [
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+  ],
+  publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+  lifecycle: [
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+  ],
+  acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
+  kmsKey: ["aws:kms/key:Key"],
+  iamPolicies: ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"],
+  iamRole: ["aws:iam/role:Role"],
+} as const;
+
+const kind = (type: string) => type.split(":").pop();
+const at = (type: string, name: string) => `${kind(type)} "${name}"`;
+
+const versioningEnabled = resourcePolicy({
+  name: "aws-s3-versioning-enabled",
+  description: "S3 bucket versioning resources set versioningConfiguration.status to Enabled.",
+  enforcementLevel: "mandatory",
+  types: AWS.versioning,
+  validate: ({ type, name, props }, report) => {
+    const status = props.versioningConfiguration?.status;
+    if (status !== "Enabled") {
+      report(`${at(type, name)}: versioningConfiguration.status is ${status ?? "unset"}. Set it to "Enabled" so overwritten and deleted objects stay recoverable.`);
+    }
+  },
+});
+
+const sseKms = resourcePolicy({
+  name: "aws-s3-sse-kms",
+  description: "S3 server-side encryption rules use aws:kms (SSE-KMS) with a customer key.",
+  enforcementLevel: "mandatory",
+  types: AWS.encryption,
+  validate: ({ type, name, props }, report) => {
+    const rules = asArray(props.rules);
+    if (rules.length === 0) report(`${at(type, name)}: rules is empty. Add a rule with applyServerSideEncryptionByDefault.sseAlgorithm "aws:kms".`);
+    rules.forEach((rule, i) => {
+      const algorithm = rule.applyServerSideEncryptionByDefault?.sseAlgorithm;
+      if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse") {
+        report(
+          `${at(type, name)}: rules[${i}].applyServerSideEncryptionByDefault.sseAlgorithm is ${algorithm ?? "unset"}. ` +
+            `Use "aws:kms" with kmsMasterKeyId set to the platform's KMS key.`,
+        );
+      }
+    });
+  },
+});
+
+const PUBLIC_ACCESS_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+const publicAccessBlock = resourcePolicy({
+  name: "aws-s3-public-access-block",
+  description: "S3 public access blocks set all four flags (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets) to true.",
+  enforcementLevel: "mandatory",
+  types: AWS.publicAccessBlock,
+  validate: ({ type, name, props }, report) => {
+    const off = PUBLIC_ACCESS_FLAGS.filter((f) => props[f] !== true);
+    if (off.length > 0) report(`${at(type, name)}: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} not true. Set all four public access block flags to true.`);
+  },
+});
+
+const PUBLIC_ACLS = ["public-read", "public-read-write", "authenticated-read"];
+const noPublicAcl = resourcePolicy({
+  name: "aws-s3-no-public-acl",
+  description: "Buckets and bucket ACLs use no public canned ACL (public-read, public-read-write, authenticated-read).",
+  enforcementLevel: "mandatory",
+  types: [...AWS.bucket, ...AWS.acl],
+  validate: ({ type, name, props }, report) => {
+    const acl = props.acl;
+    if (typeof acl === "string" && PUBLIC_ACLS.includes(acl)) {
+      report(`${at(type, name)}: acl is "${acl}", which exposes the bucket. Remove the ACL (buckets are private by default) and grant access through IAM.`);
+    }
+  },
+});
+
+const kmsRotation = resourcePolicy({
+  name: "aws-kms-key-rotation",
+  description: "Symmetric KMS keys rotate automatically (enableKeyRotation: true).",
+  enforcementLevel: "mandatory",
+  types: AWS.kmsKey,
+  validate: ({ type, name, props }, report) => {
+    const spec = props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT";
+    if (spec !== "SYMMETRIC_DEFAULT") return; // AWS cannot rotate asymmetric or HMAC keys.
+    if (props.enableKeyRotation !== true) {
+      report(`${at(type, name)}: enableKeyRotation is ${props.enableKeyRotation ?? "unset (false)"}. Set enableKeyRotation: true.`);
+    }
+  },
+});
+
+/** A policy document as an object, whether given as JSON text or as an object. */
+export function policyDocument(value: unknown): Props | undefined {
+  if (typeof value === "string") {
+    try {
+      return JSON.parse(value) as Props;
+    } catch {
+      return undefined;
+    }
+  }
+  return value && typeof value === "object" ? (value as Props) : undefined;
+}
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+/** Allow statements that grant every action (`*`) or every action of a service (`s3:*`) on every resource. */
+export function wildcardGrants(doc: Props): { index: number; actions: string[] }[] {
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  const found: { index: number; actions: string[] }[] = [];
+  (statements as Props[]).forEach((s, index) => {
+    if (s.Effect !== "Allow") return;
+    if (!list(s.Resource).includes("*")) return;
+    const actions = list(s.Action).filter((a) => a === "*" || /^[\w-]+:\*$/.test(a));
+    const notAction = s.NotAction !== undefined; // Allow + NotAction on * is admin-in-disguise.
+    if (actions.length > 0 || notAction) found.push({ index, actions: notAction ? ["NotAction"] : actions });
+  });
+  return found;
+}
+
+const iamNoWildcards = resourcePolicy({
+  name: "aws-iam-no-wildcard-admin",
+  description: 'IAM policy documents grant no "*" or "<service>:*" actions (or Allow+NotAction) on Resource "*".',
+  enforcementLevel: "mandatory",
+  types: [...AWS.iamPolicies, ...AWS.iamRole],
+  validate: ({ type, name, props }, report) => {
+    const documents: { path: string; value: unknown }[] = AWS.iamRole.includes(type as never)
+      ? asArray(props.inlinePolicies).map((p, i) => ({ path: `inlinePolicies[${i}].policy`, value: p.policy }))
+      : [{ path: "policy", value: props.policy }];
+    for (const { path, value } of documents) {
+      if (value === undefined) continue;
+      const doc = policyDocument(value);
+      if (!doc) {
+        report(`${at(type, name)}: ${path} is not a JSON policy document. Build it with aws.iam.getPolicyDocument or JSON.stringify.`);
+        continue;
+      }
+      for (const { index, actions } of wildcardGrants(doc)) {
+        report(
+          `${at(type, name)}: ${path} Statement[${index}] allows ${actions.join(", ")} on Resource "*". ` +
+            `Grant the specific actions the principal needs on the specific resource ARNs.`,
+        );
+      }
+    }
+  },
+});
+
+export const awsPolicies: ResourcePolicy[] = [versioningEnabled, sseKms, publicAccessBlock, noPublicAcl, kmsRotation, iamNoWildcards];

@@ -1,0 +1,11 @@
+import type { Policies } from "@pulumi/policy";
+import { awsPolicies } from "./aws";
+import { kubernetesPolicies } from "./kubernetes";
+import { platformPolicies } from "./platform";
+import { stackPolicies } from "./stack";
+
+// Every policy of the pack, importable without constructing the PolicyPack (which would
+// try to connect to the engine): tests import this module, never index.ts.
+export const allPolicies: Policies = [...kubernetesPolicies, ...platformPolicies, ...awsPolicies, ...stackPolicies];
+
+export { awsPolicies, kubernetesPolicies, platformPolicies, stackPolicies };
