@@ -298,7 +298,3 @@ export function refersTo(ref: PolicyResource, property: string, target: PolicyRe
   return value === target.props[physicalNameProp] || value === target.name;
 }
 
-/** Policy config with the schema's defaults for anything the stack's config leaves out. */
-export function configOf<T extends object>(args: { getConfig<C extends object>(): C }): T {
-  return args.getConfig<T>();
-}

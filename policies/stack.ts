@@ -151,8 +151,8 @@ function deniesAll(policy: Props, direction: "Ingress" | "Egress"): boolean {
 const defaultDeny = stackPolicy({
   name: "stack-network-policy-default-deny",
   description:
-    "Every namespace the stack uses has a default-deny NetworkPolicy for ingress and egress (empty podSelector, no rules). ADVISORY until the NetworkPolicies are written.",
-  enforcementLevel: "advisory",
+    "Every namespace the stack uses has a default-deny NetworkPolicy for ingress and egress (empty podSelector, no rules).",
+  enforcementLevel: "mandatory",
   validate: ({ resources }, report) => {
     const policies = ofType(resources, K8S.networkPolicy);
     for (const ns of stackNamespaces(resources)) {

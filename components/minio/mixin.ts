@@ -136,6 +136,29 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
         runbook,
       },
     },
+    // The mirror CronJob is the object-storage backup; its success is kube-state-metrics' job status.
+    {
+      alert: "ObjectStorageMirrorFailed",
+      expr: `kube_job_status_failed{${ns}, job_name=~"minio-mirror-.*"} > 0`,
+      for: "0m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "The off-site mirror of the object store failed",
+        description: "Job {{ $labels.job_name }} failed: the off-site copy of the buckets is getting older.",
+        runbook,
+      },
+    },
+    {
+      alert: "ObjectStorageMirrorStale",
+      expr: `time() - kube_cronjob_status_last_successful_time{${ns}, cronjob="minio-mirror"} > 2 * 3600`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "No successful off-site mirror for 2 hours (object storage RPO: 1 hour)",
+        description: "The last successful mirror was {{ $value | humanizeDuration }} ago.",
+        runbook,
+      },
+    },
   ];
 
   return {

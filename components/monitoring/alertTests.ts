@@ -146,6 +146,17 @@ export const ALERT_TESTS: Record<string, AlertCase> = {
     quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(0))], at: "2h" },
   },
 
+  ObjectStorageMirrorFailed: gaugeCase("kube_job_status_failed", { job: "kube-state-metrics", job_name: "minio-mirror-29100000" }, 1, 0, "5m"),
+  ObjectStorageMirrorStale: {
+    // The test clock starts at the epoch: at 3h, time() = 10800.
+    firing: {
+      series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(0))],
+      at: "3h",
+      alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "minio-mirror" }, value: 10_800 }],
+    },
+    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(7_200))], at: "3h" },
+  },
+
   // redis
   RedisDown: gaugeCase("redis_up", redis, 0, 1, "5m"),
   RedisMemoryNearLimit: ratioCase("redis_memory_used_bytes", "redis_memory_max_bytes", redis, { bad: 95, good: 50, den: 100 }, redis),

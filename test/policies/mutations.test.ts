@@ -147,6 +147,11 @@ suite("mutations of the prod stack", () => {
     for (const m of MUTATIONS) expect(allPolicies.find((p) => p.name === m.policy)?.enforcementLevel, m.policy).toBe("mandatory");
   });
 
+  it("dropping the default-deny NetworkPolicy is reported (advisory while the rule is being rolled out)", async () => {
+    const found = await runPolicies(allPolicies, drop("NetworkPolicy", "default-deny")(structuredClone(prod)) as InputResource[], config);
+    expect(found.filter((v) => v.policy === "stack-network-policy-default-deny").map((v) => v.level)).toEqual(["mandatory"]);
+  });
+
   for (const m of MUTATIONS) {
     it(`${m.what} -> ${m.policy}`, async () => {
       const copy: InputResource[] = structuredClone(prod);

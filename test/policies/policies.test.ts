@@ -257,7 +257,7 @@ suite("policy fixtures", () => {
       expect(["mandatory", "advisory"], p.name).toContain(p.enforcementLevel);
     }
     const advisory = allPolicies.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name);
-    expect(advisory.sort()).toEqual(["k8s-emptydir-size-limit", "k8s-read-only-root-filesystem", "stack-network-policy-default-deny"]);
+    expect(advisory.sort()).toEqual(["k8s-emptydir-size-limit", "k8s-read-only-root-filesystem"]);
   });
 
   it("the compliant mini stack passes every policy", async () => {

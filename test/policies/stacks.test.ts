@@ -24,9 +24,9 @@ suite("policy pack over the synthesized stacks", () => {
 
     it(`${stack}: advisory findings are only the known, tracked ones`, () => {
       const advisory = results.get(stack)!.filter((v) => v.level === "advisory");
-      // Tracked: default-deny NetworkPolicies are not written yet; keycloak needs a writable
+      // Tracked: keycloak needs a writable
       // root (its Quarkus build dir); the postgres socket emptyDir has no size limit.
-      const known = ["stack-network-policy-default-deny", "k8s-read-only-root-filesystem", "k8s-emptydir-size-limit"];
+      const known = ["k8s-read-only-root-filesystem", "k8s-emptydir-size-limit"];
       expect(advisory.filter((v) => !known.includes(v.policy)), describe(advisory)).toEqual([]);
     });
   }

@@ -237,9 +237,9 @@ describe("the MinIO monitoring mixin", () => {
     }
   });
 
-  it("has node/drive down, disk usage 80%/90% and S3 error alerts", () => {
+  it("has node/drive down, disk usage 80%/90%, S3 error and off-site mirror alerts", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(
-      ["MinioDiskUsageCritical", "MinioDiskUsageHigh", "MinioDriveOffline", "MinioNodeDown", "MinioS3ErrorsHigh", "MinioTargetDown"].sort(),
+      ["MinioDiskUsageCritical", "MinioDiskUsageHigh", "MinioDriveOffline", "MinioNodeDown", "MinioS3ErrorsHigh", "MinioTargetDown", "ObjectStorageMirrorFailed", "ObjectStorageMirrorStale"].sort(),
     );
     expect(DISK_USAGE_WARNING).toBe(0.8);
     expect(DISK_USAGE_CRITICAL).toBe(0.9);
