@@ -123,3 +123,42 @@ describe("alertmanager.yml", () => {
     expect(out.output).toMatch(/SUCCESS/);
   });
 });
+
+describe.each(["dev", "staging", "prod"] as const)("the %s stack's monitoring files, as synthesized", (stack) => {
+  it("pass promtool check config, its rule files included", async () => {
+    const { runUnderMocks } = await import("../../scripts/synth/mockRuntime");
+    const { synthTree } = await import("../../scripts/synth/render");
+    const { stackConfig } = await import("../harness");
+    const tree = synthTree((await runUnderMocks(stack, stackConfig(stack))).resources);
+    const sub = path.join(dir, `stack-${stack}`);
+    // Paths inside the Prometheus pod, moved under the temp dir with the files they name.
+    const relocate = (text: string) =>
+      text.replaceAll("/etc/prometheus/", `${sub}/etc/prometheus/`).replaceAll("/var/run/secrets/kubernetes.io/serviceaccount/", `${sub}/serviceaccount/`);
+    const files = [...tree.entries()].filter(([p]) => /\/prometheus-(config|rules)\//.test(p));
+    expect(files.length, "prometheus.yml and at least one rule file").toBeGreaterThan(1);
+    for (const [p, content] of files) {
+      const target = p.includes("/prometheus-config/") ? "etc/prometheus/config" : "etc/prometheus/rules";
+      writeFiles(path.join(sub, target), { [path.basename(p)]: relocate(content) });
+    }
+    writeFiles(path.join(sub, "etc/prometheus/secrets/minio-prometheus-token"), { token: "jwt" });
+    writeFiles(path.join(sub, "etc/prometheus/ca"), { "ca.crt": "" });
+    writeFiles(path.join(sub, "serviceaccount"), { token: "sa-token", "ca.crt": "" });
+    const check = run(promtool, ["check", "config", path.join(sub, "etc/prometheus/config/prometheus.yml")], sub);
+    expect(check.status, check.output).toBe(0);
+    expect(check.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(check.output).not.toMatch(/FAILED/);
+  });
+});
+
+describe.each(["dev", "staging", "prod"] as const)("the %s stack's alertmanager.yml", (stack) => {
+  it("passes amtool check-config with the stack's receivers", async () => {
+    const { parseConfig } = await import("../../stacks/config");
+    const { stackConfig } = await import("../harness");
+    const { receivers } = parseConfig(stackConfig(stack)).monitoring;
+    const sub = path.join(dir, `alertmanager-${stack}`);
+    writeFiles(sub, { "alertmanager.yml": renderAlertmanagerConfig({ receivers, smtp: { smarthost: "smtp.example.com:587", from: "alertmanager@example.com" } }) });
+    const r = run(amtool, ["check-config", "alertmanager.yml"], sub);
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toMatch(/SUCCESS/);
+  });
+});

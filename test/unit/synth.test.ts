@@ -133,3 +133,18 @@ describe("synth YAML", () => {
     expect(text).toContain('e: "y"');
   });
 });
+
+describe("rules:export", () => {
+  it("writes prometheus.yml, every rule file, alertmanager.yml and the dashboards of a stack", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "rules-"));
+    const result = spawnSync(TSX, [path.join(ROOT, "scripts/rulesExport.ts"), "--stack", "staging", "--out", out], { cwd: ROOT, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    const files = readTree(out);
+    expect(parse(files.get("prometheus/prometheus.yml")!).rule_files).toEqual(["/etc/prometheus/rules/*.yml"]);
+    expect([...files.keys()].filter((f) => f.startsWith("prometheus/rules/")).sort()).toEqual(
+      ["keycloak", "minio", "platform", "postgres", "redis", "slo"].map((m) => `prometheus/rules/${m}.rules.yml`),
+    );
+    expect(parse(files.get("alertmanager/alertmanager.yml")!).route.routes.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(files.get("grafana/dashboards/blacklake-database.json")!).title).toBe("Database");
+  });
+});
