@@ -39,7 +39,19 @@ export class Registered {
   }
 }
 
-export async function runStack(stack: StackName, config: RawConfig = stackConfig(stack)): Promise<Registered> {
-  const { resources } = await runUnderMocks(stack, config);
-  return new Registered(resources);
+const committedRuns = new Map<StackName, Promise<Registered>>();
+
+/**
+ * Runs the program for a stack. With the committed stack file the run is shared by the
+ * tests of a file (the program is deterministic and tests only read the result), which
+ * keeps the unit tier fast; a test that passes its own config gets a run of its own.
+ */
+export function runStack(stack: StackName, config?: RawConfig): Promise<Registered> {
+  if (config) return runUnderMocks(stack, config).then(({ resources }) => new Registered(resources));
+  let run = committedRuns.get(stack);
+  if (!run) {
+    run = runUnderMocks(stack, stackConfig(stack)).then(({ resources }) => new Registered(Object.freeze(resources) as CapturedResource[]));
+    committedRuns.set(stack, run);
+  }
+  return run;
 }
