@@ -8,6 +8,7 @@ import { InClusterArgs } from "../lib/component";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { httpProbes } from "../lib/probes";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin } from "./mixin";
@@ -136,13 +137,7 @@ export class MinioTenant extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(MINIO_UID),
-              affinity: {
-                podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-                  ],
-                },
-              },
+              affinity: preferOnePodPerNode(selector),
               containers: [
                 {
                   name: "minio",
@@ -194,14 +189,7 @@ export class MinioTenant extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: drives.map((d) => ({
-            metadata: { name: d, labels: standardLabels(id) },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              storageClassName: s.storage.storageClass ?? args.storageClass,
-              resources: { requests: { storage: s.storage.size } },
-            },
-          })),
+          volumeClaimTemplates: drives.map((d) => volumeClaim(d, standardLabels(id), s.storage, args.storageClass)),
         },
       },
       child,

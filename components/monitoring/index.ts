@@ -5,6 +5,7 @@ import type { PlatformConfig } from "../../stacks/config";
 import { InClusterArgs } from "../lib/component";
 import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
+import { volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
@@ -143,16 +144,7 @@ export class Monitoring extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: standardLabels(id("prometheus")) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: s.prometheus.storage.storageClass ?? args.storageClass,
-                resources: { requests: { storage: s.prometheus.storage.size } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [volumeClaim("data", standardLabels(id("prometheus")), s.prometheus.storage, args.storageClass)],
         },
       },
       child,

@@ -8,6 +8,7 @@ import { InClusterArgs } from "../lib/component";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { toResourceRequirements, RESOURCE_PRESETS } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { renderExporterQueries } from "./exporterQueries";
@@ -239,13 +240,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(POSTGRES_UID),
               terminationGracePeriodSeconds: 60,
-              affinity: {
-                podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-                  ],
-                },
-              },
+              affinity: preferOnePodPerNode(selector),
               containers: [
                 {
                   name: "postgres",
@@ -314,16 +309,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: s.storage.storageClass ?? args.storageClass,
-                resources: { requests: { storage: s.storage.size } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [volumeClaim("data", labels, s.storage, args.storageClass)],
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
         },
       },

@@ -8,6 +8,7 @@ import { InClusterArgs } from "../lib/component";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN, redisMixin } from "./mixin";
@@ -194,13 +195,7 @@ export class RedisQueue extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(REDIS_UID),
-              affinity: {
-                podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [
-                    { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-                  ],
-                },
-              },
+              affinity: preferOnePodPerNode(selector),
               containers,
               volumes: [
                 { name: "config", configMap: { name: config.metadata.name, defaultMode: 0o444 } },
@@ -210,16 +205,7 @@ export class RedisQueue extends pulumi.ComponentResource {
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: standardLabels(id) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: s.storage.storageClass ?? args.storageClass,
-                resources: { requests: { storage: s.storage.size } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [volumeClaim("data", standardLabels(id), s.storage, args.storageClass)],
         },
       },
       child,

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import { ROOT } from "../harness";
+import { freePort } from "../integration/support/cluster";
 
 // A real kube-apiserver (with etcd and kube-controller-manager) on 127.0.0.1, started
 // and stopped by the test itself through scripts/engine/control-plane.sh.
@@ -19,16 +19,6 @@ export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   return { ...process.env, PATH: [...binDirs(), process.env.PATH].join(":"), ...extra };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class ControlPlane {
   private constructor(readonly dir: string, readonly env: NodeJS.ProcessEnv, readonly kubeconfig: string) {}
