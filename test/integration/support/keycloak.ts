@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { CommandError, killGroup, onProcessExit, pidsMentioning, RunResult, sleep } from "./proc";
+import { killGroup, onProcessExit, pidsMentioning, run, RunResult, sleep } from "./proc";
 
 // A real Keycloak (the server distribution, on the JVM) for the integration tier, in
 // development mode with its H2 file database, on loopback only.
@@ -329,41 +329,13 @@ export class KeycloakServer {
   }
 }
 
-/**
- * Runs a command as this process's user (proc.ts's run() switches to the postgres user
- * when root; Keycloak needs no such thing) in its own process group, killed on timeout.
- */
+/** Runs a command as this process's user (proc.ts's run() otherwise switches to the postgres user when root). */
 export function runAsUs(
   cmd: string,
   args: string[],
   opts: { env: Record<string, string>; cwd: string; timeoutMs: number; allowFailure?: boolean },
 ): Promise<RunResult> {
-  const started = Date.now();
-  const command = [cmd, ...args].join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const pid = child.pid;
-    onProcessExit(() => killGroup(pid, "SIGKILL"));
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout!.on("data", (d: Buffer) => (stdout += d));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(pid, "SIGKILL");
-    }, opts.timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`${command}: ${err.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const result: RunResult = { command, code, signal, stdout, stderr, timedOut, ms: Date.now() - started };
-      if ((code !== 0 || timedOut) && !opts.allowFailure) reject(new CommandError(result));
-      else resolve(result);
-    });
-  });
+  return run(cmd, args, { ...opts, asInvokingUser: true });
 }
 
 /** /proc/net/tcp{,6} "0100007F:1F90" or "0000000000000000FFFF00000100007F:1F90" as "127.0.0.1:8080". */

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { CommandError, killGroup, onProcessExit, RunResult, sleep } from "./proc";
+import { killGroup, onProcessExit, run, RunResult, sleep } from "./proc";
 
 // A real MinIO for the integration tier: erasure coded on 4 drives in a temp dir, TLS
 // with a throw-away CA on 127.0.0.1, a static KMS key for SSE-S3, and `mc` with its
@@ -45,36 +45,13 @@ export interface LocalRunOptions {
 
 /** Runs a command as the invoking user (not the server user), in its own process group. */
 export function runLocal(cmd: string, args: string[], opts: LocalRunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
-  const command = [cmd, ...args].join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd ?? "/",
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", TZ: "UTC", ...(opts.env ?? {}) },
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid, "SIGKILL");
-    }, opts.timeoutMs ?? 120_000);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`${command}: ${err.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const result: RunResult = { command, code, signal, stdout, stderr, timedOut, ms: Date.now() - started };
-      if ((code !== 0 || timedOut) && !opts.allowFailure) reject(new CommandError(result));
-      else resolve(result);
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input ?? "");
+  return run(cmd, args, {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", TZ: "UTC", ...(opts.env ?? {}) },
+    input: opts.input,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    allowFailure: opts.allowFailure,
+    asInvokingUser: true,
   });
 }
 

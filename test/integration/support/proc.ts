@@ -64,6 +64,8 @@ export interface RunOptions {
   input?: string;
   /** Return a failed result instead of throwing. */
   allowFailure?: boolean;
+  /** Run as this process's user even when root (servers that, unlike PostgreSQL, do not mind). */
+  asInvokingUser?: boolean;
   /** Echo output as it comes (for long steps of the bench). */
   echoTo?: NodeJS.WritableStream;
 }
@@ -101,7 +103,7 @@ export function run(cmd: string, args: string[], opts: RunOptions): Promise<RunR
       env: opts.env,
       stdio: ["pipe", "pipe", "pipe"],
       detached: true, // own process group, so a timeout kills the whole tree
-      ...spawnIdentity(),
+      ...(opts.asInvokingUser ? {} : spawnIdentity()),
     });
     track(child);
     let stdout = "";
