@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
-import { InClusterArgs, PendingComponent } from "../components/lib/component";
+import { InClusterArgs } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
 import { RedisQueue } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
@@ -10,6 +10,7 @@ import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
+import { OffsiteBackup } from "../components/aws";
 import { platformMixin } from "../components/monitoring/platformAlerts";
 import { sloMixin } from "../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
@@ -50,7 +51,7 @@ export function composePlatform(config: PlatformConfig) {
     {
       ...args(config.minio),
       consumerCredentials: pgbackrestKeys ? { pgbackrest: pgbackrestKeys } : {},
-      offsite: config.aws.offsite.enabled ? { ...offsiteBucket(config), credentialsSecretName: "offsite-backup-writer" } : undefined,
+      offsite: config.aws.offsite.enabled ? { ...offsiteBucket(config), credentialsSecretName: OFFSITE_MIRROR_SECRET } : undefined,
     },
     after,
   );
@@ -113,8 +114,23 @@ export function composePlatform(config: PlatformConfig) {
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
     after,
   );
+  const awsRepoIndex = config.postgres.backups.pgbackrest.repos.findIndex((r) => r.storage === "aws") + 1;
   const offsite = config.aws.offsite.enabled
-    ? new PendingComponent("blacklake:aws:OffsiteBackup", "offsite", { settings: config.aws.offsite }) // #8
+    ? new OffsiteBackup("offsite", {
+        settings: config.aws.offsite,
+        bucketName: offsiteBucket(config).bucket,
+        namespace: namespace.name,
+        instance: config.namespace,
+        kubernetesProvider: provider,
+        writers: [
+          ...(awsRepoIndex > 0
+            ? [{ name: "pgbackrest", prefix: "pgbackrest/", mayDelete: true, secret: { name: OFFSITE_PGBACKREST_SECRET, accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`, secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET` } }]
+            : []),
+          ...(config.minio.mirror.enabled
+            ? [{ name: "minio-mirror", prefix: "minio/", mayDelete: false, secret: { name: OFFSITE_MIRROR_SECRET, accessKeyKey: "accessKeyId", secretKeyKey: "secretAccessKey" } }]
+            : []),
+        ],
+      }, { dependsOn: [namespace] })
     : undefined;
 
   return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite };
@@ -135,14 +151,17 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
     const { region } = config.aws.offsite;
     return {
       name: repo.name,
-      // Access by the pod's IAM role (IRSA).
       storage: { type: "s3", endpoint: offsiteBucket(config).endpoint, bucket: offsiteBucket(config).bucket, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
-      credentials: "ambient",
+      credentials: { secretName: OFFSITE_PGBACKREST_SECRET },
     };
   });
 }
 
-/** The off-site bucket: issue #8's AWS component declares it under this name. */
+/** Secrets the off-site component creates with its writers' keys. */
+const OFFSITE_PGBACKREST_SECRET = "offsite-pgbackrest";
+const OFFSITE_MIRROR_SECRET = "offsite-backup-writer";
+
+/** The off-site bucket, as the OffsiteBackup component names it. */
 function offsiteBucket(config: PlatformConfig) {
   return { endpoint: `s3.${config.aws.offsite.region}.amazonaws.com`, bucket: `${config.namespace}-offsite-backups` };
 }

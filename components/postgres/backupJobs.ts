@@ -20,7 +20,8 @@ export interface BackupJobsArgs {
   images: { postgres: string; backupTools: string };
   scratchSize: string;
   configMapName: pulumi.Input<string>;
-  pgbackrestSecretName: pulumi.Input<string>;
+  /** Every Secret pgBackRest reads options from (cipher passphrases, S3 keys). */
+  pgbackrestEnvFrom: k8s.types.input.core.v1.EnvFromSource[];
   /** The repositories' private CAs, for the drill's pgBackRest. */
   caVolumes: k8s.types.input.core.v1.Volume[];
   caMounts: k8s.types.input.core.v1.VolumeMount[];
@@ -136,7 +137,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             // The production postgresql.conf is mounted, not in the data directory the backup holds.
             { name: "DRILL_POSTGRES_CONFIG", value: `${a.paths.config}/postgresql.conf` },
           ],
-          envFrom: [{ secretRef: { name: a.pgbackrestSecretName } }],
+          envFrom: a.pgbackrestEnvFrom,
           resources: toResourceRequirements(RESOURCE_PRESETS.medium),
           securityContext: restrictedContainerSecurityContext(),
           volumeMounts: [

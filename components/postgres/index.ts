@@ -24,8 +24,11 @@ export type PostgresImages = Pick<PlatformConfig["images"], "postgres" | "postgr
 export interface RepoTarget {
   name: string;
   storage: RepoStorage;
-  /** "generated": S3 keys made here and handed to the object store; "ambient": the pod's identity (IRSA). */
-  credentials: "generated" | "ambient";
+  /**
+   * "generated": S3 keys made here and handed to the object store; otherwise a Secret
+   * (made by the bucket's owner) whose keys are PGBACKREST_REPO<n>_S3_KEY(_SECRET).
+   */
+  credentials: "generated" | { secretName: string };
   /** A private CA to trust for this repository's endpoint (the in-cluster MinIO's). */
   caSecret?: { name: string; key: string };
 }
@@ -133,6 +136,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
       }
     });
     const pgbackrestSecret = secret(`${name}-pgbackrest`, pgbackrestEnv);
+    // Everything pgBackRest reads from the environment: our Secret plus the off-site writer's.
+    const pgbackrestEnvFrom = [
+      { secretRef: { name: pgbackrestSecret.metadata.name } },
+      ...args.repoTargets.flatMap((t) => (typeof t.credentials === "object" ? [{ secretRef: { name: t.credentials.secretName } }] : [])),
+    ];
 
     // --- rendered configuration ----------------------------------------------------------
     const caDir = "/etc/pgbackrest/ca";
@@ -261,7 +269,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
                     { name: "EXPORTER_USER", value: EXPORTER_USER },
                     fromSecret("EXPORTER_PASSWORD", exporter.metadata.name, "password"),
                   ],
-                  envFrom: [{ secretRef: { name: pgbackrestSecret.metadata.name } }],
+                  envFrom: pgbackrestEnvFrom,
                   resources: toResourceRequirements(s.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...execProbes(["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], undefined, 600),
@@ -294,7 +302,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
                   image: args.images.pgbackrestExporter,
                   args: [`--backrest.config=${PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
                   ports: [{ name: "backup-metrics", containerPort: 9854 }],
-                  envFrom: [{ secretRef: { name: pgbackrestSecret.metadata.name } }],
+                  envFrom: pgbackrestEnvFrom,
                   resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes({ port: "backup-metrics", readinessPath: "/", livenessPath: "/" }),
@@ -333,7 +341,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       images: args.images,
       scratchSize: s.storage.size,
       configMapName: configMap.metadata.name,
-      pgbackrestSecretName: pgbackrestSecret.metadata.name,
+      pgbackrestEnvFrom,
       caVolumes,
       caMounts,
       paths: { pgbackrestConfig: PATHS.pgbackrestConfig, config: PATHS.config },

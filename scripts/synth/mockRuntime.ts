@@ -29,6 +29,7 @@ export interface ProgramRun {
 /** Deterministic stand-ins for values a provider would generate. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (type.startsWith("random:")) return { ...inputs, result: `mock-random-${name}` };
+  if (type === "aws:iam/accessKey:AccessKey") return { ...inputs, secret: `mock-aws-secret-${name}` };
   return inputs;
 }
 
@@ -97,7 +98,11 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
         });
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
       },
-      call: (args) => args.inputs,
+      // Invokes: a fixed identity for AWS (no account is reached); others echo their inputs.
+      call: (args) =>
+        args.token === "aws:index/getCallerIdentity:getCallerIdentity"
+          ? { accountId: "123456789012", arn: "arn:aws:iam::123456789012:role/blacklake-deployer", userId: "AROAMOCK", id: "123456789012" }
+          : args.inputs,
     },
     PROJECT,
     stack,

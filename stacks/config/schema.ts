@@ -321,6 +321,13 @@ const aws = strictSection({
     transitionToArchiveDays: positiveInt("a number of days").default(365),
     archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
     expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),
+    noncurrentVersionExpirationDays: positiveInt("a number of days")
+      .default(90)
+      .describe("Overwritten or deleted versions are kept this long."),
+    adminPrincipalArns: z
+      .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/.+$/, { message: "expected an IAM role or user ARN" }))
+      .default([])
+      .describe("Operators allowed to use the bucket besides the writers and the deploying identity."),
   })
     .superRefine((o, ctx) => {
       if (o.transitionToArchiveDays <= o.transitionToInfrequentAccessDays) {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { runStack } from "../harness";
+
+const inputs = (r: { inputs: unknown }) => r.inputs as any;
+
+describe("the off-site backup bucket (prod)", () => {
+  it("is versioned, SSE-KMS encrypted with a rotating key, private and ACL-free", async () => {
+    const run = await runStack("prod");
+    expect(inputs(run.one("aws:s3/bucket:Bucket", "offsite-bucket")).bucket).toBe("blacklake-offsite-backups");
+    expect(inputs(run.one("aws:s3/bucketVersioning:BucketVersioning", "offsite-versioning")).versioningConfiguration).toEqual({ status: "Enabled" });
+    const sse = inputs(run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "offsite-encryption")).rules[0];
+    expect(sse.applyServerSideEncryptionByDefault.sseAlgorithm).toBe("aws:kms");
+    expect(inputs(run.one("aws:kms/key:Key", "offsite-key")).enableKeyRotation).toBe(true);
+    expect(inputs(run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "offsite-public-access"))).toMatchObject({
+      blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    });
+    expect(inputs(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "offsite-ownership")).rule.objectOwnership).toBe("BucketOwnerEnforced");
+  });
+
+  it("moves to infrequent access at 90 days, archive at 365, deletes after 7 years", async () => {
+    const run = await runStack("prod");
+    const rule = inputs(run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "offsite-lifecycle")).rules[0];
+    expect(rule.transitions).toEqual([{ days: 90, storageClass: "STANDARD_IA" }, { days: 365, storageClass: "GLACIER" }]);
+    expect(rule.expiration).toEqual({ days: 2555 });
+    expect(rule.noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
+  });
+
+  it("denies plain HTTP and every principal outside the platform", async () => {
+    const run = await runStack("prod");
+    const policy = JSON.parse(inputs(run.one("aws:s3/bucketPolicy:BucketPolicy", "offsite-policy")).policy);
+    const bySid = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+    expect(bySid.DenyInsecureTransport).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    const allowed = bySid.DenyOutsidePlatform.Condition.StringNotLike["aws:PrincipalArn"];
+    expect(allowed).toContain("arn:aws:iam::123456789012:role/blacklake-deployer");
+    expect(allowed).toHaveLength(5); // deployer, account root, two writers, the replication role
+  });
+
+  it("gives each writer only its prefix, and pgBackRest alone may delete", async () => {
+    const run = await runStack("prod");
+    const policy = (name: string) => JSON.parse(inputs(run.one("aws:iam/userPolicy:UserPolicy", name)).policy).Statement;
+    const pgbackrest = policy("offsite-pgbackrest");
+    const mirror = policy("offsite-minio-mirror");
+    expect(pgbackrest[1].Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]);
+    expect(pgbackrest[1].Resource).toMatch(/\/pgbackrest\/\*$/);
+    expect(mirror[1].Action).toEqual(["s3:GetObject", "s3:PutObject"]);
+    expect(mirror[1].Resource).toMatch(/\/minio\/\*$/);
+    for (const s of [...pgbackrest, ...mirror]) {
+      expect(JSON.stringify(s.Action)).not.toContain("*");
+      expect(s.Resource).not.toBe("*");
+    }
+  });
+
+  it("replicates to the second region and hands the writers' keys to the cluster as Secrets", async () => {
+    const run = await runStack("prod");
+    expect(inputs(run.one("pulumi:providers:aws", "offsite-eu-central-1")).region).toBe("eu-central-1");
+    expect(inputs(run.one("aws:s3/bucket:Bucket", "offsite-replica-bucket")).bucket).toBe("blacklake-offsite-backups-replica");
+    expect(inputs(run.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "offsite-replication")).rules[0].status).toBe("Enabled");
+    const pgbackrestKeys = run.one("kubernetes:core/v1:Secret", "offsite-pgbackrest");
+    expect(Object.keys(inputs(pgbackrestKeys).stringData).sort()).toEqual(["PGBACKREST_REPO2_S3_KEY", "PGBACKREST_REPO2_S3_KEY_SECRET"]);
+    expect(pgbackrestKeys.secretInputs).toContain("stringData");
+    const pod = inputs(run.one("kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: "postgres-pgbackrest" } }, { secretRef: { name: "offsite-pgbackrest" } }]);
+    expect(run.has("kubernetes:core/v1:Secret", "offsite-backup-writer")).toBe(true);
+  });
+
+  it("is absent where aws.offsite.enabled is false", async () => {
+    const run = await runStack("staging");
+    expect(run.ofType("aws:s3/bucket:Bucket")).toEqual([]);
+  });
+});
