@@ -12,6 +12,7 @@ import {
   LONG_RUNNING_TYPES,
   podSpecOf,
   Props,
+  containerPolicy,
   resourcePolicy,
   ResourcePolicy,
   where,
@@ -22,73 +23,60 @@ import {
 // Pod-level rules cover every pod-template carrier (Pod, Deployment, StatefulSet,
 // DaemonSet, ReplicaSet, Job, CronJob's jobTemplate), init containers included.
 
-const imagePinned = resourcePolicy({
+const imagePinned = containerPolicy({
   name: "k8s-image-pinned-tag",
   description: "Container images carry an explicit tag other than `latest` (or a digest).",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod, ["initContainers", "containers", "ephemeralContainers"])) {
-      const image: unknown = c.container.image;
-      if (typeof image !== "string" || image === "") {
-        report(`${where(type, name, props)}: ${c.path}.image is empty. Set an image with a pinned version tag, e.g. "registry/app:1.2.3".`);
-        continue;
-      }
-      const { tag, digest } = imageTag(image);
-      if (digest) continue;
-      if (!tag || tag === "latest") {
-        report(
-          `${where(type, name, props)}: ${c.path}.image "${image}" is ${tag ? "tagged latest" : "untagged (implicitly latest)"}. ` +
-            `Pin a version tag (e.g. "${image.replace(/:latest$/, "")}:1.2.3") or a digest (@sha256:...) so rollouts are reproducible.`,
-        );
-      }
+  kinds: ["initContainers", "containers", "ephemeralContainers"],
+  check: (c, at, report) => {
+    const image: unknown = c.container.image;
+    if (typeof image !== "string" || image === "") {
+      report(`${at}: ${c.path}.image is empty. Set an image with a pinned version tag, e.g. "registry/app:1.2.3".`);
+      return;
+    }
+    const { tag, digest } = imageTag(image);
+    if (digest) return;
+    if (!tag || tag === "latest") {
+      report(
+        `${at}: ${c.path}.image "${image}" is ${tag ? "tagged latest" : "untagged (implicitly latest)"}. ` +
+          `Pin a version tag (e.g. "${image.replace(/:latest$/, "")}:1.2.3") or a digest (@sha256:...) so rollouts are reproducible.`,
+      );
     }
   },
 });
 
-const containerResources = resourcePolicy({
+const containerResources = containerPolicy({
   name: "k8s-container-resources",
   description: "Every container and init container sets resources.requests (cpu, memory) and resources.limits (cpu, memory).",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      const resources = c.container.resources ?? {};
-      const missing = [
-        ...["cpu", "memory"].filter((r) => resources.requests?.[r] === undefined).map((r) => `requests.${r}`),
-        ...["cpu", "memory"].filter((r) => resources.limits?.[r] === undefined).map((r) => `limits.${r}`),
-      ];
-      if (missing.length > 0) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" (${c.path}.resources) lacks ${missing.join(", ")}. ` +
-            `Set resources.requests and resources.limits for cpu and memory so the scheduler can place it and it cannot starve its neighbours.`,
-        );
-      }
+  check: (c, at, report) => {
+    const resources = c.container.resources ?? {};
+    const missing = [
+      ...["cpu", "memory"].filter((r) => resources.requests?.[r] === undefined).map((r) => `requests.${r}`),
+      ...["cpu", "memory"].filter((r) => resources.limits?.[r] === undefined).map((r) => `limits.${r}`),
+    ];
+    if (missing.length > 0) {
+      report(
+        `${at}: container "${c.container.name}" (${c.path}.resources) lacks ${missing.join(", ")}. ` +
+          `Set resources.requests and resources.limits for cpu and memory so the scheduler can place it and it cannot starve its neighbours.`,
+      );
     }
   },
 });
 
-const probes = resourcePolicy({
+const probes = containerPolicy({
   name: "k8s-probes",
   description: "Long-running workloads (not Jobs/CronJobs) define readiness and liveness probes on every container (and sidecar).",
   enforcementLevel: "mandatory",
   types: LONG_RUNNING_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      if (c.kind === "initContainers" && !isSidecar(c)) continue;
-      const missing = ["readinessProbe", "livenessProbe"].filter((p) => !c.container[p]);
-      if (missing.length > 0) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" (${c.path}) has no ${missing.join(" and no ")}. ` +
-            `Add ${missing.join(" and ")} (httpGet, tcpSocket, grpc or exec) so Kubernetes routes traffic only to ready pods and restarts hung ones.`,
-        );
-      }
+  check: (c, at, report) => {
+    if (c.kind === "initContainers" && !isSidecar(c)) return;
+    const missing = ["readinessProbe", "livenessProbe"].filter((p) => !c.container[p]);
+    if (missing.length > 0) {
+      report(
+        `${at}: container "${c.container.name}" (${c.path}) has no ${missing.join(" and no ")}. ` +
+          `Add ${missing.join(" and ")} (httpGet, tcpSocket, grpc or exec) so Kubernetes routes traffic only to ready pods and restarts hung ones.`,
+      );
     }
   },
 });
@@ -98,107 +86,83 @@ function effective(pod: Props, container: Props, field: string): unknown {
   return container.securityContext?.[field] ?? pod.securityContext?.[field];
 }
 
-const runAsNonRoot = resourcePolicy({
+const runAsNonRoot = containerPolicy({
   name: "k8s-run-as-non-root",
   description: "Every container runs with runAsNonRoot: true (set at pod or container level, not overridden to false).",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      if (effective(pod.spec, c.container, "runAsNonRoot") !== true || c.container.securityContext?.runAsUser === 0) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" may run as root (${c.path}.securityContext.runAsNonRoot is not true` +
-            ` and ${pod.path}.securityContext.runAsNonRoot does not apply). Set securityContext.runAsNonRoot: true with a non-zero runAsUser.`,
-        );
-      }
+  check: (c, at, report, pod) => {
+    if (effective(pod.spec, c.container, "runAsNonRoot") !== true || c.container.securityContext?.runAsUser === 0) {
+      report(
+        `${at}: container "${c.container.name}" may run as root (${c.path}.securityContext.runAsNonRoot is not true` +
+          ` and ${pod.path}.securityContext.runAsNonRoot does not apply). Set securityContext.runAsNonRoot: true with a non-zero runAsUser.`,
+      );
     }
   },
 });
 
-const noPrivilegeEscalation = resourcePolicy({
+const noPrivilegeEscalation = containerPolicy({
   name: "k8s-no-privilege-escalation",
   description: "Every container sets securityContext.allowPrivilegeEscalation: false.",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      if (c.container.securityContext?.allowPrivilegeEscalation !== false) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" allows privilege escalation ` +
-            `(${c.path}.securityContext.allowPrivilegeEscalation is not false). Set allowPrivilegeEscalation: false.`,
-        );
-      }
+  check: (c, at, report) => {
+    if (c.container.securityContext?.allowPrivilegeEscalation !== false) {
+      report(
+        `${at}: container "${c.container.name}" allows privilege escalation ` +
+          `(${c.path}.securityContext.allowPrivilegeEscalation is not false). Set allowPrivilegeEscalation: false.`,
+      );
     }
   },
 });
 
-const dropAllCapabilities = resourcePolicy({
+const dropAllCapabilities = containerPolicy({
   name: "k8s-drop-all-capabilities",
   description: "Every container drops ALL capabilities and adds back at most NET_BIND_SERVICE (Pod Security 'restricted').",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      const caps = c.container.securityContext?.capabilities ?? {};
-      const drop: string[] = caps.drop ?? [];
-      const added = ((caps.add ?? []) as string[]).filter((cap) => cap !== "NET_BIND_SERVICE");
-      if (!drop.includes("ALL")) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" does not drop all capabilities ` +
-            `(${c.path}.securityContext.capabilities.drop is ${JSON.stringify(drop)}). Set capabilities.drop: ["ALL"].`,
-        );
-      }
-      if (added.length > 0) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" adds capabilities ${added.join(", ")} ` +
-            `(${c.path}.securityContext.capabilities.add). Remove them; only NET_BIND_SERVICE may be added back.`,
-        );
-      }
+  check: (c, at, report) => {
+    const caps = c.container.securityContext?.capabilities ?? {};
+    const drop: string[] = caps.drop ?? [];
+    const added = ((caps.add ?? []) as string[]).filter((cap) => cap !== "NET_BIND_SERVICE");
+    if (!drop.includes("ALL")) {
+      report(
+        `${at}: container "${c.container.name}" does not drop all capabilities ` +
+          `(${c.path}.securityContext.capabilities.drop is ${JSON.stringify(drop)}). Set capabilities.drop: ["ALL"].`,
+      );
+    }
+    if (added.length > 0) {
+      report(
+        `${at}: container "${c.container.name}" adds capabilities ${added.join(", ")} ` +
+          `(${c.path}.securityContext.capabilities.add). Remove them; only NET_BIND_SERVICE may be added back.`,
+      );
     }
   },
 });
 
-const seccomp = resourcePolicy({
+const seccomp = containerPolicy({
   name: "k8s-seccomp-runtime-default",
   description: "Every container runs under seccompProfile RuntimeDefault (or Localhost), set at pod or container level.",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      const profile = (effective(pod.spec, c.container, "seccompProfile") as Props | undefined)?.type;
-      if (profile !== "RuntimeDefault" && profile !== "Localhost") {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" has seccomp profile ${profile ?? "unset"} ` +
-            `(${c.path}.securityContext.seccompProfile / ${pod.path}.securityContext.seccompProfile). Set seccompProfile: { type: "RuntimeDefault" } on the pod.`,
-        );
-      }
+  check: (c, at, report, pod) => {
+    const profile = (effective(pod.spec, c.container, "seccompProfile") as Props | undefined)?.type;
+    if (profile !== "RuntimeDefault" && profile !== "Localhost") {
+      report(
+        `${at}: container "${c.container.name}" has seccomp profile ${profile ?? "unset"} ` +
+          `(${c.path}.securityContext.seccompProfile / ${pod.path}.securityContext.seccompProfile). Set seccompProfile: { type: "RuntimeDefault" } on the pod.`,
+      );
     }
   },
 });
 
-const noPrivileged = resourcePolicy({
+const noPrivileged = containerPolicy({
   name: "k8s-no-privileged",
   description: "No container runs privileged.",
   enforcementLevel: "mandatory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod, ["initContainers", "containers", "ephemeralContainers"])) {
-      if (c.container.securityContext?.privileged === true) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" is privileged (${c.path}.securityContext.privileged: true). ` +
-            `Remove privileged and grant only what the container needs.`,
-        );
-      }
+  kinds: ["initContainers", "containers", "ephemeralContainers"],
+  check: (c, at, report) => {
+    if (c.container.securityContext?.privileged === true) {
+      report(
+        `${at}: container "${c.container.name}" is privileged (${c.path}.securityContext.privileged: true). ` +
+          `Remove privileged and grant only what the container needs.`,
+      );
     }
   },
 });
@@ -420,21 +384,16 @@ const cronJobHygiene = resourcePolicy({
   },
 });
 
-const readOnlyRootFs = resourcePolicy({
+const readOnlyRootFs = containerPolicy({
   name: "k8s-read-only-root-filesystem",
   description: "Containers mount their root filesystem read-only (advisory: some images need a writable root).",
   enforcementLevel: "advisory",
-  types: WORKLOAD_TYPES,
-  validate: ({ type, name, props }, report) => {
-    const pod = podSpecOf(type, props);
-    if (!pod) return;
-    for (const c of containersOf(pod)) {
-      if (c.container.securityContext?.readOnlyRootFilesystem !== true) {
-        report(
-          `${where(type, name, props)}: container "${c.container.name}" has a writable root filesystem ` +
-            `(${c.path}.securityContext.readOnlyRootFilesystem is not true). Set it to true and mount emptyDir volumes where the process writes.`,
-        );
-      }
+  check: (c, at, report) => {
+    if (c.container.securityContext?.readOnlyRootFilesystem !== true) {
+      report(
+        `${at}: container "${c.container.name}" has a writable root filesystem ` +
+          `(${c.path}.securityContext.readOnlyRootFilesystem is not true). Set it to true and mount emptyDir volumes where the process writes.`,
+      );
     }
   },
 });

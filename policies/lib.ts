@@ -40,6 +40,34 @@ export function resourcePolicy(def: {
   };
 }
 
+/**
+ * A per-container rule over every workload kind's pod spec (init containers included):
+ * `check` looks at one container and reports with `at` naming the resource.
+ */
+export function containerPolicy(def: {
+  name: string;
+  description: string;
+  enforcementLevel: EnforcementLevel;
+  configSchema?: PolicyConfigSchema;
+  /** Default: every workload kind. */
+  types?: readonly string[];
+  /** Default: init containers and containers. */
+  kinds?: ContainerAt["kind"][];
+  check: (c: ContainerAt, at: string, report: ReportViolation, pod: PodSpecAt) => void;
+}): ResourcePolicy {
+  const { check, kinds, types = WORKLOAD_TYPES, ...policy } = def;
+  return resourcePolicy({
+    ...policy,
+    types,
+    validate: ({ type, name, props }, report) => {
+      const pod = podSpecOf(type, props);
+      if (!pod) return;
+      const at = where(type, name, props);
+      for (const c of containersOf(pod, kinds)) check(c, at, report, pod);
+    },
+  });
+}
+
 export function stackPolicy(def: {
   name: string;
   description: string;
