@@ -1,4 +1,4 @@
-import { asArray, Props, resourcePolicy, ResourcePolicy } from "./lib";
+import { asArray, Props, resourcePolicy, ResourcePolicy, where } from "./lib";
 
 // AWS rules. @pulumi/aws 7.x registers both the current S3 types and the deprecated *V2
 // aliases; both are covered. Bucket-level companions (every bucket HAS versioning,
@@ -22,8 +22,6 @@ export const AWS = {
   iamRole: ["aws:iam/role:Role"],
 } as const;
 
-const kind = (type: string) => type.split(":").pop();
-const at = (type: string, name: string) => `${kind(type)} "${name}"`;
 
 const versioningEnabled = resourcePolicy({
   name: "aws-s3-versioning-enabled",
@@ -33,7 +31,7 @@ const versioningEnabled = resourcePolicy({
   validate: ({ type, name, props }, report) => {
     const status = props.versioningConfiguration?.status;
     if (status !== "Enabled") {
-      report(`${at(type, name)}: versioningConfiguration.status is ${status ?? "unset"}. Set it to "Enabled" so overwritten and deleted objects stay recoverable.`);
+      report(`${where(type, name)}: versioningConfiguration.status is ${status ?? "unset"}. Set it to "Enabled" so overwritten and deleted objects stay recoverable.`);
     }
   },
 });
@@ -45,12 +43,12 @@ const sseKms = resourcePolicy({
   types: AWS.encryption,
   validate: ({ type, name, props }, report) => {
     const rules = asArray(props.rules);
-    if (rules.length === 0) report(`${at(type, name)}: rules is empty. Add a rule with applyServerSideEncryptionByDefault.sseAlgorithm "aws:kms".`);
+    if (rules.length === 0) report(`${where(type, name)}: rules is empty. Add a rule with applyServerSideEncryptionByDefault.sseAlgorithm "aws:kms".`);
     rules.forEach((rule, i) => {
       const algorithm = rule.applyServerSideEncryptionByDefault?.sseAlgorithm;
       if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse") {
         report(
-          `${at(type, name)}: rules[${i}].applyServerSideEncryptionByDefault.sseAlgorithm is ${algorithm ?? "unset"}. ` +
+          `${where(type, name)}: rules[${i}].applyServerSideEncryptionByDefault.sseAlgorithm is ${algorithm ?? "unset"}. ` +
             `Use "aws:kms" with kmsMasterKeyId set to the platform's KMS key.`,
         );
       }
@@ -66,7 +64,7 @@ const publicAccessBlock = resourcePolicy({
   types: AWS.publicAccessBlock,
   validate: ({ type, name, props }, report) => {
     const off = PUBLIC_ACCESS_FLAGS.filter((f) => props[f] !== true);
-    if (off.length > 0) report(`${at(type, name)}: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} not true. Set all four public access block flags to true.`);
+    if (off.length > 0) report(`${where(type, name)}: ${off.join(", ")} ${off.length === 1 ? "is" : "are"} not true. Set all four public access block flags to true.`);
   },
 });
 
@@ -79,7 +77,7 @@ const noPublicAcl = resourcePolicy({
   validate: ({ type, name, props }, report) => {
     const acl = props.acl;
     if (typeof acl === "string" && PUBLIC_ACLS.includes(acl)) {
-      report(`${at(type, name)}: acl is "${acl}", which exposes the bucket. Remove the ACL (buckets are private by default) and grant access through IAM.`);
+      report(`${where(type, name)}: acl is "${acl}", which exposes the bucket. Remove the ACL (buckets are private by default) and grant access through IAM.`);
     }
   },
 });
@@ -93,7 +91,7 @@ const kmsRotation = resourcePolicy({
     const spec = props.customerMasterKeySpec ?? props.keySpec ?? "SYMMETRIC_DEFAULT";
     if (spec !== "SYMMETRIC_DEFAULT") return; // AWS cannot rotate asymmetric or HMAC keys.
     if (props.enableKeyRotation !== true) {
-      report(`${at(type, name)}: enableKeyRotation is ${props.enableKeyRotation ?? "unset (false)"}. Set enableKeyRotation: true.`);
+      report(`${where(type, name)}: enableKeyRotation is ${props.enableKeyRotation ?? "unset (false)"}. Set enableKeyRotation: true.`);
     }
   },
 });
@@ -139,12 +137,12 @@ const iamNoWildcards = resourcePolicy({
       if (value === undefined) continue;
       const doc = policyDocument(value);
       if (!doc) {
-        report(`${at(type, name)}: ${path} is not a JSON policy document. Build it with aws.iam.getPolicyDocument or JSON.stringify.`);
+        report(`${where(type, name)}: ${path} is not a JSON policy document. Build it with aws.iam.getPolicyDocument or JSON.stringify.`);
         continue;
       }
       for (const { index, actions } of wildcardGrants(doc)) {
         report(
-          `${at(type, name)}: ${path} Statement[${index}] allows ${actions.join(", ")} on Resource "*". ` +
+          `${where(type, name)}: ${path} Statement[${index}] allows ${actions.join(", ")} on Resource "*". ` +
             `Grant the specific actions the principal needs on the specific resource ARNs.`,
         );
       }

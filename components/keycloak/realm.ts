@@ -147,7 +147,7 @@ export interface UserRepresentation {
   realmRoles: string[];
 }
 
-export interface RealmRepresentation {
+export interface RealmRepresentation extends BruteForceOptions {
   realm: string;
   displayName: string;
   enabled: boolean;
@@ -170,12 +170,6 @@ export interface RealmRepresentation {
   passwordPolicy: string;
   bruteForceProtected: boolean;
   permanentLockout: boolean;
-  failureFactor: number;
-  waitIncrementSeconds: number;
-  maxFailureWaitSeconds: number;
-  maxDeltaTimeSeconds: number;
-  quickLoginCheckMilliSeconds: number;
-  minimumQuickLoginWaitSeconds: number;
   eventsEnabled: boolean;
   eventsExpiration: number;
   eventsListeners: string[];
