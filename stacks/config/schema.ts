@@ -308,15 +308,37 @@ const monitoring = strictSection({
   }).prefault({}),
 }).prefault({});
 
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-west-1"' });
+
+const writerCredentials = z
+  .discriminatedUnion(
+    "kind",
+    [
+      strictSection({ kind: z.literal("accessKeys") }),
+      strictSection({
+        kind: z.literal("irsa"),
+        oidcProviderArn: z
+          .string()
+          .regex(/^arn:aws:iam::[0-9]{12}:oidc-provider\/.+$/, { message: "expected an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)" })
+          .describe("The cluster's IAM OIDC provider."),
+        oidcIssuer: z
+          .string()
+          .regex(/^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/, { message: 'expected the issuer without "https://", e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC123' })
+          .describe("The cluster's service-account token issuer, without https://."),
+      }),
+    ],
+    { error: 'expected { kind: "accessKeys" } or { kind: "irsa", oidcProviderArn, oidcIssuer }' },
+  )
+  .prefault({ kind: "accessKeys" })
+  .describe(
+    "How off-site writers authenticate. irsa: an IAM role per writer, trusted for its Kubernetes service account only (no stored key); accessKeys: an IAM user whose key reaches the cluster as a Secret. The MinIO mirror always uses a key: mc cannot take a web identity.",
+  );
+
 const aws = strictSection({
   offsite: strictSection({
     enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-west-1"' }).default("eu-west-1"),
-    replicaRegion: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-central-1"' })
-      .optional()
-      .describe("Cross-region replica of the off-site bucket."),
+    region: awsRegion.default("eu-west-1"),
+    replicaRegion: awsRegion.optional().describe("Cross-region replica of the off-site bucket."),
     transitionToInfrequentAccessDays: positiveInt("a number of days").default(90),
     transitionToArchiveDays: positiveInt("a number of days").default(365),
     archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
@@ -328,6 +350,7 @@ const aws = strictSection({
       .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/.+$/, { message: "expected an IAM role or user ARN" }))
       .default([])
       .describe("Operators allowed to use the bucket besides the writers and the deploying identity."),
+    writerCredentials,
   })
     .superRefine((o, ctx) => {
       if (o.transitionToArchiveDays <= o.transitionToInfrequentAccessDays) {
@@ -349,7 +372,59 @@ const aws = strictSection({
       }
     })
     .prefault({}),
-  buildImages: z.boolean().default(false).describe("Build and push the platform images to ECR."),
+}).prefault({});
+
+const imageBuild = strictSection({
+  enabled: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Build images/postgres and images/backup-tools, push them, and run them pinned by digest. Off: the pinned images under `images`.",
+    ),
+  registry: z
+    .discriminatedUnion(
+      "kind",
+      [
+        strictSection({
+          kind: z.literal("ecr"),
+          region: awsRegion.default("eu-west-1"),
+          keepImages: positiveInt("an image count").default(30).describe("Images kept per repository; older ones expire."),
+          untaggedExpireDays: positiveInt("a number of days").default(7),
+        }),
+        strictSection({
+          kind: z.literal("registry"),
+          server: z
+            .string()
+            .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, { message: 'expected a registry host such as "ghcr.io" or "registry.example.com:5000"' }),
+          repositoryPrefix: z
+            .string()
+            .regex(/^[a-z0-9]+([._\/-][a-z0-9]+)*$/, { message: 'expected a repository path such as "blacklake"' }),
+        }),
+      ],
+      { error: 'expected a registry { kind: "ecr", region } or { kind: "registry", server, repositoryPrefix }' },
+    )
+    .prefault({ kind: "ecr" })
+    .describe("ecr: repositories made here (scan on push, immutable tags, lifecycle); registry: an existing one the CI runner is logged in to."),
+  platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
+}).prefault({});
+
+const port = z.number().int().min(1).max(65535, { message: "expected a TCP port from 1 to 65535" });
+
+const local = strictSection({
+  bindAddress: z
+    .string()
+    .regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}$/, { message: 'expected an IPv4 address such as "127.0.0.1"' })
+    .default("127.0.0.1")
+    .describe("Host address the published ports listen on; loopback keeps the laptop's services off the network."),
+  ports: strictSection({
+    api: port.default(8080),
+    grafana: port.default(3001),
+    prometheus: port.default(9090),
+    alertmanager: port.default(9093),
+    keycloak: port.default(8180),
+    postgres: port.default(5432),
+    minio: port.default(9000),
+  }).prefault({}),
 }).prefault({});
 
 const cidr = z.string().regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/[0-9]{1,2}$/, { message: 'expected an IPv4 CIDR such as "10.0.0.0/8"' });
@@ -364,6 +439,10 @@ const network = strictSection({
 
 const shape = {
   environment: z.enum(ENVIRONMENTS).describe("Which environment shape this stack is."),
+  target: z
+    .enum(["kubernetes", "docker"])
+    .default("kubernetes")
+    .describe("kubernetes: the cluster components; docker: the same services as containers on one Docker engine (the local stack)."),
   namespace: dnsLabel.default("blacklake").describe("Namespace that holds the platform."),
   domain: hostname.default("blacklake.internal").describe("Base DNS name for the platform's hosts."),
   highAvailability: z
@@ -380,6 +459,8 @@ const shape = {
   keycloak,
   monitoring,
   aws,
+  imageBuild,
+  local,
 };
 
 type Shape = typeof shape;
@@ -437,6 +518,20 @@ const crossSectionRules: CrossRule[] = [
         c.postgres.backups.pgbackrest.repos[i]?.storage === "aws" && !c.aws.offsite.enabled
           ? 'expected "minio" while aws.offsite.enabled is false'
           : undefined,
+    }),
+  ),
+  // The local stack is a laptop's: no cloud account, nothing built or pushed.
+  ...(
+    [
+      [["environment"], (c: Config) => (c.environment !== "dev" ? 'expected "dev" when target is "docker"' : undefined)],
+      [["aws", "offsite", "enabled"], (c: Config) => (c.aws.offsite.enabled ? 'expected false when target is "docker"' : undefined)],
+      [["imageBuild", "enabled"], (c: Config) => (c.imageBuild.enabled ? 'expected false when target is "docker"' : undefined)],
+    ] as const
+  ).map(
+    ([path, problem]): CrossRule => ({
+      dependsOn: ["target", path[0] as Section],
+      path: () => [...path],
+      problem: (c) => (c.target === "docker" ? problem(c) : undefined),
     }),
   ),
   // What the production policy pack forbids, caught before anything is registered.
