@@ -414,6 +414,13 @@ const explicitNamespace = resourcePolicy({
 });
 
 const DEFAULT_REGISTRIES = ["ghcr.io", "quay.io", "docker.io", "registry.k8s.io"];
+
+/** An entry is a registry host, or "*.<rest>" for any one leading label (an ECR registry's account id). */
+export function registryAllowed(registry: string, allowed: string[]): boolean {
+  return allowed.some((entry) =>
+    entry.startsWith("*.") ? registry.endsWith(entry.slice(1)) && !registry.slice(0, -entry.length + 1).includes(".") : registry === entry,
+  );
+}
 const allowedRegistries = resourcePolicy({
   name: "k8s-allowed-registries",
   description: "Container images come from an allow-listed registry.",
@@ -421,7 +428,12 @@ const allowedRegistries = resourcePolicy({
   types: WORKLOAD_TYPES,
   configSchema: {
     properties: {
-      registries: { type: "array", items: { type: "string" }, default: DEFAULT_REGISTRIES, description: "Registry hosts images may come from." },
+      registries: {
+        type: "array",
+        items: { type: "string" },
+        default: DEFAULT_REGISTRIES,
+        description: 'Registry hosts images may come from; "*.dkr.ecr.<region>.amazonaws.com" allows any account\'s ECR in that region.',
+      },
     },
   },
   validate: ({ type, name, props, getConfig }, report) => {
@@ -431,7 +443,7 @@ const allowedRegistries = resourcePolicy({
     for (const c of containersOf(pod, ["initContainers", "containers", "ephemeralContainers"])) {
       if (typeof c.container.image !== "string") continue;
       const registry = imageRegistry(c.container.image);
-      if (!registries.includes(registry)) {
+      if (!registryAllowed(registry, registries)) {
         report(
           `${where(type, name, props)}: ${c.path}.image "${c.container.image}" comes from registry ${registry}, which is not allowed ` +
             `(${registries.join(", ")}). Mirror the image into an allowed registry or add the registry to k8s-allowed-registries.registries.`,

@@ -10,7 +10,9 @@ import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
-import { OffsiteBackup } from "../components/aws";
+import { OffsiteBackup, OffsiteWriter } from "../components/aws";
+import { ImageRepositories } from "../components/aws/ecr";
+import { BUILT_IMAGES, BuiltImage, PlatformImages } from "../components/images";
 import { platformMixin } from "../components/monitoring/platformAlerts";
 import { sloMixin } from "../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
@@ -25,22 +27,40 @@ export function composePlatform(config: PlatformConfig) {
   const inCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
 
   const namespace = new PlatformNamespace("namespace", { name: config.namespace }, inCluster);
-  const args = <S>(settings: S): InClusterArgs<S, PlatformConfig["images"]> => ({
+  const built = config.imageBuild.enabled ? buildImages(config) : undefined;
+  const images: Images = { ...config.images, ...built?.pinned };
+  const args = <S>(settings: S): InClusterArgs<S, Images> => ({
     namespace: namespace.name,
     instance: config.namespace,
-    images: config.images,
+    images,
     settings,
     storageClass: config.kubernetes.storageClass,
   });
   const after = { ...inCluster, dependsOn: [namespace] };
   new NetworkPolicies("network", { namespace: namespace.name, instance: config.namespace, ...config.network }, after);
 
-  // Pending components are replaced by their real classes in the issues named.
+  const offsite = config.aws.offsite.enabled
+    ? new OffsiteBackup(
+        "offsite",
+        {
+          settings: config.aws.offsite,
+          bucketName: offsiteBucket(config).bucket,
+          namespace: namespace.name,
+          instance: config.namespace,
+          kubernetesProvider: provider,
+          writers: offsiteWriters(config),
+        },
+        { dependsOn: [namespace] },
+      )
+    : undefined;
+  const pgbackrestRole = offsite?.writerRoleArns["pgbackrest"];
+
   const database = new PostgresCluster(
-    "postgres",
+    POSTGRES,
     {
       ...args(config.postgres),
       repoTargets: backupRepoTargets(config),
+      serviceAccountAnnotations: pgbackrestRole ? { [IRSA_ROLE_ANNOTATION]: pgbackrestRole } : undefined,
       serviceDatabases: config.keycloak.enabled ? [{ name: "keycloak", owner: "keycloak" }] : [],
     },
     after,
@@ -114,26 +134,64 @@ export function composePlatform(config: PlatformConfig) {
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
     after,
   );
-  const awsRepoIndex = config.postgres.backups.pgbackrest.repos.findIndex((r) => r.storage === "aws") + 1;
-  const offsite = config.aws.offsite.enabled
-    ? new OffsiteBackup("offsite", {
-        settings: config.aws.offsite,
-        bucketName: offsiteBucket(config).bucket,
-        namespace: namespace.name,
-        instance: config.namespace,
-        kubernetesProvider: provider,
-        writers: [
-          ...(awsRepoIndex > 0
-            ? [{ name: "pgbackrest", prefix: "pgbackrest/", mayDelete: true, secret: { name: OFFSITE_PGBACKREST_SECRET, accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`, secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET` } }]
-            : []),
-          ...(config.minio.mirror.enabled
-            ? [{ name: "minio-mirror", prefix: "minio/", mayDelete: false, secret: { name: OFFSITE_MIRROR_SECRET, accessKeyKey: "accessKeyId", secretKeyKey: "secretAccessKey" } }]
-            : []),
-        ],
-      }, { dependsOn: [namespace] })
-    : undefined;
+  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, images: built };
+}
 
-  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite };
+/** Every image reference the components run; the ones the stack may build become outputs (pinned by digest). */
+type Images = Omit<PlatformConfig["images"], BuiltImage> & Record<BuiltImage, pulumi.Input<string>>;
+
+/** The component (and ServiceAccount) name of the database, which IRSA trusts by name. */
+const POSTGRES = "postgres";
+const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+/** Builds images/* and pushes them to ECR (repositories made here) or to an existing registry. */
+function buildImages(config: PlatformConfig): PlatformImages {
+  const registry = config.imageBuild.registry;
+  const keys = Object.keys(BUILT_IMAGES) as BuiltImage[];
+  const repositoryName = (key: BuiltImage) => `${config.namespace}/${BUILT_IMAGES[key].replace(/^images\//, "")}`;
+  if (registry.kind === "registry") {
+    const repositories = Object.fromEntries(keys.map((k) => [k, `${registry.server}/${registry.repositoryPrefix}/${BUILT_IMAGES[k].replace(/^images\//, "")}`]));
+    return new PlatformImages("images", { repositories: repositories as Record<BuiltImage, string>, platform: config.imageBuild.platform });
+  }
+  const ecr = new ImageRepositories("ecr", {
+    names: keys.map(repositoryName),
+    region: registry.region,
+    keepImages: registry.keepImages,
+    untaggedExpireDays: registry.untaggedExpireDays,
+  });
+  const repositories = Object.fromEntries(keys.map((k) => [k, ecr.urls[repositoryName(k)]]));
+  return new PlatformImages("images", { repositories: repositories as Record<BuiltImage, pulumi.Output<string>>, login: ecr.login, platform: config.imageBuild.platform });
+}
+
+/**
+ * Who writes off-site: pgBackRest's repository (when a repo's storage is "aws") and the
+ * MinIO mirror. pgBackRest takes a web identity (IRSA) when the config says so; mc cannot,
+ * so the mirror always gets an access key.
+ */
+function offsiteWriters(config: PlatformConfig): OffsiteWriter[] {
+  const awsRepoIndex = config.postgres.backups.pgbackrest.repos.findIndex((r) => r.storage === "aws") + 1;
+  const identity = config.aws.offsite.writerCredentials;
+  const writers: OffsiteWriter[] = [];
+  if (awsRepoIndex > 0) {
+    writers.push({
+      name: "pgbackrest",
+      prefix: "pgbackrest/",
+      mayDelete: true,
+      credentials:
+        identity.kind === "irsa"
+          ? { kind: "webIdentity", serviceAccount: POSTGRES, oidcProviderArn: identity.oidcProviderArn, oidcIssuer: identity.oidcIssuer }
+          : { kind: "accessKey", secretName: OFFSITE_PGBACKREST_SECRET, accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`, secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET` },
+    });
+  }
+  if (config.minio.mirror.enabled) {
+    writers.push({
+      name: "minio-mirror",
+      prefix: "minio/",
+      mayDelete: false,
+      credentials: { kind: "accessKey", secretName: OFFSITE_MIRROR_SECRET, accessKeyKey: "accessKeyId", secretKeyKey: "secretAccessKey" },
+    });
+  }
+  return writers;
 }
 
 /** Where each pgBackRest repository's `storage` points, in this environment. */
@@ -152,7 +210,7 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
     return {
       name: repo.name,
       storage: { type: "s3", endpoint: offsiteBucket(config).endpoint, bucket: offsiteBucket(config).bucket, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
-      credentials: { secretName: OFFSITE_PGBACKREST_SECRET },
+      credentials: config.aws.offsite.writerCredentials.kind === "irsa" ? "webIdentity" : { secretName: OFFSITE_PGBACKREST_SECRET },
     };
   });
 }

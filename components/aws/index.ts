@@ -13,9 +13,17 @@ export interface OffsiteWriter {
   prefix: string;
   /** pgBackRest expires its own backups and needs delete; a mirror only adds. */
   mayDelete: boolean;
-  /** Kubernetes Secret to create with the writer's keys, and the key names it should use. */
-  secret: { name: string; accessKeyKey: string; secretKeyKey: string };
+  credentials: WriterCredentials;
 }
+
+/**
+ * accessKey: an IAM user whose key lands in a Kubernetes Secret under the given key names.
+ * webIdentity (IRSA): an IAM role only the named ServiceAccount can assume through the
+ * cluster's OIDC provider; nothing secret is stored anywhere.
+ */
+export type WriterCredentials =
+  | { kind: "accessKey"; secretName: string; accessKeyKey: string; secretKeyKey: string }
+  | { kind: "webIdentity"; serviceAccount: string; oidcProviderArn: string; oidcIssuer: string };
 
 export interface OffsiteBackupArgs {
   settings: OffsiteSettings;
@@ -36,6 +44,8 @@ export interface OffsiteBackupArgs {
 export class OffsiteBackup extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   readonly endpoint: string;
+  /** The IAM role of each webIdentity writer, for its ServiceAccount's `eks.amazonaws.com/role-arn`. */
+  readonly writerRoleArns: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: OffsiteBackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:aws:OffsiteBackup", name, {}, opts);
@@ -46,7 +56,42 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const lifecycle = { ...s, noncurrentVersionExpirationDays: s.noncurrentVersionExpirationDays };
     const caller = aws.getCallerIdentityOutput({}, { parent: this, provider });
 
-    const users = args.writers.map((w) => new aws.iam.User(`${name}-${w.name}`, { name: `${args.bucketName}-${w.name}`, path: "/blacklake/" }, child));
+    // One identity per writer: a role for a web identity, a user (with a key) otherwise.
+    const identities = args.writers.map((w) => {
+      const identityName = `${args.bucketName}-${w.name}`;
+      const c = w.credentials;
+      if (c.kind === "accessKey") {
+        const user = new aws.iam.User(`${name}-${w.name}`, { name: identityName, path: "/blacklake/" }, child);
+        return { user, arn: user.arn };
+      }
+      const role = new aws.iam.Role(
+        `${name}-${w.name}`,
+        {
+          name: identityName,
+          path: "/blacklake/",
+          maxSessionDuration: 3600,
+          assumeRolePolicy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Federated: c.oidcProviderArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                  StringEquals: {
+                    [`${c.oidcIssuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${c.serviceAccount}`,
+                    [`${c.oidcIssuer}:aud`]: "sts.amazonaws.com",
+                  },
+                },
+              },
+            ],
+          }),
+        },
+        child,
+      );
+      this.writerRoleArns[w.name] = role.arn;
+      return { role, arn: role.arn };
+    });
     const replicationRole = s.replicaRegion
       ? new aws.iam.Role(
           `${name}-replication`,
@@ -60,7 +105,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
         )
       : undefined;
     const allowed = pulumi
-      .all([caller.arn, caller.accountId, ...users.map((u) => u.arn), ...(replicationRole ? [replicationRole.arn] : [])])
+      .all([caller.arn, caller.accountId, ...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])
       .apply(([deployer, account, ...rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
 
     const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle, provider, allowedPrincipalArns: allowed }, { parent: this });
@@ -68,39 +113,40 @@ export class OffsiteBackup extends pulumi.ComponentResource {
 
     args.writers.forEach((w, i) => {
       const objects = pulumi.interpolate`${primary.bucket.arn}/${w.prefix}*`;
-      new aws.iam.UserPolicy(
-        `${name}-${w.name}`,
-        {
-          user: users[i].name,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "ListOwnPrefix",
-                Effect: "Allow",
-                Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-                Resource: primary.bucket.arn,
-                Condition: { StringLike: { "s3:prefix": [`${w.prefix}*`, w.prefix] } },
-              },
-              {
-                Sid: "ObjectsInOwnPrefix",
-                Effect: "Allow",
-                Action: ["s3:GetObject", "s3:PutObject", ...(w.mayDelete ? ["s3:DeleteObject"] : [])],
-                Resource: objects,
-              },
-              { Sid: "UseTheBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: primary.key.arn },
-            ],
-          }),
-        },
-        child,
-      );
-      const key = new aws.iam.AccessKey(`${name}-${w.name}`, { user: users[i].name }, child);
+      const policy = pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "ListOwnPrefix",
+            Effect: "Allow",
+            Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+            Resource: primary.bucket.arn,
+            Condition: { StringLike: { "s3:prefix": [`${w.prefix}*`, w.prefix] } },
+          },
+          {
+            Sid: "ObjectsInOwnPrefix",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", ...(w.mayDelete ? ["s3:DeleteObject"] : [])],
+            Resource: objects,
+          },
+          { Sid: "UseTheBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: primary.key.arn },
+        ],
+      });
+      const { user, role } = identities[i] as { user?: aws.iam.User; role?: aws.iam.Role };
+      if (role) {
+        new aws.iam.RolePolicy(`${name}-${w.name}`, { role: role.id, policy }, child);
+        return;
+      }
+      if (!user || w.credentials.kind !== "accessKey") throw new Error(`offsite: writer ${w.name} has no identity`);
+      new aws.iam.UserPolicy(`${name}-${w.name}`, { user: user.name, policy }, child);
+      const key = new aws.iam.AccessKey(`${name}-${w.name}`, { user: user.name }, child);
+      const secret = w.credentials;
       new k8s.core.v1.Secret(
-        w.secret.name,
+        secret.secretName,
         {
-          metadata: { name: w.secret.name, namespace: args.namespace, labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
+          metadata: { name: secret.secretName, namespace: args.namespace, labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
           type: "Opaque",
-          stringData: { [w.secret.accessKeyKey]: key.id, [w.secret.secretKeyKey]: key.secret },
+          stringData: { [secret.accessKeyKey]: key.id, [secret.secretKeyKey]: key.secret },
         },
         { parent: this, provider: args.kubernetesProvider },
       );

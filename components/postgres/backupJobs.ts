@@ -17,7 +17,9 @@ export interface BackupJobsArgs {
   primaryPod: string;
   repos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
   restoreDrill: { enabled: boolean; schedule: string };
-  images: { postgres: string; backupTools: string };
+  images: { postgres: pulumi.Input<string>; backupTools: pulumi.Input<string> };
+  /** The database pods' ServiceAccount: the drill reads the same repositories with the same identity. */
+  serviceAccountName: pulumi.Input<string>;
   scratchSize: string;
   configMapName: pulumi.Input<string>;
   /** Every Secret pgBackRest reads options from (cipher passphrases, S3 keys). */
@@ -124,6 +126,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
 
   if (a.restoreDrill.enabled) {
     cronJob(`${a.name}-restore-drill`, "restore-drill", a.restoreDrill.schedule, DEADLINE_SECONDS.drill, {
+      serviceAccountName: a.serviceAccountName,
       automountServiceAccountToken: false,
       containers: [
         {

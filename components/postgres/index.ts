@@ -18,17 +18,19 @@ import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
 import { backupCronJobs } from "./backupJobs";
 
 export type PostgresSettings = PlatformConfig["postgres"];
-export type PostgresImages = Pick<PlatformConfig["images"], "postgres" | "postgresExporter" | "pgbackrestExporter" | "backupTools">;
+/** Image references; postgres and backupTools may be built by the stack and pinned by digest. */
+export type PostgresImages = Record<"postgres" | "postgresExporter" | "pgbackrestExporter" | "backupTools", pulumi.Input<string>>;
 
 /** Where one pgBackRest repository lives, resolved by the stack from the repo's `storage`. */
 export interface RepoTarget {
   name: string;
   storage: RepoStorage;
   /**
-   * "generated": S3 keys made here and handed to the object store; otherwise a Secret
+   * "generated": S3 keys made here and handed to the object store; "webIdentity": the
+   * IAM role in `serviceAccountAnnotations` (IRSA), no key at all; otherwise a Secret
    * (made by the bucket's owner) whose keys are PGBACKREST_REPO<n>_S3_KEY(_SECRET).
    */
-  credentials: "generated" | { secretName: string };
+  credentials: "generated" | "webIdentity" | { secretName: string };
   /** A private CA to trust for this repository's endpoint (the in-cluster MinIO's). */
   caSecret?: { name: string; key: string };
 }
@@ -44,6 +46,11 @@ export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, Pos
   serviceDatabases?: ServiceDatabase[];
   /** Networks clients connect from; NetworkPolicies narrow it to the declared flows. */
   clientCidrs?: string[];
+  /**
+   * On the ServiceAccount that the database pods and the restore drill run as, e.g. the
+   * IRSA role (`eks.amazonaws.com/role-arn`) of a "webIdentity" repository.
+   */
+  serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
 }
 
 export const STANZA = "blacklake";
@@ -147,7 +154,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const repos = args.repoTargets.map((target, i) => {
       const settings = s.backups.pgbackrest.repos.find((r) => r.name === target.name);
       if (!settings) throw new Error(`postgres: no settings for backup repository ${target.name}`);
-      const storage = target.storage.type === "s3" && target.caSecret ? { ...target.storage, caFile: `${caDir}/${target.name}.crt` } : target.storage;
+      const storage =
+        target.storage.type === "s3"
+          ? {
+              ...target.storage,
+              ...(target.caSecret ? { caFile: `${caDir}/${target.name}.crt` } : {}),
+              ...(target.credentials === "webIdentity" ? { keyType: "web-id" as const } : {}),
+            }
+          : target.storage;
       return { index: i + 1, storage, retentionFullDays: settings.retention.fullDays, encrypted: true, schedules: settings.schedules };
     });
     // Every repository's private CA, projected into one directory pgBackRest reads.
@@ -224,7 +238,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const pgbackrestConfigMount = { name: "config", mountPath: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true };
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       name,
-      { metadata: meta(name), automountServiceAccountToken: false },
+      { metadata: { ...meta(name), annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
       child,
     );
 
@@ -339,6 +353,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       repos,
       restoreDrill: s.backups.pgbackrest.restoreDrill,
       images: args.images,
+      serviceAccountName: serviceAccount.metadata.name,
       scratchSize: s.storage.size,
       configMapName: configMap.metadata.name,
       pgbackrestEnvFrom,
@@ -392,7 +407,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
 interface ProvisionJobArgs {
   name: string;
   meta: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
-  image: string;
+  image: pulumi.Input<string>;
   host: pulumi.Input<string>;
   database: ServiceDatabase;
   superuserSecret: pulumi.Input<string>;

@@ -19,6 +19,11 @@ export type RepoStorage =
       verifyTls: boolean;
       /** CA bundle for an in-cluster endpoint with a private CA. */
       caFile?: string;
+      /**
+       * shared: keys from PGBACKREST_REPO<n>_S3_KEY(_SECRET); web-id: a role assumed with
+       * the pod's projected service-account token (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: IRSA).
+       */
+      keyType?: "shared" | "web-id";
     };
 
 export interface BackupRepo {
@@ -63,6 +68,7 @@ function repoLines(repo: BackupRepo): string[] {
           ...(s.port ? [`${p}-storage-port=${s.port}`] : []),
           `${p}-storage-verify-tls=${yesNo(s.verifyTls)}`,
           ...(s.caFile ? [`${p}-storage-ca-file=${s.caFile}`] : []),
+          ...(s.keyType === "web-id" ? [`${p}-s3-key-type=web-id`] : []),
         ];
   return [
     ...storage,

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtime from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT, RawConfig } from "../../stacks/config";
@@ -27,10 +28,34 @@ export interface ProgramRun {
 }
 
 /** Deterministic stand-ins for values a provider would generate. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function mockState(type: string, name: string, inputs: Record<string, unknown>, providerInputs: Record<string, unknown>): Record<string, unknown> {
   if (type.startsWith("random:")) return { ...inputs, result: `mock-random-${name}` };
   if (type === "aws:iam/accessKey:AccessKey") return { ...inputs, secret: `mock-aws-secret-${name}` };
+  if (type === "aws:iam/role:Role") return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${inputs.path ?? "/"}${inputs.name ?? name}` };
+  if (type === "aws:ecr/repository:Repository") {
+    return { ...inputs, repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${providerInputs.region ?? "us-east-1"}.amazonaws.com/${inputs.name}` };
+  }
+  if (type === "docker:index/image:Image") {
+    // A digest derived from the reference: stable across runs, different per image.
+    const reference = String(inputs.imageName);
+    const digest = crypto.createHash("sha256").update(reference).digest("hex");
+    return { ...inputs, repoDigest: `${reference.replace(/:[^:/]+$/, "")}@sha256:${digest}` };
+  }
   return inputs;
+}
+
+const MOCK_ACCOUNT = "123456789012";
+
+/** Invokes: a fixed identity and registry login for AWS (no account is reached); others echo their inputs. */
+function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/blacklake-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
+    case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+      return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.mock-region.amazonaws.com`, userName: "AWS", password: "mock-ecr-password", authorizationToken: "mock", expiresAt: "", id: "mock", region: "mock-region" };
+    default:
+      return inputs;
+  }
 }
 
 const urnName = (urn: string | undefined) => (urn ? urn.split("::").pop() : undefined);
@@ -77,6 +102,8 @@ export function runUnderMocks(stack: string, config: RawConfig): Promise<Program
 
 async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
+  // Explicit providers' inputs by name: a real provider answers from its region.
+  const providerInputs = new Map<string, Record<string, unknown>>();
   const pending = new Map<string, { parent?: string; urn: string; secretInputs: string[] }[]>();
 
   pulumi.runtime.setAllConfig(stringConfig(config.values));
@@ -96,13 +123,11 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
           provider: args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined,
           custom: args.custom ?? true,
         });
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
+        if (args.type.startsWith("pulumi:providers:")) providerInputs.set(args.name, inputs);
+        const provider = args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined;
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, providerInputs.get(provider ?? "") ?? {}) };
       },
-      // Invokes: a fixed identity for AWS (no account is reached); others echo their inputs.
-      call: (args) =>
-        args.token === "aws:index/getCallerIdentity:getCallerIdentity"
-          ? { accountId: "123456789012", arn: "arn:aws:iam::123456789012:role/blacklake-deployer", userId: "AROAMOCK", id: "123456789012" }
-          : args.inputs,
+      call: (args) => mockCall(args.token, args.inputs),
     },
     PROJECT,
     stack,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack } from "../harness";
+import { runStack, stackConfig } from "../harness";
 
 const inputs = (r: { inputs: unknown }) => r.inputs as any;
 
@@ -37,9 +37,9 @@ describe("the off-site backup bucket (prod)", () => {
 
   it("gives each writer only its prefix, and pgBackRest alone may delete", async () => {
     const run = await runStack("prod");
-    const policy = (name: string) => JSON.parse(inputs(run.one("aws:iam/userPolicy:UserPolicy", name)).policy).Statement;
-    const pgbackrest = policy("offsite-pgbackrest");
-    const mirror = policy("offsite-minio-mirror");
+    const policy = (type: string, name: string) => JSON.parse(inputs(run.one(type, name)).policy).Statement;
+    const pgbackrest = policy("aws:iam/rolePolicy:RolePolicy", "offsite-pgbackrest");
+    const mirror = policy("aws:iam/userPolicy:UserPolicy", "offsite-minio-mirror");
     expect(pgbackrest[1].Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]);
     expect(pgbackrest[1].Resource).toMatch(/\/pgbackrest\/\*$/);
     expect(mirror[1].Action).toEqual(["s3:GetObject", "s3:PutObject"]);
@@ -50,19 +50,68 @@ describe("the off-site backup bucket (prod)", () => {
     }
   });
 
-  it("replicates to the second region and hands the writers' keys to the cluster as Secrets", async () => {
+  it("replicates to the second region", async () => {
     const run = await runStack("prod");
     expect(inputs(run.one("pulumi:providers:aws", "offsite-eu-central-1")).region).toBe("eu-central-1");
     expect(inputs(run.one("aws:s3/bucket:Bucket", "offsite-replica-bucket")).bucket).toBe("blacklake-offsite-backups-replica");
     expect(inputs(run.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "offsite-replication")).rules[0].status).toBe("Enabled");
+  });
+});
+
+describe("off-site writer identities", () => {
+  it("prod (irsa): pgBackRest assumes a role only the postgres ServiceAccount of its namespace can assume; no key exists", async () => {
+    const run = await runStack("prod");
+    const role = inputs(run.one("aws:iam/role:Role", "offsite-pgbackrest"));
+    const [trust] = JSON.parse(role.assumeRolePolicy).Statement;
+    const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    expect(trust).toEqual({
+      Effect: "Allow",
+      Principal: { Federated: `arn:aws:iam::111122223333:oidc-provider/${issuer}` },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:blacklake:postgres", [`${issuer}:aud`]: "sts.amazonaws.com" } },
+    });
+    expect(run.has("aws:iam/user:User", "offsite-pgbackrest")).toBe(false);
+    expect(run.has("aws:iam/accessKey:AccessKey", "offsite-pgbackrest")).toBe(false);
+    expect(run.has("kubernetes:core/v1:Secret", "offsite-pgbackrest")).toBe(false);
+
+    const account = inputs(run.one("kubernetes:core/v1:ServiceAccount", "postgres"));
+    expect(account.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/blacklake/blacklake-offsite-backups-pgbackrest");
+    const pod = inputs(run.one("kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
+    expect(pod.serviceAccountName).toBe("postgres");
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: "postgres-pgbackrest" } }]);
+    // The drill reads repo2 too, so it runs as the same identity.
+    const drill = inputs(run.one("kubernetes:batch/v1:CronJob", "postgres-restore-drill")).spec.jobTemplate.spec.template.spec;
+    expect(drill.serviceAccountName).toBe("postgres");
+  });
+
+  it("the MinIO mirror keeps an access key even under irsa (mc takes no web identity)", async () => {
+    const run = await runStack("prod");
+    expect(run.has("aws:iam/user:User", "offsite-minio-mirror")).toBe(true);
+    const keys = run.one("kubernetes:core/v1:Secret", "offsite-backup-writer");
+    expect(Object.keys(inputs(keys).stringData).sort()).toEqual(["accessKeyId", "secretAccessKey"]);
+    expect(keys.secretInputs).toContain("stringData");
+  });
+
+  it("accessKeys: an IAM user per writer whose key reaches pgBackRest as a Secret", async () => {
+    const config = stackConfig("prod");
+    const values = structuredClone(config.values) as any;
+    values.aws.offsite.writerCredentials = { kind: "accessKeys" };
+    const run = await runStack("prod", { ...config, values });
+    expect(run.has("aws:iam/role:Role", "offsite-pgbackrest")).toBe(false);
+    const statements = JSON.parse(inputs(run.one("aws:iam/userPolicy:UserPolicy", "offsite-pgbackrest")).policy).Statement;
+    expect(statements[1].Resource).toMatch(/\/pgbackrest\/\*$/);
     const pgbackrestKeys = run.one("kubernetes:core/v1:Secret", "offsite-pgbackrest");
     expect(Object.keys(inputs(pgbackrestKeys).stringData).sort()).toEqual(["PGBACKREST_REPO2_S3_KEY", "PGBACKREST_REPO2_S3_KEY_SECRET"]);
     expect(pgbackrestKeys.secretInputs).toContain("stringData");
     const pod = inputs(run.one("kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
     expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: "postgres-pgbackrest" } }, { secretRef: { name: "offsite-pgbackrest" } }]);
-    expect(run.has("kubernetes:core/v1:Secret", "offsite-backup-writer")).toBe(true);
+    expect(inputs(run.one("kubernetes:core/v1:ServiceAccount", "postgres")).metadata.annotations).toBeUndefined();
+    const conf = inputs(run.one("kubernetes:core/v1:ConfigMap", "postgres-config")).data["pgbackrest.conf"];
+    expect(conf).not.toContain("s3-key-type");
   });
+});
 
+describe("the off-site backup bucket, elsewhere", () => {
   it("is absent where aws.offsite.enabled is false", async () => {
     const run = await runStack("staging");
     expect(run.ofType("aws:s3/bucket:Bucket")).toEqual([]);

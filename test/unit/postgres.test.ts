@@ -52,7 +52,7 @@ describe("pgbackrest.conf", () => {
     expect(conf).toContain("archive-async=y");
     expect(conf).toContain("spool-path=/pgdata/pgbackrest-spool");
     expect(conf).toMatch(/^\[blacklake\]\npg1-path=\/pgdata\/pg16$/m);
-    expect(conf).not.toMatch(/cipher-pass|s3-key/);
+    expect(conf).not.toMatch(/cipher-pass|s3-key=|s3-key-secret/);
     // delta belongs to restores only: in [global] it would make every incremental read the whole database
     expect(conf).toMatch(/\[global:restore\]\ndelta=y\n/);
     expect(conf.split("[global:restore]")[0]).not.toContain("delta=");
@@ -65,6 +65,9 @@ describe("pgbackrest.conf", () => {
     expect(conf).toContain("repo2-s3-endpoint=s3.eu-west-1.amazonaws.com");
     expect(conf).toContain("repo2-s3-uri-style=host");
     expect(conf).toContain("repo1-s3-uri-style=path");
+    // prod's off-site writer is an IRSA role: a web identity for repo2, keys (from MinIO) for repo1
+    expect(conf).toContain("repo2-s3-key-type=web-id");
+    expect(conf).not.toContain("repo1-s3-key-type");
   });
 
   it("dev keeps 7 days and has only the in-cluster repository", async () => {
