@@ -20,6 +20,7 @@ export const AWS = {
   kmsKey: ["aws:kms/key:Key"],
   iamPolicies: ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"],
   iamRole: ["aws:iam/role:Role"],
+  ecrRepository: ["aws:ecr/repository:Repository"],
 } as const;
 
 
@@ -150,4 +151,57 @@ const iamNoWildcards = resourcePolicy({
   },
 });
 
-export const awsPolicies: ResourcePolicy[] = [versioningEnabled, sseKms, publicAccessBlock, noPublicAcl, kmsRotation, iamNoWildcards];
+const ecrScanOnPush = resourcePolicy({
+  name: "aws-ecr-scan-on-push",
+  description: "ECR repositories scan every pushed image for known vulnerabilities.",
+  enforcementLevel: "mandatory",
+  types: AWS.ecrRepository,
+  validate: ({ type, name, props }, report) => {
+    if (props.imageScanningConfiguration?.scanOnPush !== true) {
+      report(`${where(type, name)}: imageScanningConfiguration.scanOnPush is ${props.imageScanningConfiguration?.scanOnPush ?? "unset"}. Set it to true.`);
+    }
+  },
+});
+
+const ecrImmutableTags = resourcePolicy({
+  name: "aws-ecr-immutable-tags",
+  description: "ECR repositories have immutable tags: a tag that was deployed always names the same image.",
+  enforcementLevel: "mandatory",
+  types: AWS.ecrRepository,
+  validate: ({ type, name, props }, report) => {
+    if (props.imageTagMutability !== "IMMUTABLE") {
+      report(`${where(type, name)}: imageTagMutability is ${props.imageTagMutability ?? "unset (MUTABLE)"}. Set it to "IMMUTABLE" so a pushed tag can never be overwritten.`);
+    }
+  },
+});
+
+/**
+ * A role federated to an OIDC provider (IRSA, GitHub Actions) must pin the token's
+ * subject exactly: without it, any service account of the cluster (or any repository
+ * of GitHub) could assume the role.
+ */
+const webIdentityScoped = resourcePolicy({
+  name: "aws-iam-web-identity-subject",
+  description: "Roles assumed with a web identity require an exact token subject (StringEquals on <issuer>:sub) and audience.",
+  enforcementLevel: "mandatory",
+  types: AWS.iamRole,
+  validate: ({ type, name, props }, report) => {
+    const doc = policyDocument(props.assumeRolePolicy);
+    const statements = (doc ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : []) as Props[];
+    statements.forEach((s, i) => {
+      if (s?.Effect !== "Allow" || !list(s.Action).includes("sts:AssumeRoleWithWebIdentity")) return;
+      const equals = (s.Condition?.StringEquals ?? {}) as Record<string, unknown>;
+      const subject = Object.entries(equals).find(([key]) => key.endsWith(":sub"));
+      const audience = Object.entries(equals).find(([key]) => key.endsWith(":aud"));
+      const exact = (v: unknown) => list(v).length > 0 && list(v).every((x) => !x.includes("*"));
+      if (!subject || !exact(subject[1]) || !audience) {
+        report(
+          `${where(type, name)}: assumeRolePolicy.Statement[${i}] lets a web identity assume the role without an exact StringEquals on "<issuer>:sub" and "<issuer>:aud". ` +
+            "Pin the subject (system:serviceaccount:<namespace>:<name>, or repo:<org>/<repo>:environment:<env>) and the audience.",
+        );
+      }
+    });
+  },
+});
+
+export const awsPolicies: ResourcePolicy[] = [versioningEnabled, sseKms, publicAccessBlock, noPublicAcl, kmsRotation, iamNoWildcards, ecrScanOnPush, ecrImmutableTags, webIdentityScoped];

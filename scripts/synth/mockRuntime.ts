@@ -47,18 +47,21 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
 const MOCK_ACCOUNT = "123456789012";
 
 /** Invokes: a fixed identity and registry login for AWS (no account is reached); others echo their inputs. */
-function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function mockCall(token: string, inputs: Record<string, unknown>, providerInputs: Record<string, unknown>): Record<string, unknown> {
+  const region = providerInputs.region ?? "us-east-1";
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/blacklake-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-      return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.mock-region.amazonaws.com`, userName: "AWS", password: "mock-ecr-password", authorizationToken: "mock", expiresAt: "", id: "mock", region: "mock-region" };
+      return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`, userName: "AWS", password: "mock-ecr-password", authorizationToken: "mock", expiresAt: "", id: "mock", region };
     default:
       return inputs;
   }
 }
 
 const urnName = (urn: string | undefined) => (urn ? urn.split("::").pop() : undefined);
+/** A provider reference is "<urn>::<id>": its logical name. */
+const providerName = (reference: string | undefined) => (reference ? urnName(reference.split("::").slice(0, -1).join("::")) : undefined);
 
 const isSecretWrapper = (node: unknown): node is { value: unknown } =>
   node !== null && typeof node === "object" && (node as Record<string, unknown>)[runtime.specialSigKey] === runtime.specialSecretSig;
@@ -120,14 +123,13 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
           inputs,
           parent: registration?.parent,
           secretInputs: registration?.secretInputs ?? [],
-          provider: args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined,
+          provider: providerName(args.provider),
           custom: args.custom ?? true,
         });
         if (args.type.startsWith("pulumi:providers:")) providerInputs.set(args.name, inputs);
-        const provider = args.provider ? urnName(args.provider.split("::").slice(0, -1).join("::")) : undefined;
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, providerInputs.get(provider ?? "") ?? {}) };
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, providerInputs.get(providerName(args.provider) ?? "") ?? {}) };
       },
-      call: (args) => mockCall(args.token, args.inputs),
+      call: (args) => mockCall(args.token, args.inputs, providerInputs.get(providerName(args.provider) ?? "") ?? {}),
     },
     PROJECT,
     stack,

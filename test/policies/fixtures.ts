@@ -266,6 +266,24 @@ export function baseStack(): InputResource[] {
     { type: "aws:iam/policy:Policy", name: "writer", inputs: { policy: iamDoc } },
     { type: "aws:iam/rolePolicy:RolePolicy", name: "writer", inputs: { role: "writer", policy: iamDoc } },
     { type: "aws:iam/role:Role", name: "writer", inputs: { assumeRolePolicy: "{}", inlinePolicies: [{ name: "w", policy: iamDoc }] } },
+    {
+      type: "aws:iam/role:Role",
+      name: "irsa-writer",
+      inputs: {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X" },
+              Action: "sts:AssumeRoleWithWebIdentity",
+              Condition: { StringEquals: { "oidc.example/id/X:sub": "system:serviceaccount:apps:web", "oidc.example/id/X:aud": "sts.amazonaws.com" } },
+            },
+          ],
+        }),
+      },
+    },
+    { type: "aws:ecr/repository:Repository", name: "web", inputs: { name: "apps/web", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } } },
   ];
 }
 

@@ -132,6 +132,21 @@ const MUTATIONS: Mutation[] = [
   { what: "IAM policy grants * on *", policy: "aws-iam-no-wildcard-admin", mentions: "offsite-admin", edit: add({ type: "aws:iam/policy:Policy", name: "offsite-admin", inputs: { policy: adminPolicy("*") } }) },
   { what: "IAM role policy grants s3:* on *", policy: "aws-iam-no-wildcard-admin", mentions: "offsite-writer", edit: add({ type: "aws:iam/rolePolicy:RolePolicy", name: "offsite-writer", inputs: { role: "r", policy: adminPolicy("s3:*") } }) },
   { what: "KMS key without rotation", policy: "aws-kms-key-rotation", mentions: "offsite-key", edit: add({ type: "aws:kms/key:Key", name: "offsite-key", inputs: { description: "offsite" } }) },
+  { what: "ECR repository with mutable tags", policy: "aws-ecr-immutable-tags", mentions: "ecr-blacklake-postgres", edit: (rs) => void (one(rs, "Repository", "ecr-blacklake-postgres").imageTagMutability = "MUTABLE") },
+  { what: "ECR repository that does not scan on push", policy: "aws-ecr-scan-on-push", mentions: "ecr-blacklake-backup-tools", edit: (rs) => void (one(rs, "Repository", "ecr-blacklake-backup-tools").imageScanningConfiguration = { scanOnPush: false }) },
+  {
+    what: "IRSA role any service account may assume",
+    policy: "aws-iam-web-identity-subject",
+    mentions: "offsite-pgbackrest",
+    edit: (rs) => {
+      const role = one(rs, "Role", "offsite-pgbackrest");
+      const doc = JSON.parse(role.assumeRolePolicy);
+      const equals = doc.Statement[0].Condition.StringEquals;
+      const subject = Object.keys(equals).find((k) => k.endsWith(":sub")) as string;
+      doc.Statement[0].Condition = { StringLike: { [subject]: "system:serviceaccount:*:*" } };
+      role.assumeRolePolicy = JSON.stringify(doc);
+    },
+  },
 ];
 
 suite("mutations of the prod stack", () => {

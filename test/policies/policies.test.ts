@@ -181,6 +181,23 @@ export const FIXTURES: Record<string, Fixture> = {
     violating: () => edit(baseStack(), "RolePolicy", "writer", (i) => (i.policy = adminDoc("s3:*"))),
     mentions: ['RolePolicy "writer"', "allows s3:* on Resource", "Grant the specific actions"],
   },
+  "aws-ecr-scan-on-push": {
+    violating: () => edit(baseStack(), "Repository", "web", (i) => (i.imageScanningConfiguration = { scanOnPush: false })),
+    mentions: ['Repository "web"', "scanOnPush is false", "Set it to true"],
+  },
+  "aws-ecr-immutable-tags": {
+    violating: () => edit(baseStack(), "Repository", "web", (i) => delete i.imageTagMutability),
+    mentions: ['Repository "web"', "unset (MUTABLE)", '"IMMUTABLE"'],
+  },
+  "aws-iam-web-identity-subject": {
+    violating: () =>
+      edit(baseStack(), "Role", "irsa-writer", (i) => {
+        const doc = JSON.parse(i.assumeRolePolicy);
+        doc.Statement[0].Condition = { StringLike: { "oidc.example/id/X:sub": "system:serviceaccount:*" } };
+        i.assumeRolePolicy = JSON.stringify(doc);
+      }),
+    mentions: ['Role "irsa-writer"', "Statement[0]", "Pin the subject"],
+  },
   "stack-pdb-for-replicated-workloads": {
     violating: () => without(baseStack(), "PodDisruptionBudget", "postgres"),
     mentions: ['StatefulSet "postgres"', "runs 2 replicas", "Add a PodDisruptionBudget"],
