@@ -12,6 +12,7 @@ import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
 import { OffsiteBackup, OffsiteWriter } from "../components/aws";
 import { ImageRepositories } from "../components/aws/ecr";
+import { CiAccess } from "../components/aws/ciAccess";
 import { BUILT_IMAGES, BuiltImage, PlatformImages } from "../components/images";
 import { platformMixin } from "../components/monitoring/platformAlerts";
 import { sloMixin } from "../components/monitoring/slo";
@@ -134,7 +135,9 @@ export function composePlatform(config: PlatformConfig) {
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
     after,
   );
-  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, images: built };
+  const ci = config.aws.ciAccess.enabled ? new CiAccess("ci", { settings: config.aws.ciAccess, resourcePrefix: config.namespace }) : undefined;
+
+  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, images: built, ci };
 }
 
 /** Every image reference the components run; the ones the stack may build become outputs (pinned by digest). */

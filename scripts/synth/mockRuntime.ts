@@ -32,6 +32,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
   if (type.startsWith("random:")) return { ...inputs, result: `mock-random-${name}` };
   if (type === "aws:iam/accessKey:AccessKey") return { ...inputs, secret: `mock-aws-secret-${name}` };
   if (type === "aws:iam/role:Role") return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${inputs.path ?? "/"}${inputs.name ?? name}` };
+  if (type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider") {
+    return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}` };
+  }
   if (type === "aws:ecr/repository:Repository") {
     return { ...inputs, repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${providerInputs.region ?? "us-east-1"}.amazonaws.com/${inputs.name}` };
   }

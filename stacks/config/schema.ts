@@ -334,7 +334,39 @@ const writerCredentials = z
     "How off-site writers authenticate. irsa: an IAM role per writer, trusted for its Kubernetes service account only (no stored key); accessKeys: an IAM user whose key reaches the cluster as a Secret. The MinIO mirror always uses a key: mc cannot take a web identity.",
   );
 
+const githubEnvironment = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "expected a GitHub environment name (letters, digits, _ . -)" });
+
+const ciAccess = strictSection({
+  enabled: z.boolean().default(false).describe("Declare the IAM roles GitHub Actions assumes by OIDC to preview and deploy this stack."),
+  githubRepository: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { message: 'expected "<owner>/<repository>"' })
+    .default("blacklake/platform"),
+  deployEnvironment: githubEnvironment.default("production").describe("The GitHub environment whose jobs may deploy (pulumi up) this stack."),
+  previewEnvironment: githubEnvironment.default("preview").describe("The GitHub environment whose jobs may preview this stack (read-only)."),
+  oidcProviderArn: z
+    .string()
+    .regex(/^arn:aws:iam::[0-9]{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+      message: "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider",
+    })
+    .optional()
+    .describe("The account's GitHub OIDC provider; declared here when unset (one per account)."),
+  stateBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" })
+    .default("blacklake-pulumi-state")
+    .describe("The Pulumi state backend bucket (s3://<bucket>), made once by an administrator: see docs/ci.md."),
+  secretsKeyAlias: z
+    .string()
+    .regex(/^alias\/[A-Za-z0-9/_-]+$/, { message: 'expected a KMS alias such as "alias/blacklake-pulumi"' })
+    .default("alias/blacklake-pulumi")
+    .describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
+}).prefault({});
+
 const aws = strictSection({
+  ciAccess,
   offsite: strictSection({
     enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
     region: awsRegion.default("eu-west-1"),
