@@ -10,9 +10,10 @@ import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { keycloakMixin, KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
-import { DEFAULT_REALM, renderRealm } from "./realm";
+import { DEFAULT_REALM } from "./realm";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakRealmFiles, KeycloakSettings } from "./files";
 
-export type KeycloakSettings = PlatformConfig["keycloak"];
+export type { KeycloakSettings };
 
 export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Pick<PlatformConfig["images"], "keycloak">> {
   /** The platform's base DNS name: Keycloak serves https://auth.<domain>, the UI https://<domain>. */
@@ -21,9 +22,6 @@ export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Pick<Platf
   databaseSecretName: pulumi.Input<string>;
 }
 
-const HTTP_PORT = 8080;
-const MANAGEMENT_PORT = 9000;
-const KEYCLOAK_UID = 1000; // the keycloak user of the official image
 
 /**
  * Keycloak with the blacklake realm imported at start-up, its data in its own database
@@ -58,18 +56,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const apiClient = secret(`${name}-api-client`, { clientId: "blacklake-api", clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
     const realm = secret(`${name}-realm`, {
-      [`${DEFAULT_REALM}.json`]: apiClientSecret.apply((clientSecret) =>
-        JSON.stringify(
-          renderRealm({
-            ui: { rootUrl: `https://${args.domain}`, redirectUris: [`https://${args.domain}/*`] },
-            api: { secret: clientSecret },
-            accessTokenLifespanSeconds: s.accessTokenLifespanSeconds,
-            ssoSessionIdleTimeoutSeconds: s.ssoSessionIdleTimeoutSeconds,
-          }),
-          null,
-          2,
-        ),
-      ),
+      [`${DEFAULT_REALM}.json`]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[`${DEFAULT_REALM}.json`]),
     });
 
     const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
@@ -93,7 +80,7 @@ export class Keycloak extends pulumi.ComponentResource {
                 {
                   name: "keycloak",
                   image: args.images.keycloak,
-                  args: ["start", "--import-realm"],
+                  args: KEYCLOAK_ARGS,
                   ports: [
                     { name: "http", containerPort: HTTP_PORT },
                     { name: KEYCLOAK_METRICS_PORT_NAME, containerPort: MANAGEMENT_PORT },
@@ -120,7 +107,7 @@ export class Keycloak extends pulumi.ComponentResource {
                   // /opt/keycloak at boot, so its root filesystem must stay writable.
                   securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: false }),
                   ...httpProbes({ port: KEYCLOAK_METRICS_PORT_NAME, readinessPath: "/health/ready", livenessPath: "/health/live", startupSeconds: 300 }),
-                  volumeMounts: [{ name: "realm", mountPath: "/opt/keycloak/data/import", readOnly: true }],
+                  volumeMounts: [{ name: "realm", mountPath: KEYCLOAK_IMPORT_DIR, readOnly: true }],
                 },
               ],
               volumes: [{ name: "realm", secret: { secretName: realm.metadata.name, defaultMode: 0o440 } }],

@@ -9,10 +9,23 @@ import { volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { renderDashboards, renderGrafanaDashboardProvider, renderGrafanaDatasources } from "./dashboards";
-import { DEFAULT_SECRETS_DIR, kubeletScrapeConfigs, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles } from "./render";
+import { DEFAULT_SECRETS_DIR } from "./render";
+import {
+  ALERTMANAGER_PORT,
+  alertmanagerConfigFiles,
+  GRAFANA_PORT,
+  GRAFANA_UID,
+  grafanaDashboardFiles,
+  grafanaProvisioningFiles,
+  MONITORING_PATHS,
+  MonitoringSettings,
+  NOBODY,
+  PROMETHEUS_PORT,
+  prometheusConfigFiles,
+  prometheusRuleFiles,
+} from "./files";
 
-export type MonitoringSettings = PlatformConfig["monitoring"];
+export type { MonitoringSettings };
 export type MonitoringImages = Pick<PlatformConfig["images"], "prometheus" | "alertmanager" | "grafana" | "kubeStateMetrics">;
 
 export interface MonitoringArgs extends InClusterArgs<MonitoringSettings, MonitoringImages> {
@@ -24,11 +37,7 @@ export interface MonitoringArgs extends InClusterArgs<MonitoringSettings, Monito
   caSecretName: string;
 }
 
-const PROMETHEUS_PORT = 9090;
-const ALERTMANAGER_PORT = 9093;
-const GRAFANA_PORT = 3000;
 const KSM_PORT = 8080;
-const NOBODY = 65534;
 
 /**
  * Prometheus, Alertmanager, Grafana and kube-state-metrics. Prometheus' scrape jobs,
@@ -73,24 +82,13 @@ export class Monitoring extends pulumi.ComponentResource {
       { apiGroups: [""], resources: ["nodes/metrics", "nodes/proxy"], verbs: ["get"] },
     ], promAccount);
 
-    const ruleFiles = renderRuleFiles(args.mixins, { runbookBaseUrl: s.runbookBaseUrl });
+    const ruleFiles = prometheusRuleFiles(s, args.mixins);
     const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${args.instance}.svc:${ALERTMANAGER_PORT}`);
     const promConfig = new k8s.core.v1.ConfigMap(
       "prometheus-config",
       {
         metadata: meta("prometheus-config", "prometheus"),
-        data: {
-          "prometheus.yml": renderPrometheusConfig({
-            mixins: args.mixins,
-            scrapeInterval: s.prometheus.scrapeInterval,
-            evaluationInterval: s.prometheus.scrapeInterval,
-            alertmanagers: alertmanagerHosts,
-            ruleFiles: ["/etc/prometheus/rules/*.yml"],
-            caFile: "/etc/prometheus/ca/ca.crt",
-            extraScrapeConfigs: kubeletScrapeConfigs(),
-            externalLabels: { platform: args.instance },
-          }),
-        },
+        data: prometheusConfigFiles(s, args.mixins, { instance: args.instance, alertmanagers: alertmanagerHosts, discovery: { kind: "kubernetes" } }),
       },
       child,
     );
@@ -158,7 +156,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         metadata: meta("alertmanager-config", "alertmanager"),
         type: "Opaque",
-        stringData: { "alertmanager.yml": pulumi.secret(renderAlertmanagerConfig({ receivers: s.receivers, smtp: { smarthost: `smtp.${args.instance}.svc:587`, from: `alertmanager@${args.instance}` } })) },
+        stringData: { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s, args.instance)["alertmanager.yml"]) },
       },
       child,
     );
@@ -226,19 +224,17 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       child,
     );
-    const dashboardsPath = "/etc/grafana/dashboards";
+    const dashboardsPath = MONITORING_PATHS.grafanaDashboards;
+    const provisioningFiles = this.prometheusUrl.apply(grafanaProvisioningFiles);
     const grafanaProvisioning = new k8s.core.v1.ConfigMap(
       "grafana-provisioning",
       {
         metadata: meta("grafana-provisioning", "grafana"),
-        data: {
-          "datasources.yaml": this.prometheusUrl.apply(renderGrafanaDatasources),
-          "dashboards.yaml": renderGrafanaDashboardProvider(dashboardsPath),
-        },
+        data: { "datasources.yaml": provisioningFiles.apply((f) => f["datasources.yaml"]), "dashboards.yaml": provisioningFiles.apply((f) => f["dashboards.yaml"]) },
       },
       child,
     );
-    const dashboards = new k8s.core.v1.ConfigMap("grafana-dashboards", { metadata: meta("grafana-dashboards", "grafana"), data: renderDashboards(args.mixins) }, child);
+    const dashboards = new k8s.core.v1.ConfigMap("grafana-dashboards", { metadata: meta("grafana-dashboards", "grafana"), data: grafanaDashboardFiles(args.mixins) }, child);
     const grafanaSelector = selectorLabels(id("grafana"));
     new k8s.apps.v1.Deployment(
       "grafana",
@@ -251,7 +247,7 @@ export class Monitoring extends pulumi.ComponentResource {
             metadata: { labels: standardLabels(id("grafana")) },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(472),
+              securityContext: restrictedPodSecurityContext(GRAFANA_UID),
               containers: [
                 {
                   name: "grafana",

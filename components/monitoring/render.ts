@@ -28,6 +28,20 @@ export interface PrometheusConfigOptions {
   /** Scrape configs that are not pod targets, e.g. kubeletScrapeConfigs(). */
   extraScrapeConfigs?: object[];
   externalLabels?: Record<string, string>;
+  /**
+   * Where there is no Kubernetes service discovery (the local Docker stack): every
+   * mixin job by name, either the fixed addresses to scrape or "absent" when the job's
+   * targets do not exist there. Jobs keep their names, paths and credentials.
+   */
+  staticTargets?: Record<string, StaticScrapeTarget | "absent">;
+}
+
+/** Fixed addresses of one job, with the labels service discovery would have added (namespace, pod, container). */
+export interface StaticScrapeTarget {
+  targets: string[];
+  labels?: Record<string, string>;
+  /** Default http: the local stack's servers speak plain HTTP on their private network. */
+  scheme?: "http" | "https";
 }
 
 /** Optional fields a mixin's scrape target may carry (see MinioScrapeTarget, HonorLabelsScrapeTarget). */
@@ -93,6 +107,38 @@ export function kubeletScrapeConfigs(o: { apiServer?: string; serviceAccountDir?
   return [job("kubelet", "/metrics"), job("cadvisor", "/metrics/cadvisor")];
 }
 
+/** A job with fixed addresses instead of Kubernetes service discovery and relabelling. */
+export function staticScrapeConfig(target: ScrapeTarget & TargetExtras, entry: StaticScrapeTarget, o: { secretsDir?: string; caFile?: string } = {}): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    job_name: target.jobName,
+    metrics_path: target.path ?? "/metrics",
+    static_configs: [{ targets: entry.targets, ...(entry.labels ? { labels: entry.labels } : {}) }],
+  };
+  if (target.honorLabels) config.honor_labels = true;
+  if (entry.scheme === "https") {
+    config.scheme = "https";
+    if (o.caFile) config.tls_config = { ca_file: o.caFile };
+  }
+  if (target.bearerTokenSecret) {
+    const dir = o.secretsDir ?? DEFAULT_SECRETS_DIR;
+    config.authorization = { type: "Bearer", credentials_file: `${dir}/${target.bearerTokenSecret.name}/${target.bearerTokenSecret.key}` };
+  }
+  return config;
+}
+
+function jobScrapeConfigs(targets: (ScrapeTarget & TargetExtras)[], o: PrometheusConfigOptions): Record<string, unknown>[] {
+  const staticTargets = o.staticTargets;
+  if (!staticTargets) return targets.map((t) => scrapeConfig(t, o));
+  const known = new Set(targets.map((t) => t.jobName));
+  const unknown = Object.keys(staticTargets).filter((job) => !known.has(job));
+  if (unknown.length) throw new Error(`static targets for jobs no mixin declares: ${unknown.join(", ")}`);
+  return targets.flatMap((t) => {
+    const entry = staticTargets[t.jobName];
+    if (entry === undefined) throw new Error(`scrape job ${t.jobName} has no static target (give its addresses or "absent")`);
+    return entry === "absent" ? [] : [staticScrapeConfig(t, entry, o)];
+  });
+}
+
 export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
   const targets = o.mixins.flatMap((m) => m.scrapeTargets as (ScrapeTarget & TargetExtras)[]);
   const jobs = new Set<string>();
@@ -108,7 +154,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
     },
     alerting: { alertmanagers: [{ static_configs: [{ targets: o.alertmanagers }] }] },
     rule_files: o.ruleFiles,
-    scrape_configs: [...targets.map((t) => scrapeConfig(t, o)), ...(o.extraScrapeConfigs ?? [])],
+    scrape_configs: [...jobScrapeConfigs(targets, o), ...(o.extraScrapeConfigs ?? [])],
   });
 }
 

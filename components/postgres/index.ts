@@ -1,9 +1,6 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import type { PlatformConfig } from "../../stacks/config";
 import { InClusterArgs } from "../lib/component";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
@@ -11,13 +8,23 @@ import { execProbes, httpProbes } from "../lib/probes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { toResourceRequirements, RESOURCE_PRESETS } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { renderExporterQueries } from "./exporterQueries";
 import { postgresMixin } from "./mixin";
-import { renderPgbackrestConf, RepoStorage } from "./pgbackrestConf";
-import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
+import { RepoStorage } from "./pgbackrestConf";
 import { backupCronJobs } from "./backupJobs";
+import {
+  EXPORTER_USER,
+  POSTGRES_PATHS as PATHS,
+  POSTGRES_PORT,
+  POSTGRES_UID,
+  postgresConfigFiles,
+  PostgresSettings,
+  REPLICATION_USER,
+  resolveBackupRepo,
+  STANZA,
+} from "./files";
 
-export type PostgresSettings = PlatformConfig["postgres"];
+export { POSTGRES_PORT, STANZA };
+export type { PostgresSettings };
 /** Image references; postgres and backupTools may be built by the stack and pinned by digest. */
 export type PostgresImages = Record<"postgres" | "postgresExporter" | "pgbackrestExporter" | "backupTools", pulumi.Input<string>>;
 
@@ -53,22 +60,6 @@ export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, Pos
   serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
 }
 
-export const STANZA = "blacklake";
-export const POSTGRES_PORT = 5432;
-const POSTGRES_UID = 999; // the postgres user of the official image
-const PATHS = {
-  data: "/pgdata",
-  pgdata: "/pgdata/pg16",
-  spool: "/pgdata/pgbackrest-spool",
-  config: "/etc/postgres",
-  pgbackrestConfig: "/etc/pgbackrest/pgbackrest.conf",
-  socket: "/var/run/postgresql",
-  exporterQueries: "/etc/postgres-exporter",
-};
-const REPLICATION_USER = "replicator";
-const EXPORTER_USER = "metrics";
-
-const script = (name: string) => fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
 
 /**
  * PostgreSQL 16 as a StatefulSet: ordinal 0 is the primary, the others stream from it.
@@ -152,8 +143,6 @@ export class PostgresCluster extends pulumi.ComponentResource {
     // --- rendered configuration ----------------------------------------------------------
     const caDir = "/etc/pgbackrest/ca";
     const repos = args.repoTargets.map((target, i) => {
-      const settings = s.backups.pgbackrest.repos.find((r) => r.name === target.name);
-      if (!settings) throw new Error(`postgres: no settings for backup repository ${target.name}`);
       const storage =
         target.storage.type === "s3"
           ? {
@@ -162,50 +151,15 @@ export class PostgresCluster extends pulumi.ComponentResource {
               ...(target.credentials === "webIdentity" ? { keyType: "web-id" as const } : {}),
             }
           : target.storage;
-      return { index: i + 1, storage, retentionFullDays: settings.retention.fullDays, encrypted: true, schedules: settings.schedules };
+      return resolveBackupRepo(s, i + 1, target.name, storage);
     });
     // Every repository's private CA, projected into one directory pgBackRest reads.
     const caSources = args.repoTargets.flatMap((t) => (t.caSecret ? [{ secret: { name: t.caSecret.name, items: [{ key: t.caSecret.key, path: `${t.name}.crt` }] } }] : []));
     const caVolumes = caSources.length ? [{ name: "repo-ca", projected: { sources: caSources } }] : [];
     const caMounts = caSources.length ? [{ name: "repo-ca", mountPath: caDir, readOnly: true }] : [];
-    const postgresqlConf = renderPostgresqlConf({
-      parameters: s.parameters,
-      archiveTimeoutSeconds: s.archiveTimeoutSeconds,
-      stanza: STANZA,
-      pgbackrestConfigPath: PATHS.pgbackrestConfig,
-      listenAddresses: "*",
-      port: POSTGRES_PORT,
-      unixSocketDirectories: PATHS.socket,
-      maxWalSenders: s.instances + 4,
-    });
-    const pgbackrestConf = renderPgbackrestConf({
-      stanza: STANZA,
-      pgDataPath: PATHS.pgdata,
-      pgPort: POSTGRES_PORT,
-      pgSocketPath: PATHS.socket,
-      spoolPath: PATHS.spool,
-      lockPath: "/tmp/pgbackrest",
-      repos,
-      compressType: "zst",
-      compressLevel: 3,
-      processMax: 2,
-      archiveProcessMax: 2,
-    });
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      {
-        metadata: meta(`${name}-config`),
-        data: {
-          "postgresql.conf": postgresqlConf,
-          "pg_hba.conf": renderPgHba({ clientCidrs: args.clientCidrs ?? ["0.0.0.0/0"], replicationUser: REPLICATION_USER }),
-          "pgbackrest.conf": pgbackrestConf,
-          "bootstrap.sql": script("bootstrap.sql"),
-          "entrypoint.sh": script("entrypoint.sh"),
-          "restore-drill.sh": script("restore-drill.sh"),
-          "provision-database.sql": script("provision-database.sql"),
-          "exporter-queries.yaml": renderExporterQueries(),
-        },
-      },
+      { metadata: meta(`${name}-config`), data: postgresConfigFiles(s, { repos, clientCidrs: args.clientCidrs ?? ["0.0.0.0/0"] }) },
       child,
     );
 

@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -12,17 +10,12 @@ import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN, redisMixin } from "./mixin";
-import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl } from "./redisConf";
+import { MASTER_NAME, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles, RedisSettings, SENTINEL_PORT } from "./files";
 
-export type RedisSettings = PlatformConfig["redis"];
+export { REDIS_PORT, SENTINEL_PORT };
+export type { RedisSettings };
 export type RedisImages = Pick<PlatformConfig["images"], "redis" | "redisExporter">;
 
-export const REDIS_PORT = 6379;
-export const SENTINEL_PORT = 26379;
-const MASTER_NAME = "queue";
-const REDIS_UID = 999; // the redis user of the official image
-
-const script = (name: string) => fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
 
 /**
  * Redis for the job queue: password-only access through ACL users, AOF persistence,
@@ -56,11 +49,12 @@ export class RedisQueue extends pulumi.ComponentResource {
     this.host = pulumi.interpolate`${name}.${ns}.svc`;
     this.sentinelHost = s.sentinel.enabled ? pulumi.interpolate`${name}-sentinel.${ns}.svc` : undefined;
 
+    const aclFiles = pulumi
+      .all([passwords.app, passwords.exporter, passwords.replication, passwords.sentinel, passwords.admin])
+      .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
     const acl = secret(`${name}-acl`, {
-      "users.acl": pulumi
-        .all([passwords.app, passwords.exporter, passwords.replication, passwords.sentinel, passwords.admin])
-        .apply(([app, exporter, replication, sentinel, admin]) => renderUsersAcl({ app, exporter, replication, sentinel, admin })),
-      "replication.conf": passwords.replication.apply(renderReplicationInclude),
+      "users.acl": aclFiles.apply((f) => f["users.acl"]),
+      "replication.conf": aclFiles.apply((f) => f["replication.conf"]),
     });
     const app = secret(`${name}-app`, {
       username: "app",
@@ -77,33 +71,7 @@ export class RedisQueue extends pulumi.ComponentResource {
       `${name}-config`,
       {
         metadata: meta(`${name}-config`),
-        data: {
-          "redis.conf": renderRedisConf({
-            bind: "0.0.0.0",
-            port: REDIS_PORT,
-            dataDir: "/data",
-            aclFile: "/etc/redis-acl/users.acl",
-            replicationInclude: "/etc/redis-acl/replication.conf",
-            maxmemory: s.maxmemory,
-            maxmemoryPolicy: s.maxmemoryPolicy,
-          }),
-          "redis-start.sh": script("redis-start.sh"),
-          ...(s.sentinel.enabled
-            ? {
-                "sentinel.conf": renderSentinelConf({
-                  bind: "0.0.0.0",
-                  port: SENTINEL_PORT,
-                  masterName: MASTER_NAME,
-                  masterHost: `${name}-0.${name}-pods.${args.instance}.svc`,
-                  masterPort: REDIS_PORT,
-                  quorum: Math.floor(s.replicas / 2) + 1,
-                  downAfterMilliseconds: 5000,
-                  failoverTimeoutMilliseconds: 60000,
-                }),
-                "sentinel-start.sh": script("sentinel-start.sh"),
-              }
-            : {}),
-        },
+        data: redisConfigFiles(s, { name, instance: args.instance }),
       },
       child,
     );

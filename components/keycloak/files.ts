@@ -1,0 +1,33 @@
+import type { PlatformConfig } from "../../stacks/config";
+import { DEFAULT_REALM, renderRealm } from "./realm";
+
+// The files Keycloak reads, for every target: the Kubernetes component puts the realm in
+// a Secret (it holds the API client's secret), the local (Docker) stack uploads it as a
+// secret into its container's import directory.
+
+export type KeycloakSettings = PlatformConfig["keycloak"];
+
+export const KEYCLOAK_HTTP_PORT = 8080;
+export const KEYCLOAK_MANAGEMENT_PORT = 9000;
+/** The keycloak user of the official image. */
+export const KEYCLOAK_UID = 1000;
+/** The optimised server with the realm imported at start-up (start-dev would skip both). */
+export const KEYCLOAK_ARGS = ["start", "--import-realm"];
+/** `start --import-realm` reads every realm file here. */
+export const KEYCLOAK_IMPORT_DIR = "/opt/keycloak/data/import";
+
+/** The realm import: file name -> JSON text. The UI lives at https://<domain>. */
+export function keycloakRealmFiles(s: KeycloakSettings, o: { domain: string; apiClientSecret: string }): Record<string, string> {
+  return {
+    [`${DEFAULT_REALM}.json`]: JSON.stringify(
+      renderRealm({
+        ui: { rootUrl: `https://${o.domain}`, redirectUris: [`https://${o.domain}/*`] },
+        api: { secret: o.apiClientSecret },
+        accessTokenLifespanSeconds: s.accessTokenLifespanSeconds,
+        ssoSessionIdleTimeoutSeconds: s.ssoSessionIdleTimeoutSeconds,
+      }),
+      null,
+      2,
+    ),
+  };
+}
