@@ -57,14 +57,18 @@ export class CiAccess extends pulumi.ComponentResource {
       new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: `https://${GITHUB_ISSUER}`, clientIdLists: ["sts.amazonaws.com"] }, child).arn;
 
     const stateBucket = `arn:aws:s3:::${s.stateBucket}`;
-    const secretsKey = {
+    // KMS keys are named by alias: the statement applies to whichever key carries it.
+    const keyWithAlias = (alias: string) => ({
       Resource: pulumi.interpolate`arn:aws:kms:*:${account}:key/*`,
-      Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": s.secretsKeyAlias } },
-    };
+      Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": alias } },
+    });
+    const secretsKey = keyWithAlias(s.secretsKeyAlias);
     const readState = [
       { Sid: "ListState", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: stateBucket },
       { Sid: "ReadState", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${stateBucket}/.pulumi/*` },
       { Sid: "TakeStackLock", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: `${stateBucket}/.pulumi/locks/*` },
+      // The state bucket is SSE-KMS: reading needs Decrypt, writing (the lock too) a data key.
+      { Sid: "StateBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], ...keyWithAlias(s.stateKeyAlias) },
       { Sid: "DecryptStackSecrets", Effect: "Allow", Action: ["kms:Decrypt"], ...secretsKey },
       { Sid: "PushAndPullImages", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "eks:DescribeCluster"], Resource: "*" },
     ];

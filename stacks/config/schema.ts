@@ -338,6 +338,8 @@ const githubEnvironment = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "expected a GitHub environment name (letters, digits, _ . -)" });
 
+const kmsAlias = z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, { message: 'expected a KMS alias such as "alias/blacklake-pulumi"' });
+
 const ciAccess = strictSection({
   enabled: z.boolean().default(false).describe("Declare the IAM roles GitHub Actions assumes by OIDC to preview and deploy this stack."),
   githubRepository: z
@@ -358,11 +360,8 @@ const ciAccess = strictSection({
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" })
     .default("blacklake-pulumi-state")
     .describe("The Pulumi state backend bucket (s3://<bucket>), made once by an administrator: see docs/ci.md."),
-  secretsKeyAlias: z
-    .string()
-    .regex(/^alias\/[A-Za-z0-9/_-]+$/, { message: 'expected a KMS alias such as "alias/blacklake-pulumi"' })
-    .default("alias/blacklake-pulumi")
-    .describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
+  stateKeyAlias: kmsAlias.default("alias/blacklake-pulumi-state").describe("The KMS key the state bucket is encrypted with."),
+  secretsKeyAlias: kmsAlias.default("alias/blacklake-pulumi").describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
 }).prefault({});
 
 const aws = strictSection({

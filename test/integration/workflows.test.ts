@@ -284,7 +284,8 @@ describe("workflow rules", () => {
   it("preview both staging and prod on a pull request, with the policy pack and a diff, after the tests", () => {
     const preview = job("pull-request.yml", "preview");
     expect(needsOf(preview)).toContain("test");
-    expect(environmentOf(preview)).toBe("preview");
+    // each stack's preview role trusts exactly its own environment (aws.ciAccess.previewEnvironment)
+    expect(environmentOf(preview)).toBe("preview-${{ matrix.stack }}");
     expect(preview.strategy?.matrix?.stack).toEqual(["staging", "prod"]);
     const w = onlyPulumiStep(preview);
     expect(w.command).toBe("preview");
@@ -319,7 +320,7 @@ describe("workflow rules", () => {
     expect(wf.on.push).toEqual({ tags: ["v*"] });
 
     const preview = job("prod.yml", "preview");
-    expect(environmentOf(preview)).toBe("preview");
+    expect(environmentOf(preview)).toBe("preview-prod");
     const p = onlyPulumiStep(preview);
     expect(p.command).toBe("preview");
     expect(p["stack-name"]).toBe("prod");

@@ -30,9 +30,10 @@ describe("CI access by OIDC federation", () => {
     const run = await runStack("prod");
     const policy = statements(inputs(run.one("aws:iam/rolePolicy:RolePolicy", "ci-preview")).policy);
     const writes = policy.filter((s) => actions(s).some((a) => /Put|Delete|Create|Encrypt/.test(a)));
-    expect(writes).toEqual([expect.objectContaining({ Sid: "TakeStackLock", Resource: "arn:aws:s3:::blacklake-pulumi-state/.pulumi/locks/*" })]);
-    const decrypt = policy.find((s) => s.Sid === "DecryptStackSecrets");
-    expect(decrypt.Condition).toEqual({ "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/blacklake-pulumi" } });
+    expect(writes).toEqual([expect.objectContaining({ Sid: "TakeStackLock", Resource: "arn:aws:s3:::blacklake-pulumi-state-111122223333/.pulumi/locks/*" })]);
+    const aliasOf = (sid: string) => policy.find((s) => s.Sid === sid).Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"];
+    expect(aliasOf("DecryptStackSecrets")).toBe("alias/blacklake-prod-pulumi");
+    expect(aliasOf("StateBucketKey")).toBe("alias/blacklake-pulumi-state");
   });
 
   it("the deploy role manages only resources named for this platform, with no wildcard actions", async () => {
