@@ -109,13 +109,17 @@ export function policyDocument(value: unknown): Props | undefined {
   return value && typeof value === "object" ? (value as Props) : undefined;
 }
 
+/** A policy document's statements: `Statement` may be one object or a list. */
+const statementsOf = (doc: Props | undefined): Props[] =>
+  (doc === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Props[];
+
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 
 /** Allow statements that grant every action (`*`) or every action of a service (`s3:*`) on every resource. */
 export function wildcardGrants(doc: Props): { index: number; actions: string[] }[] {
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  const statements = statementsOf(doc);
   const found: { index: number; actions: string[] }[] = [];
-  (statements as Props[]).forEach((s, index) => {
+  statements.forEach((s, index) => {
     if (s.Effect !== "Allow") return;
     if (!list(s.Resource).includes("*")) return;
     const actions = list(s.Action).filter((a) => a === "*" || /^[\w-]+:\*$/.test(a));
@@ -186,9 +190,7 @@ const webIdentityScoped = resourcePolicy({
   enforcementLevel: "mandatory",
   types: AWS.iamRole,
   validate: ({ type, name, props }, report) => {
-    const doc = policyDocument(props.assumeRolePolicy);
-    const statements = (doc ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : []) as Props[];
-    statements.forEach((s, i) => {
+    statementsOf(policyDocument(props.assumeRolePolicy)).forEach((s, i) => {
       if (s?.Effect !== "Allow" || !list(s.Action).includes("sts:AssumeRoleWithWebIdentity")) return;
       const equals = (s.Condition?.StringEquals ?? {}) as Record<string, unknown>;
       const subject = Object.entries(equals).find(([key]) => key.endsWith(":sub"));
