@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, configFromRuntime, parseConfig } from "./config";
+import { composeLocal } from "./local";
 import { composePlatform } from "./platform";
 import { skipAwaitOnEveryKubernetesObject } from "./providers";
 
@@ -15,11 +16,22 @@ export function runPlatformProgram() {
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;
   }
+  if (config.target === "docker") {
+    const { platform } = composeLocal(config);
+    return {
+      environment: config.environment,
+      // The Docker network plays the namespace's part: it is named after it.
+      namespace: platform.networkName,
+      offsiteBackupEnabled: false,
+      urls: platform.urls,
+    };
+  }
   if (config.kubernetes.skipAwait) skipAwaitOnEveryKubernetesObject();
   const platform = composePlatform(config);
   return {
     environment: config.environment,
     namespace: platform.namespace.name,
     offsiteBackupEnabled: platform.offsite !== undefined,
+    urls: undefined,
   };
 }

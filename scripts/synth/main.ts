@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { configFromStackFile, validateConfig } from "../../stacks/config";
-import { runUnderMocks } from "./mockRuntime";
-import { synthTree } from "./render";
+import { CapturedResource, runUnderMocks } from "./mockRuntime";
+import { REDACTED, synthTree } from "./render";
 
 // npm run synth -- --stack <name> --out <dir>
 // Runs the real program under the mock runtime with Pulumi.<stack>.yaml and writes the
@@ -11,8 +11,30 @@ import { synthTree } from "./render";
 // empty or hold a previous synth (inventory.json).
 
 function usage(message: string): never {
-  console.error(`synth: ${message}\nusage: npm run synth -- --stack <dev|staging|prod> --out <dir> [--config <Pulumi.<stack>.yaml>]`);
+  console.error(`synth: ${message}\nusage: npm run synth -- --stack <dev|staging|prod|local> --out <dir> [--config <Pulumi.<stack>.yaml>]`);
   process.exit(2);
+}
+
+type Upload = { file: string; content?: string };
+
+/**
+ * The local (Docker) stack's counterpart of manifests/ and files/: every container's
+ * inputs as containers/<name>.json (environment values redacted: they carry passwords),
+ * and every file uploaded into it as files/<container>/<path in the container>
+ * (secret uploads redacted, like Secrets).
+ */
+function dockerTree(resources: CapturedResource[]): Map<string, string> {
+  const tree = new Map<string, string>();
+  for (const r of resources.filter((r) => r.type === "docker:index/container:Container")) {
+    const name = String(r.inputs.name ?? r.name);
+    const uploads = (r.inputs.uploads ?? []) as Upload[];
+    const secretUpload = (i: number) => r.secretInputs.some((p) => p === "uploads" || p === `uploads.${i}` || p.startsWith(`uploads.${i}.`));
+    const envs = ((r.inputs.envs ?? []) as string[]).map((e) => `${e.split("=")[0]}=${REDACTED}`);
+    const inputs = { ...r.inputs, envs, uploads: uploads.map((u, i) => ({ ...u, content: secretUpload(i) ? REDACTED : `files/${name}${u.file}` })) };
+    tree.set(`containers/${name}.json`, `${JSON.stringify(inputs, null, 2)}\n`);
+    uploads.forEach((u, i) => tree.set(`files/${name}${u.file}`, secretUpload(i) ? REDACTED : String(u.content ?? "")));
+  }
+  return tree;
 }
 
 function prepareOutput(dir: string): void {
@@ -44,6 +66,7 @@ async function main(): Promise<void> {
 
   const { resources } = await runUnderMocks(values.stack, raw);
   const tree = synthTree(resources);
+  for (const [relative, content] of dockerTree(resources)) tree.set(relative, content);
   prepareOutput(values.out);
   for (const [relative, content] of tree) {
     const file = path.join(values.out, relative);
@@ -51,7 +74,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(file, content);
   }
   const objects = [...tree.keys()].filter((k) => k.startsWith("manifests/")).length;
-  console.log(`synth: ${values.stack}: ${resources.length} resources, ${objects} Kubernetes objects -> ${values.out}`);
+  const containers = [...tree.keys()].filter((k) => k.startsWith("containers/")).length;
+  console.log(`synth: ${values.stack}: ${resources.length} resources, ${objects} Kubernetes objects${containers ? `, ${containers} Docker containers` : ""} -> ${values.out}`);
 }
 
 main().catch((error) => {

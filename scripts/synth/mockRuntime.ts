@@ -44,6 +44,12 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
     const digest = crypto.createHash("sha256").update(reference).digest("hex");
     return { ...inputs, repoDigest: `${reference.replace(/:[^:/]+$/, "")}@sha256:${digest}` };
   }
+  if (type === "docker:index/remoteImage:RemoteImage") {
+    // A pulled image: its id and digest derived from the reference, stable across runs.
+    const reference = String(inputs.name);
+    const digest = crypto.createHash("sha256").update(reference).digest("hex");
+    return { ...inputs, imageId: `sha256:${digest}`, repoDigest: `${reference.replace(/:[^:/]+$/, "")}@sha256:${digest}` };
+  }
   return inputs;
 }
 

@@ -1,0 +1,415 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as random from "@pulumi/random";
+import type { PlatformConfig } from "../../stacks/config";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakRealmFiles } from "../keycloak/files";
+import { DEFAULT_REALM } from "../keycloak/realm";
+import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../minio/files";
+import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../minio/mixin";
+import { credentialFiles, PROMETHEUS_CONSUMER } from "../minio/policies";
+import {
+  ALERTMANAGER_PORT,
+  alertmanagerConfigFiles,
+  GRAFANA_PORT,
+  GRAFANA_UID,
+  grafanaDashboardFiles,
+  grafanaProvisioningFiles,
+  MONITORING_PATHS,
+  NOBODY,
+  PROMETHEUS_PORT,
+  prometheusConfigFiles,
+  prometheusRuleFiles,
+} from "../monitoring/files";
+import { DEFAULT_SECRETS_DIR } from "../monitoring/render";
+import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../postgres/files";
+import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../redis/mixin";
+import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../redis/files";
+import { localContainer, LocalContainerSpec, uploadDir } from "./container";
+import { localMixins } from "./mixins";
+import { localScrapeTargets } from "./scrapeTargets";
+
+export { RESTART_POLICY } from "./container";
+
+export interface LocalPlatformArgs {
+  /** The validated stack config (target "docker"); the component reads no pulumi.Config. */
+  config: PlatformConfig;
+}
+
+/** Where the posix pgBackRest repository lives in the database container (a named volume). */
+export const LOCAL_PGBACKREST_REPO_PATH = "/pgbackrest-repo";
+/** The API's unprivileged user, as the Workload component's pods (distroless nonroot). */
+const API_UID = 65532;
+
+/**
+ * The platform as containers on one Docker engine: the same services, users and rendered
+ * files as on Kubernetes, on one private bridge network named after the stack, with only
+ * the `local.ports` published, on `local.bindAddress` (loopback by default).
+ */
+export class LocalPlatform extends pulumi.ComponentResource {
+  readonly networkName: pulumi.Output<string>;
+  readonly urls: Record<"api" | "grafana" | "prometheus" | "alertmanager" | "keycloak" | "minio" | "postgres", string>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  readonly containers: docker.Container[] = [];
+
+  constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("blacklake:local:Platform", name, {}, opts);
+    const config = args.config;
+    const ns = config.namespace;
+    const local = config.local;
+    const child = { parent: this };
+    const host = (port: number) => `http://${local.bindAddress}:${port}`;
+    this.urls = {
+      api: host(local.ports.api),
+      grafana: host(local.ports.grafana),
+      prometheus: host(local.ports.prometheus),
+      alertmanager: host(local.ports.alertmanager),
+      keycloak: host(local.ports.keycloak),
+      minio: host(local.ports.minio),
+      postgres: `postgresql://${local.bindAddress}:${local.ports.postgres}`,
+    };
+
+    const network = new docker.Network("network", { name: ns, driver: "bridge", attachable: false }, child);
+    this.networkName = network.name;
+    const images = new Map<string, docker.RemoteImage>();
+    const image = (ref: string) => {
+      if (!images.has(ref)) images.set(ref, new docker.RemoteImage(`image-${images.size}`, { name: ref, keepLocally: true }, child));
+      return images.get(ref)!.imageId;
+    };
+    const volume = (volumeName: string) => new docker.Volume(volumeName, { name: `${ns}-${volumeName}` }, child);
+    const password = (purpose: string, length = 32) => new random.RandomPassword(purpose, { length, special: false }, child).result;
+    const run = (spec: LocalContainerSpec, dependsOn: pulumi.Resource[] = []) => {
+      const container = localContainer(spec, { prefix: ns, network, bindAddress: local.bindAddress, parent: this, dependsOn: [...images.values(), ...dependsOn] });
+      this.containers.push(container);
+      return container;
+    };
+
+    // --- volumes -------------------------------------------------------------------------
+    // Docker gives a new volume the owner of the image's directory it is mounted on; these
+    // three are mounted where the images have no directory, so a job gives them to their
+    // users first (what fsGroup does on Kubernetes). It is the only container run as root,
+    // with CHOWN as its only capability.
+    const pgdata = volume("pgdata");
+    const pgbackrestRepo = volume("pgbackrest-repo");
+    const minioData = volume("minio-data");
+    const volumeOwners = run({
+      service: "volume-owners",
+      image: image(config.images.postgres),
+      user: "0:0",
+      entrypoint: ["sh", "-c"],
+      command: [`chown ${POSTGRES_UID}:${POSTGRES_UID} /v/pgdata /v/pgbackrest-repo && chown ${MINIO_UID}:${MINIO_UID} /v/minio-data`],
+      volumes: [
+        { volume: pgdata, path: "/v/pgdata" },
+        { volume: pgbackrestRepo, path: "/v/pgbackrest-repo" },
+        { volume: minioData, path: "/v/minio-data" },
+      ],
+      addCapabilities: ["CHOWN"],
+      oneShot: true,
+    });
+
+    // --- PostgreSQL with pgBackRest ------------------------------------------------------------
+    const pg = config.postgres;
+    const superuserPassword = password("postgres-superuser");
+    const replicationPassword = password("postgres-replication");
+    const appPassword = password("postgres-app");
+    const exporterPassword = password("postgres-exporter");
+    const cipherPassphrase = password("postgres-repo-cipher", 64);
+    // One posix repository on a volume: no object store or TLS needed for backups locally.
+    const [firstRepo] = pg.backups.pgbackrest.repos;
+    const repos = firstRepo ? [resolveBackupRepo(pg, 1, firstRepo.name, { type: "posix", path: LOCAL_PGBACKREST_REPO_PATH })] : [];
+    const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"] });
+    const pgbackrestEnv: Record<string, pulumi.Input<string>> = repos.length ? { PGBACKREST_REPO1_CIPHER_PASS: cipherPassphrase } : {};
+    const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: pgFiles["pgbackrest.conf"] };
+    const postgres = run(
+      {
+        service: "postgres",
+        image: image(config.images.postgres),
+        user: `${POSTGRES_UID}:${POSTGRES_UID}`,
+        entrypoint: ["bash", `${POSTGRES_PATHS.config}/entrypoint.sh`],
+        env: {
+          PGDATA: POSTGRES_PATHS.pgdata,
+          POSTGRES_CONFIG_DIR: POSTGRES_PATHS.config,
+          // The entrypoint reads its role from the ordinal: -0 is the primary.
+          POD_NAME: "postgres-0",
+          PRIMARY_HOST: "postgres",
+          POSTGRES_PASSWORD: superuserPassword,
+          REPLICATION_USER,
+          REPLICATION_PASSWORD: replicationPassword,
+          APP_DATABASE: pg.appDatabase,
+          APP_USER: pg.appUser,
+          APP_PASSWORD: appPassword,
+          EXPORTER_USER,
+          EXPORTER_PASSWORD: exporterPassword,
+          ...pgbackrestEnv,
+        },
+        uploads: [...uploadDir(POSTGRES_PATHS.config, pgFiles), pgbackrestConfUpload],
+        volumes: [
+          { volume: pgdata, path: POSTGRES_PATHS.data },
+          { volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH },
+        ],
+        tmpfs: ["/tmp"],
+        ports: [{ internal: POSTGRES_PORT, external: local.ports.postgres }],
+        healthcheck: `pg_isready --host ${POSTGRES_PATHS.socket} --port ${POSTGRES_PORT}`,
+        labels: { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database" },
+      },
+      [volumeOwners],
+    );
+    run({
+      service: "postgres-exporter",
+      image: image(config.images.postgresExporter),
+      user: `${POSTGRES_UID}:${POSTGRES_UID}`,
+      command: [`--extend.query-path=${POSTGRES_PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
+      env: { DATA_SOURCE_URI: `postgres:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: exporterPassword },
+      uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": pgFiles["exporter-queries.yaml"] }),
+    });
+    run({
+      service: "pgbackrest-exporter",
+      image: image(config.images.pgbackrestExporter),
+      user: `${POSTGRES_UID}:${POSTGRES_UID}`,
+      command: [`--backrest.config=${POSTGRES_PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
+      env: pgbackrestEnv,
+      uploads: [pgbackrestConfUpload],
+      volumes: [{ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly: true }],
+      tmpfs: ["/tmp"],
+    });
+
+    // --- Redis -----------------------------------------------------------------------------------
+    const redisPasswords = { app: password("redis-app"), exporter: password("redis-exporter"), replication: password("redis-replication"), sentinel: password("redis-sentinel"), admin: password("redis-admin") };
+    const aclFiles = pulumi
+      .all([redisPasswords.app, redisPasswords.exporter, redisPasswords.replication, redisPasswords.sentinel, redisPasswords.admin])
+      .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
+    const redisFiles = redisConfigFiles(config.redis, { name: "redis", instance: ns });
+    run({
+      service: "redis",
+      image: image(config.images.redis),
+      user: `${REDIS_UID}:${REDIS_UID}`,
+      // One instance and no Sentinel: redis-start.sh would only add replication lines.
+      command: ["redis-server", `${REDIS_PATHS.config}/redis.conf`],
+      env: { EXPORTER_PASSWORD: redisPasswords.exporter },
+      uploads: [
+        { file: `${REDIS_PATHS.config}/redis.conf`, content: redisFiles["redis.conf"] },
+        { file: REDIS_PATHS.aclFile, content: aclFiles.apply((f) => f["users.acl"]), secret: true },
+        { file: REDIS_PATHS.replicationInclude, content: aclFiles.apply((f) => f["replication.conf"]), secret: true },
+      ],
+      volumes: [{ volume: volume("redis-data"), path: REDIS_PATHS.data }],
+      healthcheck: 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG',
+    });
+    run({
+      service: "redis-exporter",
+      image: image(config.images.redisExporter),
+      user: `${REDIS_UID}:${REDIS_UID}`,
+      command: [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, "--web.listen-address=:9121"],
+      env: { REDIS_ADDR: `redis://redis:${REDIS_PORT}`, REDIS_USER: "exporter", REDIS_PASSWORD: redisPasswords.exporter },
+    });
+
+    // --- MinIO (plain HTTP on the private network: pgBackRest uses the posix repository) -----------
+    const minioRootUser = new random.RandomString("minio-root-user", { length: 16, special: false, upper: false }, child).result;
+    const minioRootPassword = password("minio-root-password", 40);
+    const kmsKey = new random.RandomBytes("minio-kms-key", { length: 32 }, child).base64;
+    run(
+      {
+        service: "minio",
+        image: image(config.images.minio),
+        user: `${MINIO_UID}:${MINIO_UID}`,
+        entrypoint: ["minio"],
+        // An empty certs directory: MinIO serves plain HTTP.
+        command: ["server", "--certs-dir", "/tmp/certs", "--address", `:${MINIO_API_PORT}`, "/data0"],
+        env: {
+          MINIO_ROOT_USER: minioRootUser,
+          MINIO_ROOT_PASSWORD: minioRootPassword,
+          MINIO_KMS_SECRET_KEY: pulumi.interpolate`blacklake-sse:${kmsKey}`,
+          MINIO_BROWSER: "off",
+          MINIO_PROMETHEUS_AUTH_TYPE: "jwt",
+        },
+        volumes: [{ volume: minioData, path: "/data0" }],
+        tmpfs: ["/tmp"],
+        ports: [{ internal: MINIO_API_PORT, external: local.ports.minio }],
+      },
+      [volumeOwners],
+    );
+    const bootstrap = minioBootstrapFiles(config.minio);
+    const keyPair = (consumer: string) => ({
+      accessKey: new random.RandomString(`minio-${consumer}-access-key`, { length: 20, special: false, lower: false }, child).result,
+      secretKey: password(`minio-${consumer}-secret-key`, 40),
+    });
+    const consumerKeys = Object.fromEntries([...bootstrap.consumers.map((c) => c.name), PROMETHEUS_CONSUMER].map((c) => [c, keyPair(c)]));
+    const minioUrl = `http://minio:${MINIO_API_PORT}`;
+    run({
+      service: "minio-bootstrap",
+      image: image(config.images.mc),
+      user: `${MINIO_UID}:${MINIO_UID}`,
+      entrypoint: ["bash", "/bootstrap/bootstrap.sh"],
+      env: { HOME: "/tmp", MINIO_URL: minioUrl, BOOTSTRAP_DIR: "/bootstrap", MINIO_ROOT_USER: minioRootUser, MINIO_ROOT_PASSWORD: minioRootPassword },
+      uploads: [
+        ...uploadDir("/bootstrap", bootstrap.files),
+        ...Object.entries(consumerKeys).flatMap(([consumer, keys]) => {
+          const files = credentialFiles(consumer);
+          return uploadDir("/bootstrap", { [files.accessKey]: keys.accessKey, [files.secretKey]: keys.secretKey }, true);
+        }),
+      ],
+      tmpfs: ["/tmp"],
+      oneShot: true,
+    });
+
+    // --- Keycloak, its database on the local PostgreSQL -------------------------------------------
+    let identity: { issuer: string; clientSecret: pulumi.Output<string> } | undefined;
+    if (config.keycloak.enabled) {
+      const dbPassword = password("postgres-db-keycloak");
+      const provisioned = run(
+        {
+          service: "postgres-db-keycloak",
+          image: image(config.images.postgres),
+          user: `${POSTGRES_UID}:${POSTGRES_UID}`,
+          entrypoint: ["bash", "-c"],
+          // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
+          command: [
+            `for attempt in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
+          ],
+          env: { PGHOST: "postgres", PGPASSWORD: superuserPassword, OWNER: "keycloak", OWNER_PASSWORD: dbPassword, DATABASE: "keycloak" },
+          uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": pgFiles["provision-database.sql"] }),
+          oneShot: true,
+        },
+        [postgres],
+      );
+      const apiClientSecret = password("keycloak-api-client");
+      const adminPassword = password("keycloak-admin");
+      const realm = apiClientSecret.apply((clientSecret) => keycloakRealmFiles(config.keycloak, { domain: config.domain, apiClientSecret: clientSecret }));
+      run(
+        {
+          service: "keycloak",
+          image: image(config.images.keycloak),
+          user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
+          command: KEYCLOAK_ARGS,
+          env: {
+            KC_DB: "postgres",
+            KC_DB_URL: `jdbc:postgresql://postgres:${POSTGRES_PORT}/keycloak`,
+            KC_DB_USERNAME: "keycloak",
+            KC_DB_PASSWORD: dbPassword,
+            // The address a browser on this machine uses; tokens carry it as their issuer.
+            KC_HOSTNAME: this.urls.keycloak,
+            KC_HTTP_ENABLED: "true",
+            KC_HEALTH_ENABLED: "true",
+            KC_METRICS_ENABLED: "true",
+            KC_EVENT_METRICS_USER_ENABLED: "true",
+            // One node: no cluster discovery.
+            KC_CACHE: "local",
+            KC_BOOTSTRAP_ADMIN_USERNAME: "admin",
+            KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+            JAVA_OPTS_KC_HEAP: "-XX:MaxRAMPercentage=70",
+          },
+          uploads: [{ file: `${KEYCLOAK_IMPORT_DIR}/${DEFAULT_REALM}.json`, content: realm.apply((f) => f[`${DEFAULT_REALM}.json`]), secret: true }],
+          ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],
+          // The image has bash but no curl: a raw HTTP request to the management port.
+          healthcheck: `exec 3<>/dev/tcp/127.0.0.1/${KEYCLOAK_MANAGEMENT_PORT} && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3`,
+        },
+        [provisioned],
+      );
+      identity = { issuer: `${this.urls.keycloak}/realms/${DEFAULT_REALM}`, clientSecret: apiClientSecret };
+    }
+
+    // --- the API ---------------------------------------------------------------------------------
+    if (config.api.enabled) {
+      const apiKeys = consumerKeys["api"];
+      if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
+      run({
+        service: "api",
+        image: image(config.images.api),
+        user: `${API_UID}:${API_UID}`,
+        env: {
+          DATABASE_URL: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
+          REDIS_HOST: "redis",
+          REDIS_USERNAME: "app",
+          REDIS_PASSWORD: redisPasswords.app,
+          S3_BUCKET: "blacklake-data",
+          S3_EXPORTS_BUCKET: "blacklake-exports",
+          S3_ENDPOINT: minioUrl,
+          S3_ACCESS_KEY_ID: apiKeys.accessKey,
+          S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
+          ...(identity ? { OIDC_ISSUER: identity.issuer, OIDC_CLIENT_ID: "blacklake-api", OIDC_CLIENT_SECRET: identity.clientSecret } : {}),
+        },
+        tmpfs: ["/tmp"],
+        ports: [{ internal: config.api.port, external: local.ports.api }],
+      });
+    }
+
+    // --- Prometheus, Alertmanager, Grafana ------------------------------------------------------------
+    const m = config.monitoring;
+    const mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), keycloak: config.keycloak.enabled });
+    const scrapeTargets = localScrapeTargets(ns, {
+      api: config.api.enabled ? { host: "api", port: config.api.port } : "absent",
+      "kube-state-metrics": "absent",
+      postgres: { host: "postgres-exporter", port: 9187 },
+      pgbackrest: { host: "pgbackrest-exporter", port: 9854 },
+      redis: { host: "redis-exporter", port: 9121 },
+      minio: { host: "minio", port: MINIO_API_PORT },
+      "minio-node": { host: "minio", port: MINIO_API_PORT },
+      ...(config.keycloak.enabled ? { keycloak: { host: "keycloak", port: KEYCLOAK_MANAGEMENT_PORT } } : {}),
+    });
+    const promFiles = prometheusConfigFiles(m, mixins, { instance: ns, alertmanagers: [`alertmanager:${ALERTMANAGER_PORT}`], discovery: { kind: "static", targets: scrapeTargets } });
+    const scrapeUser = consumerKeys[PROMETHEUS_CONSUMER];
+    const minioToken = pulumi.all([scrapeUser.accessKey, scrapeUser.secretKey]).apply(([a, s]) => minioPrometheusTokenFiles(a, s));
+    const wget = (port: number, path: string) => `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
+    run({
+      service: "prometheus",
+      image: image(config.images.prometheus),
+      user: `${NOBODY}:${NOBODY}`,
+      command: [
+        `--config.file=${MONITORING_PATHS.prometheusConfigDir}/prometheus.yml`,
+        `--storage.tsdb.path=${MONITORING_PATHS.prometheusData}`,
+        `--storage.tsdb.retention.time=${m.prometheus.retention}`,
+        `--storage.tsdb.retention.size=${m.prometheus.retentionSize}`,
+        `--web.listen-address=:${PROMETHEUS_PORT}`,
+      ],
+      uploads: [
+        ...uploadDir(MONITORING_PATHS.prometheusConfigDir, promFiles),
+        ...uploadDir(MONITORING_PATHS.prometheusRulesDir, prometheusRuleFiles(m, mixins)),
+        ...uploadDir(`${DEFAULT_SECRETS_DIR}/${MINIO_PROMETHEUS_TOKEN_SECRET.name}`, { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) }, true),
+      ],
+      volumes: [{ volume: volume("prometheus-data"), path: MONITORING_PATHS.prometheusData }],
+      ports: [{ internal: PROMETHEUS_PORT, external: local.ports.prometheus }],
+      healthcheck: wget(PROMETHEUS_PORT, "/-/ready"),
+    });
+    run({
+      service: "alertmanager",
+      image: image(config.images.alertmanager),
+      user: `${NOBODY}:${NOBODY}`,
+      command: [
+        `--config.file=${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
+        `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
+        `--web.listen-address=:${ALERTMANAGER_PORT}`,
+        // One instance: no gossip cluster.
+        "--cluster.listen-address=",
+      ],
+      uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m, ns), true),
+      volumes: [{ volume: volume("alertmanager-data"), path: MONITORING_PATHS.alertmanagerData }],
+      ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
+      healthcheck: wget(ALERTMANAGER_PORT, "/-/ready"),
+    });
+    this.grafanaAdminPassword = password("grafana-admin");
+    const provisioning = grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`);
+    run({
+      service: "grafana",
+      image: image(config.images.grafana),
+      user: `${GRAFANA_UID}:${GRAFANA_UID}`,
+      env: {
+        GF_SECURITY_ADMIN_USER: "admin",
+        GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword,
+        GF_AUTH_ANONYMOUS_ENABLED: String(m.grafana.anonymousAccess),
+        GF_USERS_ALLOW_SIGN_UP: "false",
+        GF_ANALYTICS_REPORTING_ENABLED: "false",
+        GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+        GF_PATHS_PROVISIONING: MONITORING_PATHS.grafanaProvisioning,
+      },
+      uploads: [
+        { file: `${MONITORING_PATHS.grafanaProvisioning}/datasources/datasources.yaml`, content: provisioning["datasources.yaml"] },
+        { file: `${MONITORING_PATHS.grafanaProvisioning}/dashboards/dashboards.yaml`, content: provisioning["dashboards.yaml"] },
+        ...uploadDir(MONITORING_PATHS.grafanaDashboards, grafanaDashboardFiles(mixins)),
+      ],
+      volumes: [{ volume: volume("grafana-data"), path: MONITORING_PATHS.grafanaData }],
+      tmpfs: ["/tmp"],
+      ports: [{ internal: GRAFANA_PORT, external: local.ports.grafana }],
+      healthcheck: wget(GRAFANA_PORT, "/api/health"),
+    });
+
+    this.registerOutputs({ networkName: this.networkName, urls: this.urls, grafanaAdminPassword: this.grafanaAdminPassword });
+  }
+}
