@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isValidCron, longestIntervalMinutes } from "../../components/lib/cron";
+import { parseQuantity } from "../../components/lib/quantity";
 import {
   computeResources,
   cronSchedule,
@@ -238,6 +239,14 @@ const minio = strictSection({
   })
   .prefault({});
 
+const MIB = 1024 * 1024;
+const REDIS_MAXMEMORY_SHARE = 0.75;
+/** Redis sizes: kb, mb and gb are powers of 1024. */
+const redisBytes = (size: string) => {
+  const [, n, unit] = /^([0-9]+)(kb|mb|gb)$/.exec(size) ?? [];
+  return Number(n) * { kb: 1024, mb: MIB, gb: 1024 * MIB }[unit as "kb" | "mb" | "gb"];
+};
+
 const redis = strictSection({
   replicas: positiveInt("a replica count").default(3),
   sentinel: strictSection({
@@ -252,9 +261,21 @@ const redis = strictSection({
     .default("noeviction")
     .describe("The job queue must never lose jobs to eviction: noeviction."),
   storage: storage("8Gi"),
-  resources: computeResources.prefault("small"),
+  resources: computeResources.prefault("medium"),
 })
   .superRefine((r, ctx) => {
+    // The container also holds the AOF rewrite's copy-on-write pages, client and
+    // replication buffers: past this share of the limit, the kernel kills Redis before
+    // maxmemory (noeviction) can refuse a write.
+    const maxmemoryBytes = redisBytes(r.maxmemory);
+    const limitBytes = parseQuantity(r.resources.limits.memory) ?? 0;
+    if (maxmemoryBytes > limitBytes * REDIS_MAXMEMORY_SHARE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxmemory"],
+        message: `expected at most ${Math.floor((limitBytes * REDIS_MAXMEMORY_SHARE) / MIB)}mb, ${REDIS_MAXMEMORY_SHARE * 100}% of resources.limits.memory (${r.resources.limits.memory}): the rest is headroom for AOF rewrites and buffers`,
+      });
+    }
     if (r.sentinel.enabled && r.replicas < 3) {
       ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected at least 3 when sentinel.enabled (a quorum of 2)" });
     }

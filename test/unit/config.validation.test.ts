@@ -95,6 +95,8 @@ const badCases: BadCase[] = [
   { name: "domain with a space", mutate: (v) => (v.domain = "black lake.com"), line: 'domain: found "black lake.com"; expected a DNS name such as data.example.com' },
   { name: "unknown receiver kind", mutate: (v) => (v.monitoring.receivers.warning = { kind: "pager" }), line: 'monitoring.receivers.warning.kind: found "pager"; expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
   { name: "webhook over plain http, value kept secret", mutate: (v) => (v.monitoring.receivers.critical = { kind: "webhook", url: "http://hooks.example.com/T0KEN" }), line: "monitoring.receivers.critical.url: found [secret]; expected an https:// URL" },
+  { name: "redis maxmemory leaves no headroom under the memory limit", mutate: (v) => (v.redis = { maxmemory: "900mb" }), line: 'redis.maxmemory: found "900mb"; expected at most 768mb, 75% of resources.limits.memory (1Gi): the rest is headroom for AOF rewrites and buffers' },
+  { name: "redis maxmemory equal to a small limit", mutate: (v) => (v.redis = { maxmemory: "256mb", resources: "small" }), line: 'redis.maxmemory: found "256mb"; expected at most 192mb, 75% of resources.limits.memory (256Mi): the rest is headroom for AOF rewrites and buffers' },
   { name: "unknown eviction policy", mutate: (v) => (v.redis = { maxmemoryPolicy: "lru" }), line: 'redis.maxmemoryPolicy: found "lru"; expected one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"' },
 ];
 
