@@ -1,11 +1,12 @@
 import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
+import { dockerPolicies } from "./docker";
 import { kubernetesPolicies } from "./kubernetes";
 import { platformPolicies } from "./platform";
 import { stackPolicies } from "./stack";
 
 // Every policy of the pack, importable without constructing the PolicyPack (which would
 // try to connect to the engine): tests import this module, never index.ts.
-export const allPolicies: Policies = [...kubernetesPolicies, ...platformPolicies, ...awsPolicies, ...stackPolicies];
+export const allPolicies: Policies = [...kubernetesPolicies, ...platformPolicies, ...awsPolicies, ...dockerPolicies, ...stackPolicies];
 
-export { awsPolicies, kubernetesPolicies, platformPolicies, stackPolicies };
+export { awsPolicies, dockerPolicies, kubernetesPolicies, platformPolicies, stackPolicies };

@@ -60,7 +60,8 @@ export const RESTART_POLICY = "unless-stopped";
 export function localContainer(spec: LocalContainerSpec, ctx: LocalContainerContext): docker.Container {
   const uploads = spec.uploads ?? [];
   const [uid, gid] = spec.user.split(":");
-  const envs = Object.entries(spec.env ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+  // Literal values are settings; computed ones are generated credentials or built from them.
+  const envs = Object.entries(spec.env ?? {}).map(([k, v]) => (typeof v === "string" ? `${k}=${v}` : pulumi.secret(pulumi.interpolate`${k}=${v}`)));
   return new docker.Container(
     spec.service,
     {

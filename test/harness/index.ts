@@ -55,3 +55,17 @@ export function runStack(stack: StackName, config?: RawConfig): Promise<Register
   }
   return run;
 }
+
+/** The local stack (target "docker"): not in STACKS, which are the Kubernetes environments. */
+export function localConfig(): RawConfig {
+  return configFromStackFile(path.join(ROOT, "Pulumi.local.yaml"));
+}
+
+let localRun: Promise<Registered> | undefined;
+
+/** Runs the program for the local stack; with the committed file the run is shared, like runStack's. */
+export function runLocal(config?: RawConfig): Promise<Registered> {
+  if (config) return runUnderMocks("local", config).then(({ resources }) => new Registered(resources));
+  localRun ??= runUnderMocks("local", localConfig()).then(({ resources }) => new Registered(Object.freeze(resources) as CapturedResource[]));
+  return localRun;
+}

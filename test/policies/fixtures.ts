@@ -284,6 +284,11 @@ export function baseStack(): InputResource[] {
       },
     },
     { type: "aws:ecr/repository:Repository", name: "web", inputs: { name: "apps/web", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } } },
+    {
+      type: "docker:index/container:Container",
+      name: "web-local",
+      inputs: { name: "apps-web", image: "sha256:0123", restart: "unless-stopped", ports: [{ internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" }] },
+    },
   ];
 }
 

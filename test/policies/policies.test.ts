@@ -198,6 +198,10 @@ export const FIXTURES: Record<string, Fixture> = {
       }),
     mentions: ['Role "irsa-writer"', "Statement[0]", "Pin the subject"],
   },
+  "docker-ports-loopback": {
+    violating: () => edit(baseStack(), "Container", "web-local", (i) => (i.ports[0].ip = "0.0.0.0")),
+    mentions: ['Docker container "apps-web"', "ports[0]", "host port 8080", "all interfaces", 'Set ip to "127.0.0.1"'],
+  },
   "stack-pdb-for-replicated-workloads": {
     violating: () => without(baseStack(), "PodDisruptionBudget", "postgres"),
     mentions: ['StatefulSet "postgres"', "runs 2 replicas", "Add a PodDisruptionBudget"],

@@ -1,0 +1,273 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { allPolicies } from "../../policies/policies";
+import { parseConfig } from "../../stacks/config";
+import { CapturedResource } from "../../scripts/synth/mockRuntime";
+import { localConfig, Registered, runLocal, runStack } from "../harness";
+import { describe as describeViolations, mandatory, runPolicies } from "../policies/harness";
+
+// The local stack (target "docker") against the Kubernetes target: the same rendered
+// files, byte for byte, except where a file names addresses; ports only on loopback;
+// hardened containers on one network; the pinned images.
+
+const CONTAINER = "docker:index/container:Container";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const SECRET = "kubernetes:core/v1:Secret";
+
+type Upload = { file: string; content: string };
+type Port = { internal: number; external: number; ip?: string };
+
+let local: Registered;
+/** The same stack config on the Kubernetes target: what the cluster components would mount. */
+let cluster: Registered;
+
+beforeAll(async () => {
+  local = await runLocal();
+  const raw = localConfig();
+  cluster = await runStack("dev", { ...raw, values: { ...raw.values, target: "kubernetes" } });
+}, 60_000);
+
+const containers = () => local.ofType(CONTAINER);
+const container = (service: string) => local.one(CONTAINER, service);
+const uploads = (service: string): Record<string, string> =>
+  Object.fromEntries(((container(service).inputs.uploads ?? []) as Upload[]).map((u) => [u.file, u.content]));
+/** Paths of the uploads whose content is a Pulumi secret. */
+const secretUploads = (service: string) =>
+  ((container(service).inputs.uploads ?? []) as Upload[]).filter((_, i) => container(service).secretInputs.includes(`uploads.${i}.content`)).map((u) => u.file);
+const secretEnv = (service: string) =>
+  ((container(service).inputs.envs ?? []) as string[]).filter((_, i) => container(service).secretInputs.includes(`envs.${i}`)).map((e) => e.split("=")[0]);
+const configMap = (name: string) => cluster.one(CONFIG_MAP, name).inputs.data as Record<string, string>;
+const secret = (name: string) => cluster.one(SECRET, name).inputs.stringData as Record<string, string>;
+const inDir = (files: Record<string, string>, dir: string) =>
+  Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith(`${dir}/`)).map(([f, c]) => [f.slice(dir.length + 1), c]));
+
+describe("local: the files both targets mount", () => {
+  it("postgresql.conf, pg_hba.conf and the scripts are byte-identical to the ConfigMap's", () => {
+    const mounted = inDir(uploads("postgres"), "/etc/postgres");
+    const k8s = configMap("postgres-config");
+    for (const file of ["postgresql.conf", "pg_hba.conf", "bootstrap.sql", "entrypoint.sh", "provision-database.sql", "exporter-queries.yaml"]) {
+      expect(mounted[file], file).toBe(k8s[file]);
+    }
+    expect(inDir(uploads("postgres-exporter"), "/etc/postgres")["exporter-queries.yaml"]).toBe(k8s["exporter-queries.yaml"]);
+    expect(inDir(uploads("postgres-db-keycloak"), "/etc/postgres")["provision-database.sql"]).toBe(k8s["provision-database.sql"]);
+  });
+
+  it("pgbackrest.conf: the same stanza, retention, cipher and compression; only the repository's storage differs (posix volume, not MinIO over TLS)", () => {
+    const mounted = uploads("postgres")["/etc/pgbackrest/pgbackrest.conf"];
+    const k8s = configMap("postgres-config")["pgbackrest.conf"];
+    expect(uploads("pgbackrest-exporter")["/etc/pgbackrest/pgbackrest.conf"]).toBe(mounted);
+    const storageLine = /^repo1-(type|path|s3-[a-z-]+|storage-[a-z-]+)=.*$/;
+    const rest = (conf: string) => conf.split("\n").filter((l) => !storageLine.test(l));
+    expect(rest(mounted)).toEqual(rest(k8s));
+    const section = (conf: string, name: string) => conf.split(`[${name}]\n`)[1].split("\n\n")[0];
+    expect(section(mounted, "blacklake")).toBe(section(k8s, "blacklake"));
+    for (const line of ["repo1-retention-full-type=time", "repo1-retention-full=7", "repo1-cipher-type=aes-256-cbc", "compress-type=zst", "compress-level=3"]) {
+      expect(mounted.split("\n"), line).toContain(line);
+    }
+    const storage = (conf: string) => conf.split("\n").filter((l) => storageLine.test(l));
+    expect(storage(mounted)).toEqual(["repo1-type=posix", "repo1-path=/pgbackrest-repo"]);
+    expect(storage(k8s)).toContain("repo1-type=s3");
+    expect(storage(k8s)).toContain("repo1-storage-verify-tls=y");
+  });
+
+  it("redis.conf is byte-identical; the ACL files are the same renderer's, uploaded as secrets", () => {
+    expect(uploads("redis")["/etc/redis/redis.conf"]).toBe(configMap("redis-config")["redis.conf"]);
+    const acl = secret("redis-acl");
+    expect(uploads("redis")["/etc/redis-acl/users.acl"]).toBe(acl["users.acl"]);
+    expect(uploads("redis")["/etc/redis-acl/replication.conf"]).toBe(acl["replication.conf"]);
+    expect(secretUploads("redis")).toEqual(["/etc/redis-acl/users.acl", "/etc/redis-acl/replication.conf"]);
+  });
+
+  it("every rule file is byte-identical, and no other rule file is loaded", () => {
+    const rules = configMap("prometheus-rules");
+    expect(Object.keys(rules).length).toBeGreaterThanOrEqual(6);
+    expect(inDir(uploads("prometheus"), "/etc/prometheus/rules")).toEqual(rules);
+  });
+
+  it("prometheus.yml: the same global section, alerting shape, rule_files and job names; static Docker targets instead of Kubernetes discovery", () => {
+    const mounted = parse(uploads("prometheus")["/etc/prometheus/config/prometheus.yml"]);
+    const k8s = parse(configMap("prometheus-config")["prometheus.yml"]);
+    expect(mounted.global).toEqual(k8s.global);
+    expect(mounted.rule_files).toEqual(k8s.rule_files);
+    const jobs = (c: any) => c.scrape_configs.map((j: any) => j.job_name);
+    // kube-state-metrics and the kubelet/cAdvisor jobs read Kubernetes objects and nodes: none locally.
+    expect(jobs(mounted)).toEqual(jobs(k8s).filter((j: string) => !["kube-state-metrics", "kubelet", "cadvisor"].includes(j)));
+    for (const job of mounted.scrape_configs) {
+      const twin = k8s.scrape_configs.find((j: any) => j.job_name === job.job_name);
+      expect(job.metrics_path, job.job_name).toBe(twin.metrics_path);
+      expect(job.authorization, job.job_name).toEqual(twin.authorization);
+      expect(job.kubernetes_sd_configs).toBeUndefined();
+      expect(job.relabel_configs).toBeUndefined();
+      expect(job.static_configs[0].labels.namespace).toBe("blacklake-local");
+      expect(twin.kubernetes_sd_configs).toBeDefined();
+    }
+    expect(mounted.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["alertmanager:9093"]);
+    expect(k8s.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["alertmanager-0.alertmanager-pods.blacklake-local.svc:9093"]);
+    expect(mounted.scrape_configs.find((j: any) => j.job_name === "minio").scheme).toBeUndefined();
+    expect(k8s.scrape_configs.find((j: any) => j.job_name === "minio").scheme).toBe("https");
+  });
+
+  it("alertmanager.yml is byte-identical and a secret on both targets", () => {
+    expect(uploads("alertmanager")["/etc/alertmanager/alertmanager.yml"]).toBe(secret("alertmanager-config")["alertmanager.yml"]);
+    expect(secretUploads("alertmanager")).toEqual(["/etc/alertmanager/alertmanager.yml"]);
+  });
+
+  it("Grafana: every dashboard and the dashboards provider are byte-identical; the datasource differs only in Prometheus' address", () => {
+    const files = uploads("grafana");
+    expect(inDir(files, "/etc/grafana/dashboards")).toEqual(configMap("grafana-dashboards"));
+    const provisioning = configMap("grafana-provisioning");
+    expect(files["/etc/grafana/provisioning/dashboards/dashboards.yaml"]).toBe(provisioning["dashboards.yaml"]);
+    const mounted = JSON.parse(files["/etc/grafana/provisioning/datasources/datasources.yaml"]);
+    const k8s = JSON.parse(provisioning["datasources.yaml"]);
+    expect(mounted.datasources[0].url).toBe("http://prometheus:9090");
+    expect(k8s.datasources[0].url).toBe("http://prometheus.blacklake-local.svc:9090");
+    expect({ ...mounted, datasources: [{ ...mounted.datasources[0], url: "" }] }).toEqual({ ...k8s, datasources: [{ ...k8s.datasources[0], url: "" }] });
+  });
+
+  it("the Keycloak realm is byte-identical, uploaded as a secret into the import directory of `start --import-realm`", () => {
+    expect(uploads("keycloak")["/opt/keycloak/data/import/blacklake.json"]).toBe(secret("keycloak-realm")["blacklake.json"]);
+    expect(container("keycloak").inputs.command).toEqual(["start", "--import-realm"]);
+    expect(secretUploads("keycloak")).toEqual(["/opt/keycloak/data/import/blacklake.json"]);
+  });
+
+  it("the MinIO bootstrap files are byte-identical to the bootstrap Job's ConfigMap", () => {
+    expect(inDir(uploads("minio-bootstrap"), "/bootstrap")).toMatchObject(configMap("minio-bootstrap"));
+  });
+});
+
+describe("local: ports", () => {
+  const published = () =>
+    containers().flatMap((c) => ((c.inputs.ports ?? []) as Port[]).map((p) => ({ container: c.name, ...p })));
+
+  it("Grafana on 3001, Prometheus on 9090 and the API on 8080, on 127.0.0.1", () => {
+    expect(published()).toEqual(
+      expect.arrayContaining([
+        { container: "grafana", internal: 3000, external: 3001, ip: "127.0.0.1", protocol: "tcp" },
+        { container: "prometheus", internal: 9090, external: 9090, ip: "127.0.0.1", protocol: "tcp" },
+        { container: "api", internal: 8080, external: 8080, ip: "127.0.0.1", protocol: "tcp" },
+      ]),
+    );
+  });
+
+  it("nothing is published beyond the local.ports set, and everything on local.bindAddress", () => {
+    const config = parseConfig(localConfig());
+    const allowed = Object.values(config.local.ports).sort();
+    const ports = published();
+    expect(ports.map((p) => p.external).sort()).toEqual(allowed);
+    expect(new Set(ports.map((p) => p.ip))).toEqual(new Set(["127.0.0.1"]));
+    expect(containers().filter((c) => c.inputs.publishAllPorts)).toEqual([]);
+  });
+});
+
+describe("local: containers", () => {
+  it("every container is on the one bridge network, reachable by its service name", () => {
+    const [network] = local.ofType("docker:index/network:Network");
+    expect(local.ofType("docker:index/network:Network")).toHaveLength(1);
+    expect(network.inputs).toMatchObject({ name: "blacklake-local", driver: "bridge" });
+    for (const c of containers()) {
+      expect(c.inputs.networksAdvanced, c.name).toEqual([{ name: "blacklake-local", aliases: [c.name] }]);
+      expect(c.inputs.networkMode, c.name).toBeUndefined();
+    }
+  });
+
+  it("no container is privileged; every one drops all capabilities, forbids new privileges and names its user", () => {
+    for (const c of containers()) {
+      expect(c.inputs.privileged, c.name).toBe(false);
+      expect((c.inputs.capabilities as any).drops, c.name).toEqual(["ALL"]);
+      expect(c.inputs.securityOpts, c.name).toEqual(["no-new-privileges:true"]);
+      expect(c.inputs.user, c.name).toMatch(/^[0-9]+:[0-9]+$/);
+    }
+    // Root only for the job that gives three new volumes to their users (fsGroup's part), with CHOWN alone.
+    const root = containers().filter((c) => c.inputs.user === "0:0");
+    expect(root.map((c) => c.name)).toEqual(["volume-owners"]);
+    expect(root[0].inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CHOWN"] });
+    const users = Object.fromEntries(containers().map((c) => [c.name, c.inputs.user]));
+    expect(users).toMatchObject({ postgres: "999:999", redis: "999:999", minio: "1000:1000", keycloak: "1000:1000", prometheus: "65534:65534", alertmanager: "65534:65534", grafana: "472:472" });
+  });
+
+  it("services restart unless-stopped; the one-shot jobs run once and are waited for", () => {
+    const jobs = ["volume-owners", "minio-bootstrap", "postgres-db-keycloak"];
+    for (const c of containers()) {
+      if (jobs.includes(c.name)) expect(c.inputs, c.name).toMatchObject({ restart: "no", attach: true, mustRun: false });
+      else expect(c.inputs.restart, c.name).toBe("unless-stopped");
+    }
+    expect(containers().map((c) => c.name).sort()).toEqual(
+      [
+        "alertmanager", "api", "grafana", "keycloak", "minio", "minio-bootstrap", "pgbackrest-exporter", "postgres",
+        "postgres-db-keycloak", "postgres-exporter", "prometheus", "redis", "redis-exporter", "volume-owners",
+      ].sort(),
+    );
+  });
+
+  it("a read-only root filesystem wherever no file is uploaded into the container; healthchecks where the image has a tool", () => {
+    for (const c of containers()) expect(c.inputs.readOnly, c.name).toBe(((c.inputs.uploads ?? []) as Upload[]).length === 0);
+    for (const service of ["postgres", "redis", "keycloak", "prometheus", "alertmanager", "grafana"]) {
+      expect((container(service).inputs.healthcheck as any)?.tests?.[0], service).toBe("CMD-SHELL");
+    }
+  });
+
+  it("data lives in named volumes", () => {
+    const volumes = (service: string) => ((container(service).inputs.volumes ?? []) as { volumeName: string; containerPath: string }[]).map((v) => `${v.volumeName}:${v.containerPath}`);
+    expect(volumes("postgres")).toEqual(["blacklake-local-pgdata:/pgdata", "blacklake-local-pgbackrest-repo:/pgbackrest-repo"]);
+    expect(volumes("redis")).toEqual(["blacklake-local-redis-data:/data"]);
+    expect(volumes("prometheus")).toEqual(["blacklake-local-prometheus-data:/prometheus"]);
+    expect(volumes("grafana")).toEqual(["blacklake-local-grafana-data:/var/lib/grafana"]);
+  });
+
+  it("credentials are Pulumi secrets: every container environment that carries one is secret", () => {
+    expect(secretEnv("api")).toEqual(["DATABASE_URL", "REDIS_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "OIDC_CLIENT_SECRET"]);
+    expect(secretEnv("postgres")).toEqual(["POSTGRES_PASSWORD", "REPLICATION_PASSWORD", "APP_PASSWORD", "EXPORTER_PASSWORD", "PGBACKREST_REPO1_CIPHER_PASS"]);
+    expect(secretEnv("keycloak")).toEqual(["KC_DB_PASSWORD", "KC_BOOTSTRAP_ADMIN_PASSWORD"]);
+    expect(secretEnv("grafana")).toEqual(["GF_SECURITY_ADMIN_PASSWORD"]);
+    expect(secretEnv("minio")).toEqual(["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_KMS_SECRET_KEY"]);
+    expect(secretUploads("minio-bootstrap").every((f) => /user\..*\.(access|secret)-key$/.test(f))).toBe(true);
+    expect(secretUploads("minio-bootstrap")).toHaveLength(6);
+    const databaseUrl = (container("api").inputs.envs as string[]).find((e) => e.startsWith("DATABASE_URL="));
+    expect(databaseUrl).toBe("DATABASE_URL=postgresql://blacklake_app:mock-random-postgres-app@postgres:5432/blacklake");
+  });
+});
+
+describe("local: images", () => {
+  it("every image is a RemoteImage of a pinned reference from config, kept locally, and every container runs one", () => {
+    const config = parseConfig(localConfig());
+    const images = local.ofType("docker:index/remoteImage:RemoteImage");
+    const refs = images.map((i) => i.inputs.name as string);
+    expect(new Set(refs).size).toBe(refs.length);
+    for (const i of images) expect(i.inputs.keepLocally).toBe(true);
+    const pinned = new Set(Object.values(config.images));
+    for (const ref of refs) expect(pinned.has(ref), ref).toBe(true);
+    const expected: Record<string, string> = {
+      postgres: config.images.postgres, redis: config.images.redis, minio: config.images.minio, "minio-bootstrap": config.images.mc,
+      keycloak: config.images.keycloak, prometheus: config.images.prometheus, alertmanager: config.images.alertmanager, grafana: config.images.grafana, api: config.images.api,
+      "postgres-exporter": config.images.postgresExporter, "pgbackrest-exporter": config.images.pgbackrestExporter, "redis-exporter": config.images.redisExporter,
+    };
+    const idOf = (c: CapturedResource) => images.find((i) => c.inputs.image === idFromMock(i))?.inputs.name;
+    for (const [service, ref] of Object.entries(expected)) expect(idOf(container(service)), service).toBe(ref);
+  });
+});
+
+/** The mock runtime's imageId for a RemoteImage (scripts/synth/mockRuntime.ts). */
+function idFromMock(image: CapturedResource): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  return `sha256:${crypto.createHash("sha256").update(String(image.inputs.name)).digest("hex")}`;
+}
+
+describe("local: the policy pack", () => {
+  it("finds no mandatory violation in the committed local stack", async () => {
+    const violations = mandatory(await runPolicies(allPolicies, local.resources));
+    expect(violations, describeViolations(violations)).toEqual([]);
+  });
+
+  it('accepts local.bindAddress "0.0.0.0" as config, but the pack flags every published port', async () => {
+    const raw = localConfig();
+    const values = { ...raw.values, local: { ...(raw.values.local as object), bindAddress: "0.0.0.0" } };
+    const open = await runLocal({ ...raw, values });
+    const violations = mandatory(await runPolicies(allPolicies, open.resources));
+    expect(new Set(violations.map((v) => v.policy))).toEqual(new Set(["docker-ports-loopback"]));
+    expect(violations).toHaveLength(7);
+    const grafana = violations.find((v) => v.message.includes("blacklake-local-grafana"));
+    expect(grafana?.message).toContain("host port 3001");
+    expect(grafana?.message).toContain('Set ip to "127.0.0.1"');
+  });
+});
