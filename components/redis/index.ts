@@ -104,7 +104,7 @@ export class RedisQueue extends pulumi.ComponentResource {
       {
         name: "redis",
         image: args.images.redis,
-        command: ["bash", "/etc/redis/redis-start.sh"],
+        command: ["sh", "/etc/redis/redis-start.sh"],
         ports: [{ name: "redis", containerPort: REDIS_PORT }],
         env: [
           ...envCommon,
@@ -140,7 +140,7 @@ export class RedisQueue extends pulumi.ComponentResource {
       containers.push({
         name: "sentinel",
         image: args.images.redis,
-        command: ["bash", "/etc/redis/sentinel-start.sh"],
+        command: ["sh", "/etc/redis/sentinel-start.sh"],
         ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
         env: [...envCommon, { name: "SENTINEL_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelSecret.metadata.name, key: "password" } } }],
         resources: toResourceRequirements(RESOURCE_PRESETS.nano),

@@ -163,3 +163,76 @@ describe("replication and Sentinel failover with our users", () => {
     expect(redisCli(replicaPort, app, ["INCR", "jobs:counter"])).toBe("43");
   });
 });
+
+describe("our start scripts under busybox sh (the redis alpine image has no bash)", () => {
+  const script = (name: string) => path.join(ROOT, "components/redis/scripts", name);
+
+  /** A Redis started the way the pod starts it: busybox sh redis-start.sh, our files in a config dir. */
+  function scripted(name: string, port: number, env: Record<string, string>) {
+    const configDir = path.join(base, `${name}-config`);
+    const runDir = path.join(base, `${name}-run`);
+    const dataDir = path.join(base, `${name}-data`);
+    for (const dir of [configDir, runDir, dataDir]) fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(configDir, "users.acl"), renderUsersAcl(passwords));
+    fs.writeFileSync(path.join(configDir, "replication.conf"), renderReplicationInclude(passwords.replication));
+    fs.writeFileSync(
+      path.join(configDir, "redis.conf"),
+      renderRedisConf({
+        bind: "127.0.0.1", port, dataDir, aclFile: path.join(configDir, "users.acl"),
+        replicationInclude: path.join(configDir, "replication.conf"), maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+      }),
+    );
+    const redis = new RedisProcess("redis-server", path.join(runDir, "redis.conf"), port, {
+      command: "busybox",
+      args: ["sh", script("redis-start.sh")],
+      env: { POD_NAME: name, MASTER_NAME: "queue", REDIS_CONFIG_DIR: configDir, REDIS_RUN_DIR: runDir, ...env },
+    });
+    started.push(redis);
+    return { redis, configDir };
+  }
+
+  it("starts ordinal 0 as primary, another as its replica, and asks Sentinel first when there is one", async () => {
+    const [primaryPort, replicaPort, laterPort, sentinelPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // SELF_HOST tells the script who it is: "127.0.0.1" is the primary's name, "localhost" a replica's.
+    const primary = scripted("scripted-0", primaryPort, { PRIMARY_HOST: "127.0.0.1", SELF_HOST: "127.0.0.1", SENTINEL_HOST: "" });
+    await primary.redis.start();
+    expect(redisCli(primaryPort, admin, ["INFO", "replication"])).toMatch(/role:master/);
+    expect(fs.readFileSync(primary.redis.log, "utf8")).toContain("redis-start: scripted-0 starts as primary");
+
+    const replica = scripted("scripted-1", replicaPort, { PRIMARY_HOST: "127.0.0.1", PRIMARY_PORT: String(primaryPort), SELF_HOST: "localhost", SENTINEL_HOST: "" });
+    await replica.redis.start();
+    await waitFor(() => /master_link_status:up/.test(redisCli(replicaPort, admin, ["INFO", "replication"])), "the scripted replica's link");
+    redisCli(primaryPort, app, ["LPUSH", "queue:scripted", "job-1"]);
+    await waitFor(() => redisCli(replicaPort, app, ["LLEN", "queue:scripted"]) === "1", "the job to reach the replica");
+
+    // Sentinel, started by its script, then a Redis that must take Sentinel's answer over PRIMARY_HOST.
+    const sentinelDir = path.join(base, "scripted-sentinel");
+    const sentinelRun = path.join(base, "scripted-sentinel-run");
+    fs.mkdirSync(sentinelDir, { recursive: true });
+    fs.mkdirSync(sentinelRun, { recursive: true });
+    fs.writeFileSync(
+      path.join(sentinelDir, "sentinel.conf"),
+      renderSentinelConf({
+        bind: "127.0.0.1", port: sentinelPort, masterName: "queue", masterHost: "127.0.0.1", masterPort: primaryPort,
+        quorum: 1, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000,
+      }),
+    );
+    const sentinel = new RedisProcess("redis-sentinel", path.join(sentinelRun, "sentinel.conf"), sentinelPort, {
+      command: "busybox",
+      args: ["sh", script("sentinel-start.sh")],
+      env: { SELF_HOST: "127.0.0.1", MASTER_NAME: "queue", SENTINEL_PASSWORD: passwords.sentinel, REDIS_CONFIG_DIR: sentinelDir, SENTINEL_RUN_DIR: sentinelRun },
+    });
+    started.push(sentinel);
+    await sentinel.start();
+    expect(fs.readFileSync(path.join(sentinelRun, "sentinel.conf"), "utf8")).toContain(`sentinel auth-pass queue ${passwords.sentinel}`);
+    await waitFor(() => /flags\nmaster\n/.test(redisCli(sentinelPort, {}, ["SENTINEL", "MASTER", "queue"])), "Sentinel to see the primary as healthy");
+
+    const later = scripted("scripted-2", laterPort, {
+      PRIMARY_HOST: "no-such-host.invalid", PRIMARY_PORT: String(primaryPort), SELF_HOST: "localhost",
+      SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelPort),
+    });
+    await later.redis.start();
+    expect(fs.readFileSync(later.redis.log, "utf8")).toContain("starts as replica of 127.0.0.1");
+    await waitFor(() => redisCli(laterPort, app, ["LLEN", "queue:scripted"]) === "1", "the Sentinel-directed replica to sync");
+  });
+});

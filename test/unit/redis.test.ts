@@ -38,6 +38,17 @@ describe("the Redis queue", () => {
     expect(staging.get("kubernetes:core/v1:Service", "redis").spec.selector["statefulset.kubernetes.io/pod-name"]).toBe("redis-0");
   });
 
+  it("starts its scripts with sh: the alpine image has no bash", async () => {
+    const { get } = await redis("prod");
+    const containers = get("kubernetes:apps/v1:StatefulSet", "redis").spec.template.spec.containers as { name: string; image: string; command?: string[] }[];
+    const scripted = containers.filter((c) => c.command?.some((arg) => arg.endsWith("-start.sh")));
+    expect(scripted.map((c) => c.name).sort()).toEqual(["redis", "sentinel"]);
+    for (const c of scripted) {
+      expect(c.image).toMatch(/alpine/);
+      expect(c.command?.[0], c.name).toBe("sh");
+    }
+  });
+
   it("keeps passwords in Secrets only", async () => {
     const { run } = await redis("prod");
     const acl = run.one("kubernetes:core/v1:Secret", "redis-acl");

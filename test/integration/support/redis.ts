@@ -30,17 +30,32 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 20
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** How to start a process other than `<binary> <configFile>`: e.g. our start script under busybox sh. */
+export interface Launch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
 export class RedisProcess {
   private child?: ChildProcess;
   readonly log: string;
 
-  constructor(readonly binary: "redis-server" | "redis-sentinel", readonly configFile: string, readonly port: number) {
+  constructor(
+    readonly binary: "redis-server" | "redis-sentinel",
+    readonly configFile: string,
+    readonly port: number,
+    private readonly launch?: Launch,
+  ) {
     this.log = path.join(path.dirname(configFile), `${path.basename(configFile)}.log`);
   }
 
   async start(): Promise<void> {
     const out = fs.openSync(this.log, "a");
-    this.child = spawn(this.binary, [this.configFile], { stdio: ["ignore", out, out] });
+    const [command, args, env] = this.launch
+      ? [this.launch.command, this.launch.args, { ...process.env, ...this.launch.env }]
+      : [this.binary, [this.configFile], process.env];
+    this.child = spawn(command, args, { stdio: ["ignore", out, out], env });
     await waitFor(() => /PONG|NOAUTH|NOPERM/.test(redisCli(this.port, {}, ["PING"])), `${this.binary} on port ${this.port}`);
   }
 
