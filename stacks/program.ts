@@ -24,6 +24,8 @@ export function runPlatformProgram() {
       namespace: platform.networkName,
       offsiteBackupEnabled: false,
       urls: platform.urls,
+      images: undefined,
+      ciRoleArns: undefined,
     };
   }
   if (config.kubernetes.skipAwait) skipAwaitOnEveryKubernetesObject();
@@ -33,5 +35,9 @@ export function runPlatformProgram() {
     namespace: platform.namespace.name,
     offsiteBackupEnabled: platform.offsite !== undefined,
     urls: undefined,
+    // What the stack built, as the cluster runs it: repository@sha256:<digest>.
+    images: platform.images?.pinned,
+    // The AWS_ROLE_ARN values of the GitHub environments (docs/ci.md).
+    ciRoleArns: platform.ci ? { preview: platform.ci.previewRoleArn, deploy: platform.ci.deployRoleArn } : undefined,
   };
 }

@@ -360,7 +360,8 @@ export class MinioTenant extends pulumi.ComponentResource {
         opts,
       );
     } else {
-      new k8s.batch.v1.Job(jobName, { metadata, spec: { ...jobSpec, ttlSecondsAfterFinished: 86400 } }, opts);
+      // No ttlSecondsAfterFinished: a Job Pulumi owns must not vanish behind its back (drift on refresh).
+      new k8s.batch.v1.Job(jobName, { metadata, spec: jobSpec }, opts);
     }
   }
 }

@@ -385,7 +385,8 @@ function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
       spec: {
         backoffLimit: 10,
         activeDeadlineSeconds: 1800,
-        ttlSecondsAfterFinished: 86400,
+        // No ttlSecondsAfterFinished: Pulumi owns this Job, and a Job the cluster deleted
+        // on its own would show as drift on every refresh and run again on the next up.
         template: {
           metadata: { labels: a.meta.labels },
           spec: {

@@ -30,6 +30,13 @@ describe.each(STACKS)("the %s composition", (stack) => {
     for (const o of objects) expect(o.provider, `${o.type} ${o.name}`).toBe("kubernetes");
   });
 
+  it("declares no Job that deletes itself (the cluster removing what Pulumi owns is drift)", async () => {
+    const run = await runStack(stack);
+    const jobs = run.ofType("kubernetes:batch/v1:Job");
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect((job.inputs.spec as { ttlSecondsAfterFinished?: number }).ttlSecondsAfterFinished, job.name).toBeUndefined();
+  });
+
   it("creates the namespace with the restricted Pod Security labels and standard labels", async () => {
     const run = await runStack(stack);
     const ns = run.one("kubernetes:core/v1:Namespace", "namespace");
