@@ -379,7 +379,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
         // One instance: no gossip cluster.
         "--cluster.listen-address=",
       ],
-      uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m, ns), true),
+      uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m), true),
       volumes: [{ volume: volume("alertmanager-data"), path: MONITORING_PATHS.alertmanagerData }],
       ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
       healthcheck: wget(ALERTMANAGER_PORT, "/-/ready"),

@@ -68,8 +68,8 @@ export function prometheusRuleFiles(s: MonitoringSettings, mixins: MonitoringMix
 }
 
 /** alertmanager.yml; receivers carry tokens, so both targets treat it as a secret. */
-export function alertmanagerConfigFiles(s: MonitoringSettings, instance: string): Record<"alertmanager.yml", string> {
-  return { "alertmanager.yml": renderAlertmanagerConfig({ receivers: s.receivers, smtp: { smarthost: `smtp.${instance}.svc:587`, from: `alertmanager@${instance}` } }) };
+export function alertmanagerConfigFiles(s: MonitoringSettings): Record<"alertmanager.yml", string> {
+  return { "alertmanager.yml": renderAlertmanagerConfig({ receivers: s.receivers, smtp: s.smtp }) };
 }
 
 /** Grafana's provisioning files: the Prometheus datasource and the dashboards folder. */

@@ -156,7 +156,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         metadata: meta("alertmanager-config", "alertmanager"),
         type: "Opaque",
-        stringData: { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s, args.instance)["alertmanager.yml"]) },
+        stringData: { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s)["alertmanager.yml"]) },
       },
       child,
     );

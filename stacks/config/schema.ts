@@ -327,7 +327,25 @@ const monitoring = strictSection({
     critical: receiver.default({ kind: "none" }).describe("Pages: critical alerts go here."),
     warning: receiver.default({ kind: "none" }).describe("Chat or e-mail: warnings go here."),
   }).prefault({}),
-}).prefault({});
+  smtp: strictSection({
+    smarthost: z
+      .string()
+      .regex(/^[a-z0-9.-]+:[0-9]{1,5}$/, { message: 'expected "host:port" such as "smtp.example.com:587"' })
+      .describe("The mail relay Alertmanager sends through (STARTTLS required)."),
+    from: email.describe("The sender address of alert mail."),
+    authUsername: z.string().min(1).optional(),
+    authPassword: z.string().min(1).optional().describe("Set it with `pulumi config set --secret`."),
+  })
+    .optional()
+    .describe("Needed when a receiver is an e-mail address."),
+})
+  .superRefine((m, ctx) => {
+    const mailed = Object.entries(m.receivers).filter(([, r]) => r.kind === "email").map(([name]) => name);
+    if (mailed.length > 0 && !m.smtp) {
+      ctx.addIssue({ code: "custom", path: ["smtp"], message: `expected { smarthost, from } because ${mailed.map((r) => `receivers.${r}`).join(" and ")} ${mailed.length > 1 ? "send" : "sends"} e-mail` });
+    }
+  })
+  .prefault({});
 
 const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-west-1"' });
 
@@ -633,6 +651,7 @@ export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 
 /** Config values that are secrets wherever they come from (receiver URLs carry tokens). */
 export const SECRET_CONFIG_PATHS: PropertyKey[][] = [
+  ["monitoring", "smtp", "authPassword"],
   ["monitoring", "receivers", "critical", "url"],
   ["monitoring", "receivers", "warning", "url"],
 ];

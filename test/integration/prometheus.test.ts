@@ -151,12 +151,12 @@ describe.each(["dev", "staging", "prod"] as const)("the %s stack's monitoring fi
 });
 
 describe.each(["dev", "staging", "prod"] as const)("the %s stack's alertmanager.yml", (stack) => {
-  it("passes amtool check-config with the stack's receivers", async () => {
+  it("passes amtool check-config: the file the stack mounts, its receivers and mail relay", async () => {
     const { parseConfig } = await import("../../stacks/config");
     const { stackConfig } = await import("../harness");
-    const { receivers } = parseConfig(stackConfig(stack)).monitoring;
+    const { alertmanagerConfigFiles } = await import("../../components/monitoring/files");
     const sub = path.join(dir, `alertmanager-${stack}`);
-    writeFiles(sub, { "alertmanager.yml": renderAlertmanagerConfig({ receivers, smtp: { smarthost: "smtp.example.com:587", from: "alertmanager@example.com" } }) });
+    writeFiles(sub, alertmanagerConfigFiles(parseConfig(stackConfig(stack)).monitoring));
     const r = run(amtool, ["check-config", "alertmanager.yml"], sub);
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(/SUCCESS/);

@@ -93,6 +93,8 @@ const badCases: BadCase[] = [
   { name: "untagged image", mutate: (v) => (v.images = { grafana: "grafana/grafana" }), line: 'images.grafana: found "grafana/grafana"; expected a pinned image "repository:exact-tag" or "repository@sha256:<digest>" (this one has neither a tag nor a digest)' },
   { name: "namespace not a DNS label", mutate: (v) => (v.namespace = "BlackLake_Prod"), line: "namespace: found \"BlackLake_Prod\"; expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)" },
   { name: "domain with a space", mutate: (v) => (v.domain = "black lake.com"), line: 'domain: found "black lake.com"; expected a DNS name such as data.example.com' },
+  { name: "e-mail receivers without a mail relay", mutate: (v) => delete v.monitoring.smtp, line: "monitoring.smtp: found nothing; expected { smarthost, from } because receivers.critical and receivers.warning send e-mail" },
+  { name: "a mail relay without a port", mutate: (v) => (v.monitoring.smtp.smarthost = "smtp.example.com"), line: 'monitoring.smtp.smarthost: found "smtp.example.com"; expected "host:port" such as "smtp.example.com:587"' },
   { name: "unknown receiver kind", mutate: (v) => (v.monitoring.receivers.warning = { kind: "pager" }), line: 'monitoring.receivers.warning.kind: found "pager"; expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
   { name: "webhook over plain http, value kept secret", mutate: (v) => (v.monitoring.receivers.critical = { kind: "webhook", url: "http://hooks.example.com/T0KEN" }), line: "monitoring.receivers.critical.url: found [secret]; expected an https:// URL" },
   { name: "redis maxmemory leaves no headroom under the memory limit", mutate: (v) => (v.redis = { maxmemory: "900mb" }), line: 'redis.maxmemory: found "900mb"; expected at most 768mb, 75% of resources.limits.memory (1Gi): the rest is headroom for AOF rewrites and buffers' },
@@ -147,7 +149,10 @@ describe("config validation: reporting", () => {
   });
 
   it("fills production defaults from the operations guide", () => {
-    const result = validateConfig({ values: { environment: "prod", monitoring: { receivers: { critical: { kind: "email", to: "oncall@example.com" } } } }, secretPaths: [] });
+    const result = validateConfig({
+      values: { environment: "prod", monitoring: { receivers: { critical: { kind: "email", to: "oncall@example.com" } }, smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" } } },
+      secretPaths: [],
+    });
     if (!result.ok) throw new Error(result.problems.join("\n"));
     const { postgres, api } = result.config;
     expect(postgres.parameters).toEqual({ maxConnections: 100, sharedBuffers: "256MB", workMem: "4MB", maintenanceWorkMem: "64MB", effectiveCacheSize: "1GB" });
