@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { configFromStackFile, offlineProblems, platformConfigSchema } from "../stacks/config";
-import { renderAlertmanagerConfig } from "../components/monitoring/render";
+import { alertmanagerConfigFiles } from "../components/monitoring/files";
 import { runUnderMocks } from "./synth/mockRuntime";
 import { synthTree } from "./synth/render";
 
@@ -42,8 +42,8 @@ async function main(): Promise<void> {
     const match = /^files\/[^/]+\/([^/]+)\/(.+)$/.exec(p);
     if (match && wanted[match[1]]) write(`${wanted[match[1]]}/${match[2]}`, content);
   }
-  const { receivers } = platformConfigSchema.parse(raw.values).monitoring;
-  write("alertmanager/alertmanager.yml", renderAlertmanagerConfig({ receivers, smtp: { smarthost: "smtp.example.com:587", from: `alertmanager@${values.stack}` } }));
+  const { monitoring } = platformConfigSchema.parse(raw.values);
+  write("alertmanager/alertmanager.yml", alertmanagerConfigFiles(monitoring)["alertmanager.yml"]);
   console.log(`rules:export: ${values.stack}: ${written.length} files -> ${values.out}`);
 }
 
