@@ -62,3 +62,16 @@ export interface MonitoringMixin {
 export function isAlertRule(rule: AlertRule | RecordingRule): rule is AlertRule {
   return "alert" in rule;
 }
+
+/**
+ * PromQL that is non-empty while a CronJob's most recent run failed: a failed Job of it
+ * started after its last success (or it never succeeded). Failed Jobs are kept for
+ * inspection (failedJobsHistoryLimit), so "some Job failed" would keep firing long after
+ * later runs succeeded. The value is the failed run's start time (Unix seconds).
+ */
+export function latestCronJobRunFailed(namespace: string, cronJob: string): string {
+  const jobs = `namespace="${namespace}", job_name=~"${cronJob}-[0-9]+"`;
+  const failedStart = `max by (namespace) (kube_job_status_start_time{${jobs}} and on (namespace, job_name) (kube_job_status_failed{${jobs}} > 0))`;
+  const lastSuccess = `max by (namespace) (kube_cronjob_status_last_successful_time{namespace="${namespace}", cronjob="${cronJob}"})`;
+  return `${failedStart} > on (namespace) ${lastSuccess} or (${failedStart} unless on (namespace) ${lastSuccess})`;
+}

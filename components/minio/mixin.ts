@@ -1,4 +1,4 @@
-import { AlertRule, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
+import { AlertRule, latestCronJobRunFailed, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
 
 // The object store alerts of the operations guide, owned by this component. Metric
 // names are those of MinIO's v2 metrics; the integration test
@@ -139,12 +139,12 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
     // The mirror CronJob is the object-storage backup; its success is kube-state-metrics' job status.
     {
       alert: "ObjectStorageMirrorFailed",
-      expr: `kube_job_status_failed{${ns}, job_name=~"minio-mirror-.*"} > 0`,
+      expr: latestCronJobRunFailed(o.namespace, "minio-mirror"),
       for: "0m",
       labels: { severity: "warning" },
       annotations: {
         summary: "The off-site mirror of the object store failed",
-        description: "Job {{ $labels.job_name }} failed: the off-site copy of the buckets is getting older.",
+        description: "The latest mirror run failed and none has succeeded since: the off-site copy of the buckets is getting older. `kubectl get jobs` shows the failed run.",
         runbook,
       },
     },

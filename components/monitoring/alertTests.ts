@@ -57,6 +57,26 @@ function gaugeCase(name: string, labels: Record<string, string>, bad: number, go
   };
 }
 
+/**
+ * A CronJob whose run 29100000 (started at t=1000 s) failed. Firing: its last success was
+ * before that (t=500 s). Quiet: a later run succeeded (t=2000 s) while the failed Job is
+ * still kept for inspection, which must not keep the alert firing.
+ */
+function latestRunFailedCase(cronJob: string): AlertCase {
+  const job = { job: "kube-state-metrics" };
+  const failedRun = [
+    s("kube_job_status_start_time", { ...job, job_name: `${cronJob}-29100000` }, gauge(1000, 30)),
+    s("kube_job_status_failed", { ...job, job_name: `${cronJob}-29100000` }, gauge(1, 30)),
+    s("kube_job_status_start_time", { ...job, job_name: `${cronJob}-29099000` }, gauge(400, 30)),
+    s("kube_job_status_failed", { ...job, job_name: `${cronJob}-29099000` }, gauge(0, 30)),
+  ];
+  const lastSuccess = (t: number) => s("kube_cronjob_status_last_successful_time", { ...job, cronjob: cronJob }, gauge(t, 30));
+  return {
+    firing: { series: [...failedRun, lastSuccess(500)], at: "5m", alerts: [{ labels: { ...ns }, value: 1000 }] },
+    quiet: { series: [...failedRun, lastSuccess(2000)], at: "5m" },
+  };
+}
+
 /** A ratio of two gauges (same labels): fires at bad/den, quiet at good/den. */
 function ratioCase(
   num: string,
@@ -135,7 +155,7 @@ export const ALERT_TESTS: Record<string, AlertCase> = {
   // Default schedules: full daily at 02:00 (allows 26 h), incr every 4 h (allows 6 h).
   PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
   PgBackRestIncrBackupTooOld: backupCase("incr", 30_000, 3_600),
-  PostgresRestoreDrillFailed: gaugeCase("kube_job_status_failed", { job: "kube-state-metrics", job_name: "postgres-restore-drill-29100000" }, 1, 0, "5m"),
+  PostgresRestoreDrillFailed: latestRunFailedCase("postgres-restore-drill"),
   PostgresRestoreDrillMissing: {
     // The test clock starts at the epoch: at 2h, time() = 7200.
     firing: {
@@ -146,7 +166,7 @@ export const ALERT_TESTS: Record<string, AlertCase> = {
     quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(0))], at: "2h" },
   },
 
-  ObjectStorageMirrorFailed: gaugeCase("kube_job_status_failed", { job: "kube-state-metrics", job_name: "minio-mirror-29100000" }, 1, 0, "5m"),
+  ObjectStorageMirrorFailed: latestRunFailedCase("minio-mirror"),
   ObjectStorageMirrorStale: {
     // The test clock starts at the epoch: at 3h, time() = 10800.
     firing: {

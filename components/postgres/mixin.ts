@@ -1,5 +1,5 @@
 import { longestIntervalMinutes } from "../lib/cron";
-import { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
+import { AlertRule, latestCronJobRunFailed, MonitoringMixin, RecordingRule } from "../lib/mixin";
 
 // The PostgreSQL and backup alerts of the operations guide, owned by this component.
 // Thresholds are the guide's; schedule-based ones are derived from the stack's own
@@ -150,12 +150,12 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     ),
     {
       alert: "PostgresRestoreDrillFailed",
-      expr: `kube_job_status_failed{namespace="${o.namespace}", job_name=~"${o.name}-restore-drill-.*"} > 0`,
+      expr: latestCronJobRunFailed(o.namespace, `${o.name}-restore-drill`),
       for: "0m",
       labels: { severity: "warning" },
       annotations: {
         summary: "The weekly restore drill failed",
-        description: "Job {{ $labels.job_name }} failed: the latest backup could not be restored and queried.",
+        description: "The latest drill failed and none has succeeded since: the latest backup could not be restored and queried. `kubectl get jobs` shows the failed run.",
         runbook: runbook("restore-drill.md"),
       },
     },
