@@ -20,7 +20,7 @@ const bootstrapScript = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "u
 /** Buckets, consumers and BOOTSTRAP_DIR's non-secret files (file name -> text). */
 export function minioBootstrapFiles(s: MinioSettings): { consumers: Consumer[]; files: Record<string, string> } {
   const buckets = platformBuckets({ noncurrentVersionExpirationDays: s.noncurrentVersionExpirationDays });
-  const consumers = platformConsumers(buckets);
+  const consumers = platformConsumers(buckets, { mirroredBuckets: s.mirror.enabled ? s.mirror.buckets : undefined });
   return { consumers, files: { ...renderBootstrapFiles(buckets, consumers, { prometheusUser: true }), "bootstrap.sh": bootstrapScript } };
 }
 

@@ -11,7 +11,7 @@ import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin } from "./mixin";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
-import { Consumer, credentialFiles, PROMETHEUS_CONSUMER } from "./policies";
+import { Consumer, credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
 import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, MinioSettings } from "./files";
 
 export type { MinioSettings };
@@ -277,8 +277,9 @@ export class MinioTenant extends pulumi.ComponentResource {
         command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp /ca/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],
         env: [
           { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
-          { name: "SRC_USER", valueFrom: { secretKeyRef: { name: root.metadata.name, key: "MINIO_ROOT_USER" } } },
-          { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: root.metadata.name, key: "MINIO_ROOT_PASSWORD" } } },
+          // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
+          { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretNames[MIRROR_CONSUMER], key: "accessKey" } } },
+          { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretNames[MIRROR_CONSUMER], key: "secretKey" } } },
           { name: "DST_KEY", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "accessKeyId" } } },
           { name: "DST_SECRET", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "secretAccessKey" } } },
           { name: "MC_HOST_src", value: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}` },

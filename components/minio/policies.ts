@@ -164,14 +164,22 @@ export interface Consumer {
   name: string;
   /** Bucket names, each from platformBuckets(). */
   buckets: string[];
+  /** readOnly: list and read objects, nothing else (the off-site mirror). Default readWrite. */
+  access?: "readWrite" | "readOnly";
 }
+
+/** The consumer the off-site mirror reads as, when the mirror is on. */
+export const MIRROR_CONSUMER = "mirror";
 
 export const policyName = (consumer: Consumer | string) => `blacklake-${typeof consumer === "string" ? consumer : consumer.name}`;
 export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
 export const objectsArn = (bucket: string) => `arn:aws:s3:::${bucket}/*`;
 
-/** pgBackRest owns the pgbackrest bucket; the API owns data and exports. */
-export function platformConsumers(buckets: BucketSpec[] = platformBuckets()): Consumer[] {
+/**
+ * pgBackRest owns the pgbackrest bucket; the API owns data and exports; the off-site
+ * mirror (when given the buckets it copies) may only read those.
+ */
+export function platformConsumers(buckets: BucketSpec[] = platformBuckets(), o: { mirroredBuckets?: string[] } = {}): Consumer[] {
   const name = (p: BucketPurpose) => {
     const b = buckets.find((x) => x.purpose === p);
     if (!b) throw new Error(`no ${p} bucket`);
@@ -180,6 +188,7 @@ export function platformConsumers(buckets: BucketSpec[] = platformBuckets()): Co
   return [
     { name: "pgbackrest", buckets: [name("pgbackrest")] },
     { name: "api", buckets: [name("data"), name("exports")] },
+    ...(o.mirroredBuckets?.length ? [{ name: MIRROR_CONSUMER, buckets: o.mirroredBuckets, access: "readOnly" as const }] : []),
   ];
 }
 
@@ -192,6 +201,15 @@ export function consumerPolicy(c: Consumer): PolicyDocument {
   // Actions and resources sorted, as MinIO stores and prints them (`mc admin policy
   // info`), so that the bootstrap can tell "unchanged" by comparing text.
   const buckets = [...new Set(c.buckets)].sort();
+  if (c.access === "readOnly") {
+    return {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "ListOwnBuckets", Effect: "Allow", Action: [...BUCKET_ACTIONS].sort(), Resource: buckets.map(bucketArn) },
+        { Sid: "ReadObjectsInOwnBuckets", Effect: "Allow", Action: ["s3:GetObject"], Resource: buckets.map(objectsArn) },
+      ],
+    };
+  }
   return {
     Version: "2012-10-17",
     Statement: [

@@ -17,6 +17,8 @@ import {
   renderBootstrapFiles,
 } from "../../components/minio/policies";
 import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
+import { parseConfig } from "../../stacks/config";
+import { stackConfig } from "../harness";
 import { chownToServerUser, Cluster, ensurePostgresInstalled, OUR_TUNING, Sandbox, STANZA } from "./support";
 import { BootstrapRun, ensureMinioInstalled, MinioBins, MinioServer, runBootstrap, runLocal } from "./support/minio";
 
@@ -58,7 +60,8 @@ beforeAll(async () => {
   bins = ensureMinioInstalled();
   server = await MinioServer.start({ bins });
   buckets = platformBuckets();
-  consumers = platformConsumers(buckets);
+  // As in prod: the off-site mirror reads the buckets the prod stack mirrors.
+  consumers = platformConsumers(buckets, { mirroredBuckets: parseConfig(stackConfig("prod")).minio.mirror.buckets });
   for (const c of consumers) {
     keys[c.name] = { accessKey: `${c.name}-${randomBytes(4).toString("hex")}`, secretKey: randomBytes(24).toString("base64url") };
   }
@@ -216,6 +219,25 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
       expect(r.code, r.command).not.toBe(0);
       expect(r.stdout + r.stderr, r.command).toMatch(/Access Denied|AccessDenied|Insufficient permissions/);
     }
+  });
+
+  it("lets the mirror user copy the mirrored buckets with the CronJob's mc mirror, and nothing more", async () => {
+    const k = keys.mirror;
+    await server.addAlias("mirror", k.accessKey, k.secretKey);
+    await server.mc(["pipe", "root/blacklake-data/reports/2026-11.csv"], { input: "id,total\n1,42\n" });
+    const target = path.join(server.dir, "offsite", "minio", "blacklake-data");
+    const copy = await server.mc(["mirror", "--overwrite", "--preserve", "mirror/blacklake-data", target]);
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(target, "reports", "2026-11.csv"), "utf8")).toBe("id,total\n1,42\n");
+    for (const r of [
+      await server.mc(["pipe", "mirror/blacklake-data/intruder.txt"], { input: "x\n", allowFailure: true }),
+      await server.mc(["rm", "mirror/blacklake-data/reports/2026-11.csv"], { allowFailure: true }),
+      await server.mc(["ls", "mirror/pgbackrest"], { allowFailure: true }),
+    ]) {
+      expect(r.code, r.command).not.toBe(0);
+      expect(r.stdout + r.stderr, r.command).toMatch(/Access Denied|AccessDenied|Insufficient permissions/);
+    }
+    await server.mc(["rm", "root/blacklake-data/reports/2026-11.csv"]);
   });
 
   it("repairs drift: a rotated secret, a foreign policy, a group, a disabled user, suspended versioning", async () => {

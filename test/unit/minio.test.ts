@@ -48,6 +48,19 @@ describe("the MinIO component", () => {
     expect((await runStack("staging")).has("kubernetes:batch/v1:CronJob", "minio-mirror")).toBe(false);
   });
 
+  it("mirrors as its own read-only MinIO user, never as root", async () => {
+    const prod = await runStack("prod");
+    const env = (prod.one("kubernetes:batch/v1:CronJob", "minio-mirror").inputs as any).spec.jobTemplate.spec.template.spec.containers[0].env;
+    const source = env.filter((e: any) => e.name.startsWith("SRC_")).map((e: any) => e.valueFrom.secretKeyRef);
+    expect(source).toEqual([{ name: "minio-mirror-credentials", key: "accessKey" }, { name: "minio-mirror-credentials", key: "secretKey" }]);
+    expect(JSON.stringify(env)).not.toContain("MINIO_ROOT");
+    const bootstrap = (prod.one("kubernetes:core/v1:ConfigMap", "minio-bootstrap").inputs as any).data;
+    expect(bootstrap.users).toContain("mirror blacklake-mirror\n");
+    expect(JSON.parse(bootstrap["policy.blacklake-mirror.json"]).Statement.flatMap((s: any) => s.Action).sort()).toEqual(["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]);
+    const staging = (await runStack("staging")).one("kubernetes:core/v1:ConfigMap", "minio-bootstrap").inputs as any;
+    expect(staging.data.users).not.toContain("mirror");
+  });
+
   it("points pgBackRest's repo1 at MinIO with its CA", async () => {
     const run = await runStack("prod");
     const conf = (run.one("kubernetes:core/v1:ConfigMap", "postgres-config").inputs as any).data["pgbackrest.conf"];
