@@ -4,7 +4,7 @@ import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import { InClusterArgs } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
-import { RedisQueue } from "../components/redis";
+import { RedisQueue, SENTINEL_PORT, MASTER_NAME as REDIS_MASTER } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
 import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
@@ -98,7 +98,13 @@ export function composePlatform(config: PlatformConfig) {
           resources: config.api.resources,
           autoscaling: config.api.autoscaling,
           spreadAcrossZones: config.highAvailability,
-          env: { REDIS_HOST: queue.host, S3_BUCKET: "blacklake-data", S3_EXPORTS_BUCKET: "blacklake-exports" },
+          env: {
+            REDIS_HOST: queue.host,
+            // With Sentinel, REDIS_HOST reaches every replica (reads only); writers ask Sentinel for the primary.
+            ...(queue.sentinelHost ? { REDIS_SENTINEL_HOST: queue.sentinelHost, REDIS_SENTINEL_PORT: String(SENTINEL_PORT), REDIS_MASTER_NAME: REDIS_MASTER } : {}),
+            S3_BUCKET: "blacklake-data",
+            S3_EXPORTS_BUCKET: "blacklake-exports",
+          },
           secretEnv: {
             DATABASE_URL: { secretName: database.appSecretName, key: "uri" },
             REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },

@@ -70,6 +70,7 @@ export const FLOWS: Flow[] = [
   { from: "ingress", to: "grafana", port: 3000, why: "operators' dashboards" },
   { from: "api", to: "postgres", port: 5432, why: "the application's data" },
   { from: "api", to: "redis", port: 6379, why: "the job queue" },
+  { from: "api", to: "redis", port: 26379, why: "Sentinel: which Redis is the primary (prod)" },
   { from: "api", to: "minio", port: 9000, why: "objects" },
   { from: "api", to: "keycloak", port: 8080, why: "token introspection and JWKS" },
   { from: "keycloak", to: "postgres", port: 5432, why: "Keycloak's own database" },

@@ -12,7 +12,7 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN, redisMixin } from "./mixin";
 import { MASTER_NAME, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles, RedisSettings, SENTINEL_PORT } from "./files";
 
-export { REDIS_PORT, SENTINEL_PORT };
+export { MASTER_NAME, REDIS_PORT, SENTINEL_PORT };
 export type { RedisSettings };
 export type RedisImages = Pick<PlatformConfig["images"], "redis" | "redisExporter">;
 

@@ -33,6 +33,9 @@ describe("the API workload", () => {
     const fromSecret = Object.fromEntries(env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef]));
     expect(fromSecret.DATABASE_URL).toEqual({ name: "postgres-app", key: "uri" });
     expect(fromSecret.REDIS_PASSWORD).toEqual({ name: "redis-app", key: "password" });
+    // Sentinel is on in prod: writers find the primary through it, not through the Service of every replica.
+    const plain = Object.fromEntries(env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(plain).toMatchObject({ REDIS_SENTINEL_HOST: "redis-sentinel.blacklake.svc", REDIS_SENTINEL_PORT: "26379", REDIS_MASTER_NAME: "queue" });
     expect(fromSecret.S3_SECRET_ACCESS_KEY).toEqual({ name: "minio-api-credentials", key: "secretKey" });
     expect(fromSecret.OIDC_CLIENT_SECRET).toEqual({ name: "keycloak-api-client", key: "clientSecret" });
     expect(JSON.stringify(env)).not.toContain("mock-random");
