@@ -109,6 +109,7 @@ export function composePlatform(config: PlatformConfig) {
             DATABASE_URL: { secretName: database.appSecretName, key: "uri" },
             REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },
             REDIS_PASSWORD: { secretName: queue.appSecretName, key: "password" },
+            ...(queue.sentinelHost ? { REDIS_SENTINEL_PASSWORD: { secretName: queue.appSecretName, key: "sentinelPassword" } } : {}),
             S3_ENDPOINT: { secretName: objectStore.consumerSecretNames["api"], key: "endpoint" },
             S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretNames["api"], key: "accessKey" },
             S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretNames["api"], key: "secretKey" },

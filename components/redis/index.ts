@@ -42,6 +42,7 @@ export class RedisQueue extends pulumi.ComponentResource {
 
     const password = (user: string) => new random.RandomPassword(`${name}-${user}`, { length: 32, special: false }, child).result;
     const passwords = { app: password("app"), exporter: password("exporter"), replication: password("replication"), sentinel: password("sentinel"), admin: password("admin") };
+    const sentinelAuthPassword = s.sentinel.enabled ? password("sentinel-auth") : undefined;
     const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
       new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
 
@@ -61,11 +62,19 @@ export class RedisQueue extends pulumi.ComponentResource {
       password: passwords.app,
       host: this.host,
       port: String(REDIS_PORT),
-      ...(this.sentinelHost ? { sentinelHost: this.sentinelHost, sentinelPort: String(SENTINEL_PORT), masterName: MASTER_NAME } : {}),
+      ...(this.sentinelHost && sentinelAuthPassword
+        ? { sentinelHost: this.sentinelHost, sentinelPort: String(SENTINEL_PORT), masterName: MASTER_NAME, sentinelPassword: sentinelAuthPassword }
+        : {}),
     });
     const exporter = secret(`${name}-exporter`, { username: "exporter", password: passwords.exporter });
     secret(`${name}-admin`, { username: "admin", password: passwords.admin });
     const sentinelSecret = secret(`${name}-sentinel`, { username: "sentinel", password: passwords.sentinel });
+    // What clients (and the sentinels among themselves) authenticate to Sentinel with: a
+    // password of its own, since the sentinel user's above may reconfigure Redis.
+    const sentinelAuth = sentinelAuthPassword ? secret(`${name}-sentinel-auth`, { password: sentinelAuthPassword }) : undefined;
+    const sentinelAuthEnv = sentinelAuth
+      ? [{ name: "SENTINEL_AUTH_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelAuth.metadata.name, key: "password" } } }]
+      : [];
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -109,6 +118,7 @@ export class RedisQueue extends pulumi.ComponentResource {
         env: [
           ...envCommon,
           { name: "SENTINEL_HOST", value: this.sentinelHost ?? "" },
+          ...sentinelAuthEnv,
           { name: "EXPORTER_PASSWORD", valueFrom: { secretKeyRef: { name: exporter.metadata.name, key: "password" } } },
         ],
         resources: toResourceRequirements(s.resources),
@@ -142,10 +152,10 @@ export class RedisQueue extends pulumi.ComponentResource {
         image: args.images.redis,
         command: ["sh", "/etc/redis/sentinel-start.sh"],
         ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
-        env: [...envCommon, { name: "SENTINEL_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelSecret.metadata.name, key: "password" } } }],
+        env: [...envCommon, { name: "SENTINEL_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelSecret.metadata.name, key: "password" } } }, ...sentinelAuthEnv],
         resources: toResourceRequirements(RESOURCE_PRESETS.nano),
         securityContext: restrictedContainerSecurityContext(),
-        ...execProbes(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`]),
+        ...execProbes(["sh", "-c", `REDISCLI_AUTH="$SENTINEL_AUTH_PASSWORD" redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`]),
         volumeMounts: [configMount, { name: "run-sentinel", mountPath: "/run/sentinel" }],
       });
     }

@@ -19,6 +19,8 @@ const passwords: RedisUsers = { app: "app-pw-1", exporter: "exp-pw-2", replicati
 const app = { user: "app", password: passwords.app };
 const exporter = { user: "exporter", password: passwords.exporter };
 const admin = { user: "admin", password: passwords.admin };
+/** Sentinel's own password (SENTINEL_AUTH_PASSWORD in the pod), for clients and between sentinels. */
+const sentinelClients = { user: "default", password: "sentinel-clients-pw-7" };
 
 const started: RedisProcess[] = [];
 let base: string;
@@ -145,16 +147,17 @@ describe("replication and Sentinel failover with our users", () => {
         bind: "127.0.0.1", port: sentinelPort, masterName: "queue", masterHost: "127.0.0.1", masterPort: primaryPort,
         quorum: 2, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000,
       });
-      fs.writeFileSync(file, `${conf}sentinel auth-user queue sentinel\nsentinel auth-pass queue ${passwords.sentinel}\n`);
+      // What sentinel-start.sh appends: credentials for Redis, and the password clients and the other sentinels use.
+      fs.writeFileSync(file, `${conf}sentinel auth-user queue sentinel\nsentinel auth-pass queue ${passwords.sentinel}\nrequirepass ${sentinelClients.password}\nsentinel sentinel-pass ${sentinelClients.password}\n`);
       const sentinel = new RedisProcess("redis-sentinel", file, sentinelPort);
       started.push(sentinel);
       await sentinel.start();
     }
-    await waitFor(() => /num-other-sentinels\n2/.test(redisCli(sentinelPorts[0], {}, ["SENTINEL", "MASTER", "queue"])), "the sentinels to find each other", 30_000);
+    await waitFor(() => /num-other-sentinels\n2/.test(redisCli(sentinelPorts[0], sentinelClients, ["SENTINEL", "MASTER", "queue"])), "the sentinels to find each other", 30_000);
 
     await primary.crash();
     await waitFor(
-      () => redisCli(sentinelPorts[0], {}, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "queue"]).endsWith(String(replicaPort)),
+      () => redisCli(sentinelPorts[0], sentinelClients, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "queue"]).endsWith(String(replicaPort)),
       "Sentinel to promote the replica",
       40_000,
     );
@@ -192,6 +195,7 @@ describe("our start scripts under busybox sh (the redis alpine image has no bash
   }
 
   it("starts ordinal 0 as primary, another as its replica, and asks Sentinel first when there is one", async () => {
+    const sentinelAuth = "sentinel-auth-pw-6";
     const [primaryPort, replicaPort, laterPort, sentinelPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     // SELF_HOST tells the script who it is: "127.0.0.1" is the primary's name, "localhost" a replica's.
     const primary = scripted("scripted-0", primaryPort, { PRIMARY_HOST: "127.0.0.1", SELF_HOST: "127.0.0.1", SENTINEL_HOST: "" });
@@ -220,16 +224,23 @@ describe("our start scripts under busybox sh (the redis alpine image has no bash
     const sentinel = new RedisProcess("redis-sentinel", path.join(sentinelRun, "sentinel.conf"), sentinelPort, {
       command: "busybox",
       args: ["sh", script("sentinel-start.sh")],
-      env: { SELF_HOST: "127.0.0.1", MASTER_NAME: "queue", SENTINEL_PASSWORD: passwords.sentinel, REDIS_CONFIG_DIR: sentinelDir, SENTINEL_RUN_DIR: sentinelRun },
+      env: {
+        SELF_HOST: "127.0.0.1", MASTER_NAME: "queue", SENTINEL_PASSWORD: passwords.sentinel, SENTINEL_AUTH_PASSWORD: sentinelAuth,
+        REDIS_CONFIG_DIR: sentinelDir, SENTINEL_RUN_DIR: sentinelRun,
+      },
     });
     started.push(sentinel);
     await sentinel.start();
     expect(fs.readFileSync(path.join(sentinelRun, "sentinel.conf"), "utf8")).toContain(`sentinel auth-pass queue ${passwords.sentinel}`);
-    await waitFor(() => /flags\nmaster\n/.test(redisCli(sentinelPort, {}, ["SENTINEL", "MASTER", "queue"])), "Sentinel to see the primary as healthy");
+    // Clients must authenticate to Sentinel: it could otherwise be told to fail over or to monitor elsewhere.
+    expect(redisCli(sentinelPort, {}, ["SENTINEL", "MASTERS"])).toMatch(/NOAUTH/);
+    expect(redisCli(sentinelPort, { user: "default", password: "wrong" }, ["PING"])).toMatch(/WRONGPASS|invalid/i);
+    const client = { user: "default", password: sentinelAuth };
+    await waitFor(() => /flags\nmaster\n/.test(redisCli(sentinelPort, client, ["SENTINEL", "MASTER", "queue"])), "Sentinel to see the primary as healthy");
 
     const later = scripted("scripted-2", laterPort, {
       PRIMARY_HOST: "no-such-host.invalid", PRIMARY_PORT: String(primaryPort), SELF_HOST: "localhost",
-      SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelPort),
+      SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelPort), SENTINEL_AUTH_PASSWORD: sentinelAuth,
     });
     await later.redis.start();
     expect(fs.readFileSync(later.redis.log, "utf8")).toContain("starts as replica of 127.0.0.1");

@@ -5,7 +5,8 @@
 # POSIX sh: the redis alpine image has no bash.
 #
 # Environment: POD_NAME, PRIMARY_HOST (ordinal 0's DNS name), SELF_HOST, SENTINEL_HOST
-# (empty when Sentinel is off), MASTER_NAME; optional REDIS_CONFIG_DIR, REDIS_RUN_DIR,
+# (empty when Sentinel is off), SENTINEL_AUTH_PASSWORD (with Sentinel), MASTER_NAME;
+# optional REDIS_CONFIG_DIR, REDIS_RUN_DIR,
 # PRIMARY_PORT and SENTINEL_PORT (the pod's paths and ports by default).
 set -eu
 config_dir="${REDIS_CONFIG_DIR:-/etc/redis}"
@@ -13,7 +14,7 @@ run_dir="${REDIS_RUN_DIR:-/run/redis}"
 
 primary=""
 if [ -n "${SENTINEL_HOST:-}" ]; then
-  primary=$(redis-cli -h "${SENTINEL_HOST}" -p "${SENTINEL_PORT:-26379}" --raw SENTINEL GET-MASTER-ADDR-BY-NAME "${MASTER_NAME}" 2>/dev/null | head -n 1 || true)
+  primary=$(REDISCLI_AUTH="${SENTINEL_AUTH_PASSWORD:-}" redis-cli -h "${SENTINEL_HOST}" -p "${SENTINEL_PORT:-26379}" --raw SENTINEL GET-MASTER-ADDR-BY-NAME "${MASTER_NAME}" 2>/dev/null | head -n 1 || true)
 fi
 [ -n "${primary}" ] || primary="${PRIMARY_HOST}"
 
