@@ -38,6 +38,19 @@ describe("the Redis queue", () => {
     expect(staging.get("kubernetes:core/v1:Service", "redis").spec.selector["statefulset.kubernetes.io/pod-name"]).toBe("redis-0");
   });
 
+  it("protects Sentinel with a password of its own, which the probe, the start script and the API use", async () => {
+    const { run, get } = await redis("prod");
+    const containers = get("kubernetes:apps/v1:StatefulSet", "redis").spec.template.spec.containers as any[];
+    const authRef = (c: any) => c.env.find((e: any) => e.name === "SENTINEL_AUTH_PASSWORD")?.valueFrom.secretKeyRef;
+    for (const name of ["redis", "sentinel"]) expect(authRef(containers.find((c) => c.name === name)), name).toEqual({ name: "redis-sentinel-auth", key: "password" });
+    expect(containers.find((c) => c.name === "sentinel").livenessProbe.exec.command.join(" ")).toContain('REDISCLI_AUTH="$SENTINEL_AUTH_PASSWORD"');
+    expect(run.one("kubernetes:core/v1:Secret", "redis-sentinel-auth").secretInputs).toContain("stringData");
+    const api = (run.one("kubernetes:apps/v1:Deployment", "api").inputs as any).spec.template.spec.containers[0].env;
+    expect(api.find((e: any) => e.name === "REDIS_SENTINEL_PASSWORD").valueFrom.secretKeyRef).toEqual({ name: "redis-app", key: "sentinelPassword" });
+    const staging = await runStack("staging");
+    expect(staging.has("kubernetes:core/v1:Secret", "redis-sentinel-auth")).toBe(false);
+  });
+
   it("starts its scripts with sh: the alpine image has no bash", async () => {
     const { get } = await redis("prod");
     const containers = get("kubernetes:apps/v1:StatefulSet", "redis").spec.template.spec.containers as { name: string; image: string; command?: string[] }[];
