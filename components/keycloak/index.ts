@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
 import { horizontalPodAutoscaler } from "../lib/autoscaling";
 import { InClusterArgs } from "../lib/component";
+import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { httpProbes } from "../lib/probes";
@@ -46,12 +46,11 @@ export class Keycloak extends pulumi.ComponentResource {
     this.url = `https://auth.${args.domain}`;
     this.internalUrl = pulumi.interpolate`http://${name}.${ns}.svc:${HTTP_PORT}`;
 
-    const password = (purpose: string) => new random.RandomPassword(`${name}-${purpose}`, { length: 32, special: false }, child).result;
+    const password = (purpose: string) => generatedPassword(`${name}-${purpose}`, this);
     const adminPassword = password("admin");
     const apiClientSecret = password("api-client");
 
-    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
-      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) => opaqueSecret(secretName, meta(secretName), stringData, this);
     const admin = secret(`${name}-admin`, { username: "admin", password: adminPassword });
     const apiClient = secret(`${name}-api-client`, { clientId: "blacklake-api", clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { generatedPassword } from "../lib/credentials";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
 import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakRealmFiles } from "../keycloak/files";
@@ -76,7 +77,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       return images.get(ref)!.imageId;
     };
     const volume = (volumeName: string) => new docker.Volume(volumeName, { name: `${ns}-${volumeName}` }, child);
-    const password = (purpose: string, length = 32) => new random.RandomPassword(purpose, { length, special: false }, child).result;
+    const password = (purpose: string, length = 32) => generatedPassword(purpose, this, length);
     const run = (spec: LocalContainerSpec, dependsOn: pulumi.Resource[] = []) => {
       const container = localContainer(spec, { prefix: ns, network, bindAddress: local.bindAddress, parent: this, dependsOn: [...images.values(), ...dependsOn] });
       this.containers.push(container);

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
 import { InClusterArgs } from "../lib/component";
+import { generatedPassword } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { httpProbes } from "../lib/probes";
@@ -60,7 +61,7 @@ export class MinioTenant extends pulumi.ComponentResource {
     this.tlsSecretName = s.tlsSecretName;
 
     const rootUser = new random.RandomString(`${name}-root-user`, { length: 16, special: false, upper: false }, child).result;
-    const rootPassword = new random.RandomPassword(`${name}-root-password`, { length: 40, special: false }, child).result;
+    const rootPassword = generatedPassword(`${name}-root-password`, this, 40);
     // SSE-S3 needs a KMS; a static 256-bit key (MINIO_KMS_SECRET_KEY) is MinIO's built-in one.
     const kmsKey = new random.RandomBytes(`${name}-kms-key`, { length: 32 }, child).base64;
     const root = new k8s.core.v1.Secret(
@@ -302,7 +303,7 @@ export class MinioTenant extends pulumi.ComponentResource {
         c.name,
         supplied[c.name] ?? {
           accessKey: new random.RandomString(`${name}-${c.name}-access-key`, { length: 20, special: false, lower: false }, { parent: this }).result,
-          secretKey: new random.RandomPassword(`${name}-${c.name}-secret-key`, { length: 40, special: false }, { parent: this }).result,
+          secretKey: generatedPassword(`${name}-${c.name}-secret-key`, this, 40),
         },
       ]),
     ) as Record<string, ConsumerCredentials>;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
 import { InClusterArgs } from "../lib/component";
+import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { volumeClaim } from "../lib/placement";
@@ -215,15 +215,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     // --- Grafana --------------------------------------------------------------------------------
-    const grafanaAdmin = new k8s.core.v1.Secret(
-      "grafana-admin",
-      {
-        metadata: meta("grafana-admin", "grafana"),
-        type: "Opaque",
-        stringData: { username: "admin", password: new random.RandomPassword("grafana-admin", { length: 32, special: false }, child).result },
-      },
-      child,
-    );
+    const grafanaAdmin = opaqueSecret("grafana-admin", meta("grafana-admin", "grafana"), { username: "admin", password: generatedPassword("grafana-admin", this) }, this);
     const dashboardsPath = MONITORING_PATHS.grafanaDashboards;
     const provisioningFiles = this.prometheusUrl.apply(grafanaProvisioningFiles);
     const grafanaProvisioning = new k8s.core.v1.ConfigMap(

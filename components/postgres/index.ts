@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { InClusterArgs } from "../lib/component";
+import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
@@ -95,8 +96,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     });
 
     // --- credentials -----------------------------------------------------------------
-    const password = (purpose: string, length = 32) =>
-      new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, child).result;
+    const password = (purpose: string, length = 32) => generatedPassword(`${name}-${purpose}`, this, length);
     const superuserPassword = password("superuser");
     const replicationPassword = password("replication");
     const appPassword = password("app");
@@ -105,8 +105,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
 
     const rwHost = pulumi.interpolate`${name}-rw.${ns}.svc`;
     const roHost = pulumi.interpolate`${name}-ro.${ns}.svc`;
-    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
-      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) => opaqueSecret(secretName, meta(secretName), stringData, this);
 
     const superuser = secret(`${name}-superuser`, { username: "postgres", password: superuserPassword });
     const replication = secret(`${name}-replication`, { username: REPLICATION_USER, password: replicationPassword });

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
 import { InClusterArgs } from "../lib/component";
+import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
@@ -40,11 +40,10 @@ export class RedisQueue extends pulumi.ComponentResource {
     const selector = selectorLabels(id);
     const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id) });
 
-    const password = (user: string) => new random.RandomPassword(`${name}-${user}`, { length: 32, special: false }, child).result;
+    const password = (user: string) => generatedPassword(`${name}-${user}`, this);
     const passwords = { app: password("app"), exporter: password("exporter"), replication: password("replication"), sentinel: password("sentinel"), admin: password("admin") };
     const sentinelAuthPassword = s.sentinel.enabled ? password("sentinel-auth") : undefined;
-    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
-      new k8s.core.v1.Secret(secretName, { metadata: meta(secretName), type: "Opaque", stringData }, child);
+    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) => opaqueSecret(secretName, meta(secretName), stringData, this);
 
     const podHost = (ordinal: number | string) => pulumi.interpolate`${name}-${ordinal}.${name}-pods.${ns}.svc`;
     this.host = pulumi.interpolate`${name}.${ns}.svc`;
