@@ -6,11 +6,24 @@
 #
 # Environment: PGDATA, POSTGRES_CONFIG_DIR, PRIMARY_HOST, POD_NAME, POSTGRES_PASSWORD,
 # REPLICATION_USER, REPLICATION_PASSWORD, APP_DATABASE, APP_USER, APP_PASSWORD,
-# EXPORTER_USER, EXPORTER_PASSWORD.
+# EXPORTER_USER, EXPORTER_PASSWORD; optional PRIMARY_PORT (5432).
 set -euo pipefail
 
 ordinal="${POD_NAME##*-}"
+primary_port="${PRIMARY_PORT:-5432}"
 config=(-c "config_file=${POSTGRES_CONFIG_DIR}/postgresql.conf" -c "hba_file=${POSTGRES_CONFIG_DIR}/pg_hba.conf")
+
+if [[ "${ordinal}" != "0" ]]; then
+  # A replica reaches the primary with the replication password as the Secret holds it
+  # NOW, written at every start into a passfile beside the data directory (never into
+  # the data directory, where a clone would copy it). Rotating the password is then
+  # ALTER ROLE on the primary and a restart of each replica.
+  passfile="$(dirname "${PGDATA}")/replication.pgpass"
+  (umask 077 && printf '%s:%s:*:%s:%s\n' "${PRIMARY_HOST}" "${primary_port}" "${REPLICATION_USER}" "${REPLICATION_PASSWORD}" >"${passfile}")
+  # On the command line, primary_conninfo beats postgresql.auto.conf (where older clones
+  # have a password of their own).
+  config+=(-c "primary_conninfo=host=${PRIMARY_HOST} port=${primary_port} user=${REPLICATION_USER} passfile=${passfile} application_name=${POD_NAME}")
+fi
 
 if [[ ! -s "${PGDATA}/PG_VERSION" ]]; then
   mkdir -p "${PGDATA}"
@@ -29,8 +42,10 @@ if [[ ! -s "${PGDATA}/PG_VERSION" ]]; then
     pg_ctl --pgdata="${PGDATA}" --wait --mode=fast stop
   else
     echo "entrypoint: cloning ${PRIMARY_HOST} into a new replica"
-    PGPASSWORD="${REPLICATION_PASSWORD}" pg_basebackup --pgdata="${PGDATA}" --host="${PRIMARY_HOST}" \
-      --username="${REPLICATION_USER}" --wal-method=stream --write-recovery-conf --checkpoint=fast --progress
+    PGPASSFILE="${passfile}" pg_basebackup --pgdata="${PGDATA}" --host="${PRIMARY_HOST}" --port="${primary_port}" \
+      --username="${REPLICATION_USER}" --wal-method=stream --checkpoint=fast --progress
+    # Standby mode; its primary_conninfo comes from the command line below, not from a file.
+    touch "${PGDATA}/standby.signal"
   fi
 fi
 
