@@ -6,6 +6,8 @@ import { InClusterArgs } from "../components/lib/component";
 import { PostgresCluster, RepoTarget } from "../components/postgres";
 import { RedisQueue, SENTINEL_PORT, MASTER_NAME as REDIS_MASTER } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
+import { realmDiscoveryPath } from "../components/keycloak/files";
+import { DEFAULT_REALM } from "../components/keycloak/realm";
 import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
@@ -104,6 +106,9 @@ export function composePlatform(config: PlatformConfig) {
             ...(queue.sentinelHost ? { REDIS_SENTINEL_HOST: queue.sentinelHost, REDIS_SENTINEL_PORT: String(SENTINEL_PORT), REDIS_MASTER_NAME: REDIS_MASTER } : {}),
             S3_BUCKET: "blacklake-data",
             S3_EXPORTS_BUCKET: "blacklake-exports",
+            // Discovery, JWKS and introspection on Keycloak's Service: the API's NetworkPolicy
+            // reaches Keycloak, not the ingress; tokens still carry the public issuer.
+            ...(identity ? { OIDC_DISCOVERY_URL: pulumi.interpolate`${identity.internalUrl}${realmDiscoveryPath(DEFAULT_REALM)}` } : {}),
           },
           secretEnv: {
             DATABASE_URL: { secretName: database.appSecretName, key: "uri" },

@@ -13,6 +13,19 @@ export const KEYCLOAK_MANAGEMENT_PORT = 9000;
 export const KEYCLOAK_UID = 1000;
 /** The optimised server with the realm imported at start-up (start-dev would skip both). */
 export const KEYCLOAK_ARGS = ["start", "--import-realm"];
+
+/**
+ * Keycloak's hostname settings on every target: browsers and token issuers use the public
+ * URL; a service that asks on the internal address (the API, whose NetworkPolicy reaches
+ * Keycloak but not the ingress) gets token, JWKS and introspection endpoints on that
+ * address, while tokens keep the public issuer.
+ */
+export function keycloakHostnameEnv(publicUrl: string): Record<string, string> {
+  return { KC_HOSTNAME: publicUrl, KC_HOSTNAME_BACKCHANNEL_DYNAMIC: "true" };
+}
+
+/** Where a service in the platform's network discovers the realm's endpoints. */
+export const realmDiscoveryPath = (realm: string) => `/realms/${realm}/.well-known/openid-configuration`;
 /** `start --import-realm` reads every realm file here. */
 export const KEYCLOAK_IMPORT_DIR = "/opt/keycloak/data/import";
 

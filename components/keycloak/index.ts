@@ -11,7 +11,7 @@ import { toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { keycloakMixin, KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 import { DEFAULT_REALM } from "./realm";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakRealmFiles, KeycloakSettings } from "./files";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, KeycloakSettings } from "./files";
 
 export type { KeycloakSettings };
 
@@ -89,7 +89,7 @@ export class Keycloak extends pulumi.ComponentResource {
                     fromSecret("KC_DB_URL", args.databaseSecretName, "jdbcUrl"),
                     fromSecret("KC_DB_USERNAME", args.databaseSecretName, "username"),
                     fromSecret("KC_DB_PASSWORD", args.databaseSecretName, "password"),
-                    { name: "KC_HOSTNAME", value: this.url },
+                    ...Object.entries(keycloakHostnameEnv(this.url)).map(([name, value]) => ({ name, value })),
                     // TLS ends at the ingress; Keycloak trusts its X-Forwarded-* headers.
                     { name: "KC_HTTP_ENABLED", value: "true" },
                     { name: "KC_PROXY_HEADERS", value: "xforwarded" },

@@ -3,7 +3,7 @@ import * as docker from "@pulumi/docker";
 import { generatedPassword } from "../lib/credentials";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../../stacks/config";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakRealmFiles } from "../keycloak/files";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, realmDiscoveryPath } from "../keycloak/files";
 import { DEFAULT_REALM } from "../keycloak/realm";
 import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../minio/files";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../minio/mixin";
@@ -285,8 +285,9 @@ export class LocalPlatform extends pulumi.ComponentResource {
             KC_DB_URL: `jdbc:postgresql://postgres:${POSTGRES_PORT}/keycloak`,
             KC_DB_USERNAME: "keycloak",
             KC_DB_PASSWORD: dbPassword,
-            // The address a browser on this machine uses; tokens carry it as their issuer.
-            KC_HOSTNAME: this.urls.keycloak,
+            // The address a browser on this machine uses; tokens carry it as their issuer. The API
+            // asks on http://keycloak:8080 and gets backchannel endpoints there.
+            ...keycloakHostnameEnv(this.urls.keycloak),
             KC_HTTP_ENABLED: "true",
             KC_HEALTH_ENABLED: "true",
             KC_METRICS_ENABLED: "true",
@@ -325,7 +326,14 @@ export class LocalPlatform extends pulumi.ComponentResource {
           S3_ENDPOINT: minioUrl,
           S3_ACCESS_KEY_ID: apiKeys.accessKey,
           S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
-          ...(identity ? { OIDC_ISSUER: identity.issuer, OIDC_CLIENT_ID: "blacklake-api", OIDC_CLIENT_SECRET: identity.clientSecret } : {}),
+          ...(identity
+            ? {
+                OIDC_ISSUER: identity.issuer,
+                OIDC_DISCOVERY_URL: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
+                OIDC_CLIENT_ID: "blacklake-api",
+                OIDC_CLIENT_SECRET: identity.clientSecret,
+              }
+            : {}),
         },
         tmpfs: ["/tmp"],
         ports: [{ internal: config.api.port, external: local.ports.api }],

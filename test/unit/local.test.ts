@@ -206,6 +206,13 @@ describe("local: containers", () => {
     }
   });
 
+  it("the API discovers Keycloak on the network while tokens carry the browser's issuer", () => {
+    const env = container("api").inputs.envs as string[];
+    expect(env).toContain("OIDC_DISCOVERY_URL=http://keycloak:8080/realms/blacklake/.well-known/openid-configuration");
+    expect(env).toContain("OIDC_ISSUER=http://127.0.0.1:8180/realms/blacklake");
+    expect(container("keycloak").inputs.envs as string[]).toEqual(expect.arrayContaining(["KC_HOSTNAME=http://127.0.0.1:8180", "KC_HOSTNAME_BACKCHANNEL_DYNAMIC=true"]));
+  });
+
   it("data lives in named volumes", () => {
     const volumes = (service: string) => ((container(service).inputs.volumes ?? []) as { volumeName: string; containerPath: string }[]).map((v) => `${v.volumeName}:${v.containerPath}`);
     expect(volumes("postgres")).toEqual(["blacklake-local-pgdata:/pgdata", "blacklake-local-pgbackrest-repo:/pgbackrest-repo"]);

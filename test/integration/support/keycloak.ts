@@ -33,6 +33,8 @@ export interface KeycloakStartOptions {
   admin: { username: string; password: string };
   /** How long to wait for /health/ready. Keycloak needs 20-60 s on 2 cores, plus ~30 s to augment. */
   timeoutMs?: number;
+  /** Extra environment, e.g. the component's hostname settings (keycloakHostnameEnv). */
+  env?: Record<string, string>;
 }
 
 export interface HttpResult<T = any> {
@@ -113,7 +115,7 @@ export class KeycloakServer {
         const name = (realm as { realm?: string }).realm ?? `realm-${i}`;
         fs.writeFileSync(path.join(server.home, "data/import", `${name}-realm.json`), JSON.stringify(realm, null, 2), { mode: 0o600 });
       });
-      server.spawn();
+      server.spawn(o.env ?? {});
       await server.waitReady(o.timeoutMs ?? 240_000);
       return server;
     } catch (err) {
@@ -146,7 +148,7 @@ export class KeycloakServer {
     return env;
   }
 
-  private spawn(): void {
+  private spawn(extraEnv: Record<string, string>): void {
     const fd = fs.openSync(this.logFile, "a");
     try {
       this.process = spawn(
@@ -171,6 +173,7 @@ export class KeycloakServer {
             ...this.env(),
             KC_BOOTSTRAP_ADMIN_USERNAME: this.admin.username,
             KC_BOOTSTRAP_ADMIN_PASSWORD: this.admin.password,
+            ...extraEnv,
           },
           stdio: ["ignore", fd, fd],
           detached: true, // its own process group: kc.sh, the augmentation JVM and the server
