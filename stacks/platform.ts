@@ -163,9 +163,11 @@ const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 function buildImages(config: PlatformConfig): PlatformImages {
   const registry = config.imageBuild.registry;
   const keys = Object.keys(BUILT_IMAGES) as BuiltImage[];
-  const repositoryName = (key: BuiltImage) => `${config.namespace}/${BUILT_IMAGES[key].replace(/^images\//, "")}`;
+  // An image is named after its directory under images/: postgres, backup-tools.
+  const imageName = (key: BuiltImage) => BUILT_IMAGES[key].split("/").pop() as string;
+  const repositoryName = (key: BuiltImage) => `${config.namespace}/${imageName(key)}`;
   if (registry.kind === "registry") {
-    const repositories = Object.fromEntries(keys.map((k) => [k, `${registry.server}/${registry.repositoryPrefix}/${BUILT_IMAGES[k].replace(/^images\//, "")}`]));
+    const repositories = Object.fromEntries(keys.map((k) => [k, `${registry.server}/${registry.repositoryPrefix}/${imageName(k)}`]));
     return new PlatformImages("images", { repositories: repositories as Record<BuiltImage, string>, platform: config.imageBuild.platform });
   }
   const ecr = new ImageRepositories("ecr", {
