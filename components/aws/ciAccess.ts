@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { PlatformConfig } from "../../stacks/config";
+import { webIdentityTrustPolicy } from "./webIdentity";
 
 // The identities GitHub Actions uses for this stack, by OIDC federation: no cloud key is
 // ever stored in the repository or in GitHub. Two roles, each trusted for exactly one
@@ -22,22 +23,7 @@ const GITHUB_ISSUER = "token.actions.githubusercontent.com";
 
 /** The trust policy: only jobs of `repository` running in GitHub environment `environment`. */
 export function githubTrustPolicy(providerArn: pulumi.Input<string>, repository: string, environment: string) {
-  return pulumi.jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: providerArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${GITHUB_ISSUER}:sub`]: `repo:${repository}:environment:${environment}`,
-            [`${GITHUB_ISSUER}:aud`]: "sts.amazonaws.com",
-          },
-        },
-      },
-    ],
-  });
+  return webIdentityTrustPolicy(providerArn, GITHUB_ISSUER, `repo:${repository}:environment:${environment}`);
 }
 
 export class CiAccess extends pulumi.ComponentResource {

@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { PlatformConfig } from "../../stacks/config";
 import { standardLabels } from "../lib/labels";
 import { SecureBucket } from "./bucket";
+import { webIdentityTrustPolicy } from "./webIdentity";
 
 export type OffsiteSettings = PlatformConfig["aws"]["offsite"];
 
@@ -53,45 +54,11 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const provider = new aws.Provider(`${name}-${s.region}`, { region: s.region as aws.Region }, { parent: this });
     const child = { parent: this, provider };
     this.endpoint = `s3.${s.region}.amazonaws.com`;
-    const lifecycle = { ...s, noncurrentVersionExpirationDays: s.noncurrentVersionExpirationDays };
     const caller = aws.getCallerIdentityOutput({}, { parent: this, provider });
 
     // One identity per writer: a role for a web identity, a user (with a key) otherwise.
-    const identities = args.writers.map((w) => {
-      const identityName = `${args.bucketName}-${w.name}`;
-      const c = w.credentials;
-      if (c.kind === "accessKey") {
-        const user = new aws.iam.User(`${name}-${w.name}`, { name: identityName, path: "/blacklake/" }, child);
-        return { user, arn: user.arn };
-      }
-      const role = new aws.iam.Role(
-        `${name}-${w.name}`,
-        {
-          name: identityName,
-          path: "/blacklake/",
-          maxSessionDuration: 3600,
-          assumeRolePolicy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Federated: c.oidcProviderArn },
-                Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: {
-                  StringEquals: {
-                    [`${c.oidcIssuer}:sub`]: pulumi.interpolate`system:serviceaccount:${args.namespace}:${c.serviceAccount}`,
-                    [`${c.oidcIssuer}:aud`]: "sts.amazonaws.com",
-                  },
-                },
-              },
-            ],
-          }),
-        },
-        child,
-      );
-      this.writerRoleArns[w.name] = role.arn;
-      return { role, arn: role.arn };
-    });
+    // Its policy comes later (it names the bucket, whose policy names the identities).
+    const identities = args.writers.map((w) => this.writerIdentity(name, w, args, child));
     const replicationRole = s.replicaRegion
       ? new aws.iam.Role(
           `${name}-replication`,
@@ -108,7 +75,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       .all([caller.arn, caller.accountId, ...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])
       .apply(([deployer, account, ...rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
 
-    const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle, provider, allowedPrincipalArns: allowed }, { parent: this });
+    const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle: s, provider, allowedPrincipalArns: allowed }, { parent: this });
     this.bucketName = primary.bucket.bucket;
 
     args.writers.forEach((w, i) => {
@@ -132,29 +99,12 @@ export class OffsiteBackup extends pulumi.ComponentResource {
           { Sid: "UseTheBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: primary.key.arn },
         ],
       });
-      const { user, role } = identities[i] as { user?: aws.iam.User; role?: aws.iam.Role };
-      if (role) {
-        new aws.iam.RolePolicy(`${name}-${w.name}`, { role: role.id, policy }, child);
-        return;
-      }
-      if (!user || w.credentials.kind !== "accessKey") throw new Error(`offsite: writer ${w.name} has no identity`);
-      new aws.iam.UserPolicy(`${name}-${w.name}`, { user: user.name, policy }, child);
-      const key = new aws.iam.AccessKey(`${name}-${w.name}`, { user: user.name }, child);
-      const secret = w.credentials;
-      new k8s.core.v1.Secret(
-        secret.secretName,
-        {
-          metadata: { name: secret.secretName, namespace: args.namespace, labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
-          type: "Opaque",
-          stringData: { [secret.accessKeyKey]: key.id, [secret.secretKeyKey]: key.secret },
-        },
-        { parent: this, provider: args.kubernetesProvider },
-      );
+      identities[i].grant(policy);
     });
 
     if (s.replicaRegion && replicationRole) {
       const replicaProvider = new aws.Provider(`${name}-${s.replicaRegion}`, { region: s.replicaRegion as aws.Region }, { parent: this });
-      const replica = new SecureBucket(`${name}-replica`, { bucketName: `${args.bucketName}-replica`, lifecycle, provider: replicaProvider, allowedPrincipalArns: allowed }, { parent: this });
+      const replica = new SecureBucket(`${name}-replica`, { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed }, { parent: this });
       new aws.iam.RolePolicy(
         `${name}-replication`,
         {
@@ -196,5 +146,33 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({ bucketName: this.bucketName });
+  }
+
+  /** A writer's IAM identity: its ARN now, and `grant` to attach its policy once the bucket exists. */
+  private writerIdentity(name: string, w: OffsiteWriter, args: OffsiteBackupArgs, child: pulumi.CustomResourceOptions) {
+    const resourceName = `${name}-${w.name}`;
+    const identity = { name: `${args.bucketName}-${w.name}`, path: "/blacklake/" };
+    const c = w.credentials;
+    if (c.kind === "webIdentity") {
+      const subject = pulumi.interpolate`system:serviceaccount:${args.namespace}:${c.serviceAccount}`;
+      const role = new aws.iam.Role(resourceName, { ...identity, maxSessionDuration: 3600, assumeRolePolicy: webIdentityTrustPolicy(c.oidcProviderArn, c.oidcIssuer, subject) }, child);
+      this.writerRoleArns[w.name] = role.arn;
+      return { arn: role.arn, grant: (policy: pulumi.Input<string>) => void new aws.iam.RolePolicy(resourceName, { role: role.id, policy }, child) };
+    }
+    const user = new aws.iam.User(resourceName, identity, child);
+    const grant = (policy: pulumi.Input<string>) => {
+      new aws.iam.UserPolicy(resourceName, { user: user.name, policy }, child);
+      const key = new aws.iam.AccessKey(resourceName, { user: user.name }, child);
+      new k8s.core.v1.Secret(
+        c.secretName,
+        {
+          metadata: { name: c.secretName, namespace: args.namespace, labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
+          type: "Opaque",
+          stringData: { [c.accessKeyKey]: key.id, [c.secretKeyKey]: key.secret },
+        },
+        { parent: this, provider: args.kubernetesProvider },
+      );
+    };
+    return { arn: user.arn, grant };
   }
 }
