@@ -39,8 +39,9 @@ export interface OffsiteBackupArgs {
  * The off-site copy: a secure bucket in a second region (versioned, SSE-KMS with a
  * rotating key, public access blocked, TLS-only, only the platform's principals), its
  * lifecycle (IA at 90 days, archive at 365, expiry at 7 years), a cross-region replica
- * when configured, and one least-privilege IAM user per writer whose keys reach the
- * cluster as Kubernetes Secrets.
+ * when configured, and one least-privilege identity per writer, limited to its prefix:
+ * an IAM role its ServiceAccount assumes (IRSA), or an IAM user whose key reaches the
+ * cluster as a Kubernetes Secret.
  */
 export class OffsiteBackup extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
