@@ -170,18 +170,10 @@ describe("the Keycloak monitoring mixin", () => {
     ]);
   });
 
-  it("has the guide's alerts, each with severity, summary, description and a runbook that exists", () => {
+  // Severity, summary, description and runbook of every alert: test/unit/monitoring-alerts.test.ts.
+  it("has the guide's alerts, each with the Keycloak runbook", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(["KeycloakAuthenticationFailuresCritical", "KeycloakAuthenticationFailuresHigh", "KeycloakDown"]);
-    for (const a of alerts) {
-      expect(["critical", "warning"]).toContain(a.labels.severity);
-      expect(a.annotations.summary.length, a.alert).toBeGreaterThan(10);
-      expect(a.annotations.description.length, a.alert).toBeGreaterThan(10);
-      expect(a.annotations.runbook).toMatch(/^docs\/runbooks\/[a-z0-9-]+\.md$/);
-      expect(fs.existsSync(path.join(ROOT, a.annotations.runbook)), a.annotations.runbook).toBe(true);
-      expect(a.for).toMatch(/^\d+[smh]$/);
-    }
-    const runbook = fs.readFileSync(path.join(ROOT, "docs/runbooks/keycloak.md"), "utf8");
-    for (const a of alerts) expect(runbook, a.alert).toContain(a.alert);
+    for (const a of alerts) expect(a.annotations.runbook, a.alert).toBe("docs/runbooks/keycloak.md");
   });
 
   it("fires KeycloakDown when the scrape fails for a minute", () => {

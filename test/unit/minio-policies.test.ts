@@ -252,17 +252,6 @@ describe("the MinIO monitoring mixin", () => {
     expect(alert("MinioS3ErrorsHigh").expr).toContain("blacklake:minio_s3_5xx_errors:ratio_rate5m");
   });
 
-  it("gives every alert a severity, summary, description and a runbook that exists", () => {
-    for (const a of alerts) {
-      expect(["critical", "warning"]).toContain(a.labels.severity);
-      expect(a.annotations.summary.length, a.alert).toBeGreaterThan(10);
-      expect(a.annotations.description.length, a.alert).toBeGreaterThan(10);
-      expect(a.annotations.runbook).toMatch(/^docs\/runbooks\/[a-z0-9-]+\.md$/);
-      expect(fs.existsSync(path.join(ROOT, a.annotations.runbook)), a.annotations.runbook).toBe(true);
-      expect(fs.readFileSync(path.join(ROOT, a.annotations.runbook), "utf8"), a.alert).toContain(a.alert);
-      expect(a.expr, a.alert).toContain('namespace="blacklake"');
-    }
-  });
 
   it("records every series its alerts read", () => {
     const recorded = new Set(mixin.ruleGroups.flatMap((g) => g.rules).flatMap((r) => ("record" in r ? [r.record] : [])));

@@ -24,13 +24,19 @@ describe("every alert of every mixin", () => {
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
   });
 
-  it.each(alerts.map((a) => [a.alert, a] as const))("%s has a severity, summary, description, and a runbook file", (_name, a) => {
+  // The one home of these checks for every component's alerts; component tests check only their own specifics.
+  it.each(alerts.map((a) => [a.alert, a] as const))("%s has a severity, summary, description, and a runbook file that names it", (_name, a) => {
     expect(["critical", "warning"]).toContain(a.labels.severity);
-    expect(a.for).toMatch(/^[0-9]+[smhd]$/);
-    expect(a.annotations.summary.trim()).not.toBe("");
-    expect(a.annotations.description.trim()).not.toBe("");
+    expect(a.for).toMatch(/^[0-9]+[smh]$/);
+    expect(a.annotations.summary.trim().length).toBeGreaterThan(10);
+    expect(a.annotations.description.trim().length).toBeGreaterThan(10);
     expect(a.annotations.runbook).toMatch(/^docs\/runbooks\/[a-z0-9-]+\.md$/);
     expect(fs.existsSync(path.join(ROOT, a.annotations.runbook)), a.annotations.runbook).toBe(true);
+    expect(fs.readFileSync(path.join(ROOT, a.annotations.runbook), "utf8")).toContain(a.alert);
+  });
+
+  it.each(alerts.map((a) => [a.alert, a] as const))("%s watches the platform's namespace", (_name, a) => {
+    expect(a.expr).toContain('namespace="blacklake"');
   });
 
   it("names each platform and SLO alert in its runbook", () => {

@@ -197,17 +197,13 @@ describe("the PostgreSQL monitoring mixin", () => {
   });
   const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
 
-  it("has every database and backup alert of the operations guide, each with a runbook that exists", () => {
+  // Severity, summary, description and runbook of every alert: test/unit/monitoring-alerts.test.ts.
+  it("has every database and backup alert of the operations guide", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
       "PgBackRestFullBackupTooOld", "PgBackRestIncrBackupTooOld", "PostgresCacheHitRatioLow", "PostgresConnectionsHigh",
       "PostgresDatabaseGrowth", "PostgresDown", "PostgresLockWaits", "PostgresLongRunningTransaction",
       "PostgresReplicationLagHigh", "PostgresRestoreDrillFailed", "PostgresRestoreDrillMissing", "PostgresWalArchivingFailing",
     ]);
-    for (const a of alerts) {
-      expect(["critical", "warning"]).toContain(a.labels.severity);
-      expect(a.annotations.summary.length, a.alert).toBeGreaterThan(10);
-      expect(fs.existsSync(path.join(ROOT, a.annotations.runbook)), a.annotations.runbook).toBe(true);
-    }
   });
 
   it("derives backup staleness from the schedules", () => {
