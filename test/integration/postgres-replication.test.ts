@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPgHba, renderPostgresqlConf } from "../../components/postgres/postgresqlConf";
 import { REPLICATION_USER, STANZA } from "../../components/postgres/files";
 import { ROOT } from "../harness";
-import { baseEnv, ensurePostgresInstalled, freePort, killGroup, productionPostgres, run, Sandbox, sleep, spawnDaemon } from "./support";
+import { baseEnv, ensurePostgresInstalled, freePort, productionPostgres, run, Sandbox, signalGroupAndWait, sleep, spawnDaemon } from "./support";
 
 // The StatefulSet's entrypoint.sh, run as the pods run it: ordinal 0 initialises a
 // primary and runs bootstrap.sql, ordinal 1 clones it with pg_basebackup and streams.
@@ -73,10 +73,7 @@ function start(i: Instance, primary: Instance, replicationPassword: string): voi
 
 async function stop(i: Instance): Promise<void> {
   const child = servers.get(i.name);
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  killGroup(child.pid, "SIGINT"); // fast shutdown, as the kubelet's SIGTERM + grace would end
-  await Promise.race([exited, sleep(30_000)]);
+  if (child) await signalGroupAndWait(child, "SIGINT", 30_000); // fast shutdown, as the kubelet's SIGTERM + grace would end
 }
 
 async function psql(i: Instance, sql: string): Promise<string> {

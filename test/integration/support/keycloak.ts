@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { killGroup, onProcessExit, pidsMentioning, run, RunResult, sleep } from "./proc";
+import { killGroup, onProcessExit, pidsMentioning, run, RunResult, signalGroupAndWait, sleep } from "./proc";
 
 // A real Keycloak (the server distribution, on the JVM) for the integration tier, in
 // development mode with its H2 file database, on loopback only.
@@ -211,14 +211,7 @@ export class KeycloakServer {
 
   /** SIGTERM (Keycloak shuts down gracefully), SIGKILL after 30 s, then removes the temp dir. */
   async stop(): Promise<void> {
-    if (this.running) {
-      const child = this.process!;
-      const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));
-      killGroup(child.pid, "SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
-      clearTimeout(timer);
-    }
+    if (this.running) await signalGroupAndWait(this.process!, "SIGTERM", 30_000);
     this.kill();
     this.removeDir();
   }

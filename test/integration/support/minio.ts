@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { killGroup, onProcessExit, run, RunResult, sleep } from "./proc";
+import { killGroup, onProcessExit, run, RunResult, signalGroupAndWait, sleep } from "./proc";
 
 // A real MinIO for the integration tier: erasure coded on 4 drives in a temp dir, TLS
 // with a throw-away CA on 127.0.0.1, a static KMS key for SSE-S3, and `mc` with its
@@ -235,14 +235,7 @@ export class MinioServer {
 
   /** SIGTERM, then SIGKILL after 10 s; removes the temp dir. Safe to call twice. */
   async stop(): Promise<void> {
-    if (this.running) {
-      const p = this.proc!;
-      const exited = new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once("exit", () => r())));
-      killGroup(p.pid, "SIGTERM");
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
-    }
+    if (this.running) await signalGroupAndWait(this.proc!, "SIGTERM", 10_000);
     this.kill(true);
   }
 }

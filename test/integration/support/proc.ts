@@ -176,6 +176,15 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   }
 }
 
+/** Sends `signal` to the child's process group and waits until it exits, at most graceMs. */
+export async function signalGroupAndWait(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));
+  killGroup(child.pid, signal);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+  clearTimeout(timer);
+}
+
 const exitHooks: Array<() => void> = [];
 
 /** Runs fn (synchronously) when this process exits, after killing what is still running. */
