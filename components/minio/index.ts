@@ -10,8 +10,7 @@ import { httpProbes } from "../lib/probes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { minioMixin } from "./mixin";
-import { MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
+import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
 import { Consumer, credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
 import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, MinioSettings } from "./files";
 
