@@ -10,9 +10,9 @@ _bl_env_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$_bl_env_here/lib.sh"
 
-# Only the CLI dir (which also holds pulumi-language-nodejs and the
-# pulumi-resource-pulumi-nodejs shim), Kubernetes and etcd go on PATH: resource
-# providers are installed into $PULUMI_HOME/plugins by tools.sh instead.
+# Only the CLI, Kubernetes and etcd go on PATH: resource providers are installed into
+# $PULUMI_HOME/plugins by tools.sh instead, where the engine picks exactly the version
+# an SDK asks for.
 _bl_bin_dirs() {
   local d
   for d in \

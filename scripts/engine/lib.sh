@@ -7,12 +7,24 @@
 BL_CACHE="${BLACKLAKE_TOOLS_CACHE:-$HOME/.cache/blacklake-tools}"
 
 # --- pinned versions (override through the environment) ---------------------
-# The Go module proxy reachable here does not serve every module version:
-#   github.com/pulumi/pulumi/pkg/v3: newest with a downloadable zip is v3.259.0
-#   (v3.260.0 has .info/.mod but its .zip is refused; v3.261.0+ refused).
-BL_PULUMI_VERSION="${BL_PULUMI_VERSION:-v3.259.0}"
-BL_PULUMI_K8S_VERSION="${BL_PULUMI_K8S_VERSION:-v4.34.2}"
-BL_PULUMI_RANDOM_VERSION="${BL_PULUMI_RANDOM_VERSION:-v4.21.2}"
+# The Go module proxy reachable here serves only some versions; each pin below is one
+# it serves (scripts/engine/README.md lists what it refuses).
+BL_PULUMI_VERSION="${BL_PULUMI_VERSION:-v3.274.1}"
+# pulumi-kubernetes: the one served provider/v4 version is this pseudo-version, which
+# is upstream tag v4.25.0; @pulumi/kubernetes is pinned to the same release.
+BL_PULUMI_K8S_MODVER="${BL_PULUMI_K8S_MODVER:-v4.0.0-20260115033456-f47bc2d6f199}"
+BL_PULUMI_K8S_VERSION="${BL_PULUMI_K8S_VERSION:-4.25.0}"
+# pulumi-random/provider is refused, so scripts/engine/random-provider bridges the
+# Terraform random provider at the commit and SDK fork that pulumi-random 4.21.1 builds
+# on; @pulumi/random is pinned to 4.21.1.
+BL_PULUMI_RANDOM_VERSION="${BL_PULUMI_RANDOM_VERSION:-4.21.1}"
+BL_TF_BRIDGE_VERSION="${BL_TF_BRIDGE_VERSION:-v3.120.0}"
+BL_TF_RANDOM_MODVER="${BL_TF_RANDOM_MODVER:-v1.3.2-0.20260513075824-f8d869dc98d9}"
+BL_TF_PLUGIN_SDK_FORK="${BL_TF_PLUGIN_SDK_FORK:-v2.0.0-20260318212141-5525259d096b}"
+# Refused today (403); `tools.sh all` keeps trying them so the engine tier can turn
+# AWS and image builds on as soon as they are served. Versions = the npm SDKs'.
+BL_PULUMI_AWS_VERSION="${BL_PULUMI_AWS_VERSION:-7.48.0}"
+BL_PULUMI_DOCKER_VERSION="${BL_PULUMI_DOCKER_VERSION:-5.2.0}"
 BL_K8S_VERSION="${BL_K8S_VERSION:-v1.36.3}"
 # k8s.io/* staging modules are published as v0.<minor>.<patch>
 BL_K8S_STAGING_VERSION="${BL_K8S_STAGING_VERSION:-v0.${BL_K8S_VERSION#v1.}}"

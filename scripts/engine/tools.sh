@@ -1,89 +1,160 @@
 #!/usr/bin/env bash
 # Build (once) and cache the engine-tier binaries outside the repo.
 #
-#   scripts/engine/tools.sh            # build everything that is missing
-#   scripts/engine/tools.sh pulumi k8s # only some tools
-#   scripts/engine/tools.sh all        # also the modules the proxy here refuses (403):
-#                                      # pulumi-language-nodejs, pulumi-resource-kubernetes,
-#                                      # pulumi-resource-random
-#   scripts/engine/tools.sh --list     # print the bin dirs only
-#   scripts/engine/tools.sh --trim     # delete the Go build cache + wrappers (keeps binaries)
+#   scripts/engine/tools.sh              # what `pulumi up` and the engine tier need:
+#                                        # pulumi k8s etcd pulumi-resource-kubernetes pulumi-resource-random
+#   scripts/engine/tools.sh pulumi k8s   # only some tools
+#   scripts/engine/tools.sh all          # also the modules the proxy here refuses today (403):
+#                                        # pulumi-language-nodejs, pulumi-resource-aws, pulumi-resource-docker
+#   scripts/engine/tools.sh --list       # print the bin dirs only
+#   scripts/engine/tools.sh --trim       # delete the Go build cache + wrappers (keeps binaries)
 #
-# Tools: pulumi, k8s (kube-apiserver, kube-controller-manager, kubectl), etcd,
-#        pulumi-language-nodejs, pulumi-resource-kubernetes, pulumi-resource-random
 # Each tool lands in ${BLACKLAKE_TOOLS_CACHE:-~/.cache/blacklake-tools}/<tool>-<version>/bin
-# and is built from Go modules fetched through the Go module proxy, in a
-# throw-away wrapper module (upstream go.mod files carry replace directives that
-# `go install pkg@version` refuses). Idempotent: a tool whose binaries exist is
-# skipped. Build logs: <cache>/logs/<tool>-<version>.log. Timings: <cache>/logs/timings.tsv
+# and is built from Go modules fetched through the Go module proxy, in a throw-away
+# wrapper module (upstream go.mod files carry replace directives that
+# `go install pkg@version` refuses). All builds share one module and one build cache.
+# Idempotent: a tool whose binaries exist is skipped. The resource providers are then
+# installed into $PULUMI_HOME as plugins at exactly the versions the npm SDKs request.
+# Build logs: <cache>/logs/<tool>-<version>.log. Cold build times: <cache>/logs/timings.tsv
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 bl_go_env
 mkdir -p "$BL_CACHE/logs" "$BL_CACHE/wrappers"
 LOGDIR="$BL_CACHE/logs"
+# the build bodies run in their own bash and read these
+export BL_PULUMI_K8S_MODVER BL_PULUMI_K8S_VERSION BL_PULUMI_RANDOM_VERSION BL_TF_BRIDGE_VERSION \
+  BL_TF_RANDOM_MODVER BL_TF_PLUGIN_SDK_FORK HERE
 
 log() { printf '[tools %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-_wrapper_body() { # <wrapperdir> <outdir> <name> <module> <modver> <staging> <ldflags> <pkg>...
-  local w="$1" out="$2" name="$3" mod="$4" modver="$5" staging="$6" ldflags="$7"
-  shift 7
-  cd "$w"
+go_minor() { go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/'; }
+
+# wrapper_module <module> <module-version> <local-replace-version>: in the current
+# directory, a go.mod requiring <module>@<module-version> with the upstream replace
+# directives copied; local-path ones (same-repo nested modules, e.g. k8s.io/* staging,
+# pulumi's ../sdk) point at the published module at <local-replace-version> instead.
+# Sets MODULE_DIR to the downloaded module's source.
+wrapper_module() {
+  local mod="$1" modver="$2" staging="$3"
   go mod download -json "$mod@$modver" >modinfo.json ||
     { echo "go mod download $mod@$modver: $(jq -r '.Error // "failed"' modinfo.json)" >&2; return 1; }
-  local upstream_mod; upstream_mod="$(jq -r .GoMod modinfo.json)"
+  MODULE_DIR="$(jq -r .Dir modinfo.json)"
   cat >go.mod <<EOF
-module blacklake.local/wrap/$name
+module blacklake.local/wrap/$(basename "$PWD")
 
-go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')
+go $(go_minor)
 
 require $mod $modver
 EOF
-  # Copy the upstream replace directives; local-path ones (same-repo nested
-  # modules, e.g. k8s.io/* staging or pulumi's ../sdk) point at the published
-  # module at the staging version instead.
-  go mod edit -json "$upstream_mod" | jq -r --arg st "$staging" '
+  go mod edit -json "$(jq -r .GoMod modinfo.json)" | jq -r --arg st "$staging" '
     (.Replace // [])[] |
     if (.New.Path | startswith(".")) then
-      if $st == "" or (.New.Path | test("FORBIDDEN")) then empty else "-replace=\(.Old.Path)=\(.Old.Path)@\($st)" end
+      if $st == "" then empty else "-replace=\(.Old.Path)=\(.Old.Path)@\($st)" end
     else
       "-replace=\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)\(if .New.Version then "@"+.New.Version else "" end)"
     end' >replaces.txt
   if [[ -s replaces.txt ]]; then xargs go mod edit <replaces.txt; fi
   cat go.mod
-  local pk gets=()
+}
+
+# Resolve <pkg>... at the module version (never a bare `go get <pkg>`: that means
+# @upgrade and lifts shared modules past their pins), then keep the module's pin.
+get_at() { # <module> <module-version> <pkg>...
+  local mod="$1" modver="$2" pk gets=()
+  shift 2
   for pk in "$@"; do gets+=("$pk@$modver"); done
   go get "${gets[@]}"
   go mod edit -require="$mod@$modver"
-  mkdir -p bin
-  go build -trimpath -ldflags="-s -w $ldflags" -o bin/ "$@"
-  mkdir -p "$out"
-  mv bin/* "$out/"
 }
 
-# go_wrapper_build <name> <version> <module> <module-version> <staging-version> <ldflags> <pkg>...
-# Creates <cache>/wrappers/<name>-<version>/go.mod requiring <module>@<module-version>,
-# copies the upstream replace directives (local-path replaces of nested
-# modules become "<path> => <path> <staging-version>"), then builds each <pkg>
-# into <cache>/<name>-<version>/bin.
-go_wrapper_build() {
-  local name="$1" version="$2" mod="$3" modver="$4" staging="$5" ldflags="$6"
-  shift 6
+# The plain case: <pkg>... of <module> built as they are.
+_module_body() { # <outdir> <module> <module-version> <local-replace-version> <ldflags> <pkg>...
+  local out="$1" mod="$2" modver="$3" staging="$4" ldflags="$5"
+  shift 5
+  wrapper_module "$mod" "$modver" "$staging"
+  get_at "$mod" "$modver" "$@"
+  go build -trimpath -ldflags="-s -w $ldflags" -o "$out/" "$@"
+}
+
+# pulumi-resource-kubernetes embeds schema files that upstream's `make provider`
+# generates (go:generate generate.go) and that the module zip does not carry: the
+# wrapper holds its own copy of the command and runs generate.go, as upstream does.
+_kubernetes_provider_body() { # <outdir>
+  local out="$1" mod=github.com/pulumi/pulumi-kubernetes/provider/v4 cmd=cmd/pulumi-resource-kubernetes
+  wrapper_module "$mod" "$BL_PULUMI_K8S_MODVER" "v$BL_PULUMI_K8S_VERSION"
+  mkdir -p "$cmd"
+  install -m644 "$MODULE_DIR/$cmd/"{main.go,generate.go,schema.json,terraform-mapping.json} "$cmd/"
+  get_at "$mod" "$BL_PULUMI_K8S_MODVER" "$mod/pkg/provider" "$mod/pkg/version"
+  (cd "$cmd" && VERSION="$BL_PULUMI_K8S_VERSION" go run generate.go)
+  go build -trimpath -ldflags="-s -w -X $mod/pkg/version.Version=$BL_PULUMI_K8S_VERSION" -o "$out/" "./$cmd"
+}
+
+# pulumi-random's own module is refused, so random-provider/ bridges the Terraform random
+# provider with pulumi-terraform-bridge: tfgen writes the Pulumi schema and the bridge
+# metadata, then the provider binary embeds both.
+_random_provider_body() { # <outdir>
+  local out="$1" tfrandom=github.com/terraform-providers/terraform-provider-random
+  cp -r "$HERE/random-provider/." .
+  cat >shim/go.mod <<EOF
+module $tfrandom/shim
+
+go $(go_minor)
+
+require $tfrandom $BL_TF_RANDOM_MODVER
+EOF
+  cat >go.mod <<EOF
+module blacklake.local/wrap/pulumi-resource-random
+
+go $(go_minor)
+
+require (
+	github.com/pulumi/pulumi-terraform-bridge/v3 $BL_TF_BRIDGE_VERSION
+	$tfrandom/shim v0.0.0
+)
+
+replace $tfrandom/shim => ./shim
+
+// the fork of terraform-plugin-sdk that pulumi-random 4.21.1 builds with
+replace github.com/hashicorp/terraform-plugin-sdk/v2 => github.com/pulumi/terraform-plugin-sdk/v2 $BL_TF_PLUGIN_SDK_FORK
+EOF
+  (cd shim && go mod tidy)
+  go mod tidy
+  local ld="-s -w -X blacklake.local/wrap/pulumi-resource-random/random.Version=$BL_PULUMI_RANDOM_VERSION"
+  echo '{}' >random/bridge-metadata.json # tfgen embeds a placeholder; the provider the real one
+  go build -trimpath -ldflags="$ld" -o bin/ ./cmd/pulumi-tfgen-random
+  ./bin/pulumi-tfgen-random schema --out cmd/pulumi-resource-random
+  cp cmd/pulumi-resource-random/bridge-metadata.json random/bridge-metadata.json
+  go build -trimpath -ldflags="$ld" -o "$out/" ./cmd/pulumi-resource-random
+}
+
+# How long a cold build took on this project's 2-core machines (README), so that a
+# first run says what it waits for.
+cold_minutes() {
+  case "$1" in
+    pulumi) echo 6 ;; pulumi-resource-kubernetes) echo 15 ;; pulumi-resource-random) echo 4 ;; k8s) echo 7 ;; *) echo 1 ;;
+  esac
+}
+
+# cached_build <name> <version> "<binary>..." <body> [args...]: runs <body> <outdir>
+# [args...] in a fresh wrapper dir, in its own bash (so that `set -e` applies: it is
+# ignored in any function called from an `||` list), unless every binary exists.
+cached_build() {
+  local name="$1" version="$2" bins="$3" body="$4"
+  shift 4
   local out; out="$(bl_tool_dir "$name" "$version")/bin"
-  local w="$BL_CACHE/wrappers/$name-$version"
-  local logf="$LOGDIR/$name-$version.log"
-  local missing=0 p
-  for p in "$@"; do [[ -x "$out/$(basename "$p")" ]] || missing=1; done
+  local w="$BL_CACHE/wrappers/$name-$version" logf="$LOGDIR/$name-$version.log" b missing=0
+  for b in $bins; do [[ -x "$out/$b" ]] || missing=1; done
   if [[ $missing == 0 ]]; then log "$name $version: cached ($out)"; return 0; fi
-  log "$name $version: building (log: $logf)"
-  local t0=$SECONDS
-  rm -rf "$w" && mkdir -p "$w"
-  # The body runs in its own bash so that `set -e` applies (it is ignored in
-  # any function called from an `||` list, as main() does).
-  local rc=0
-  bash -c "$(declare -f _wrapper_body); set -euo pipefail; _wrapper_body \"\$@\"" _wrapper_body \
-    "$w" "$out" "$name" "$mod" "$modver" "$staging" "$ldflags" "$@" >"$logf" 2>&1 || rc=$?
+  log "$name $version: building, about $(cold_minutes "$name") min on 2 cores when the caches are cold (log: $logf)"
+  local t0=$SECONDS rc=0 started; started=$(date +%s)
+  (while sleep 60 >/dev/null 2>&1; do log "$name $version: still building ($(( ($(date +%s) - started) / 60 )) min)"; done) &
+  local heartbeat=$!
+  rm -rf "$w" && mkdir -p "$w" "$out"
+  (cd "$w" && bash -c "$(declare -f); set -euo pipefail; \"\$@\"" "$body" "$body" "$out" "$@") >"$logf" 2>&1 || rc=$?
+  kill "$heartbeat" 2>/dev/null; wait "$heartbeat" 2>/dev/null || true
   if [[ $rc != 0 ]]; then
     log "$name $version: FAILED after $((SECONDS - t0))s, see $logf"
     grep -E '403|error|cannot|not available' "$logf" | head -n 5 >&2 || tail -n 20 "$logf" >&2
@@ -95,36 +166,19 @@ go_wrapper_build() {
 }
 
 build_pulumi() {
-  go_wrapper_build pulumi "$BL_PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "$BL_PULUMI_VERSION" "$BL_PULUMI_VERSION" \
+  cached_build pulumi "$BL_PULUMI_VERSION" pulumi _module_body github.com/pulumi/pulumi/pkg/v3 "$BL_PULUMI_VERSION" "$BL_PULUMI_VERSION" \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$BL_PULUMI_VERSION" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi || return 1
-  install_dynamic_provider_shim "$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin"
-}
-
-# `pulumi-resource-pulumi-nodejs` is the plugin the engine launches for
-# pulumi.dynamic.Resource providers. Upstream ships it as a small script next
-# to pulumi-language-nodejs; this is our own equivalent: it runs the
-# @pulumi/pulumi SDK's cmd/dynamic-provider resolved from the program's
-# node_modules (the plugin's working directory is the program directory).
-install_dynamic_provider_shim() {
-  local f="$1/pulumi-resource-pulumi-nodejs"
-  [[ -x "$f" ]] && return 0
-  cat >"$f" <<'EOF'
-#!/bin/sh
-# generated by blacklake scripts/engine/tools.sh
-entry="$(node -p 'require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths: [process.cwd()] })' 2>/dev/null)" || {
-  echo "pulumi-resource-pulumi-nodejs: cannot resolve @pulumi/pulumi from $(pwd)" >&2; exit 1; }
-exec node "$entry" "$@"
-EOF
-  chmod +x "$f"
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
 build_k8s() {
+  local minor; minor="$(echo "$BL_K8S_VERSION" | cut -d. -f2)"
   local ld="-X k8s.io/component-base/version.gitVersion=$BL_K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
-  ld+=" -X k8s.io/component-base/version.gitMinor=$(echo "$BL_K8S_VERSION" | cut -d. -f2) -X k8s.io/component-base/version.gitTreeState=clean"
+  ld+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
   ld+=" -X k8s.io/client-go/pkg/version.gitVersion=$BL_K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1"
-  ld+=" -X k8s.io/client-go/pkg/version.gitMinor=$(echo "$BL_K8S_VERSION" | cut -d. -f2)"
-  go_wrapper_build k8s "$BL_K8S_VERSION" k8s.io/kubernetes "$BL_K8S_VERSION" "$BL_K8S_STAGING_VERSION" "$ld" \
+  ld+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  cached_build k8s "$BL_K8S_VERSION" "kube-apiserver kube-controller-manager kubectl" _module_body \
+    k8s.io/kubernetes "$BL_K8S_VERSION" "$BL_K8S_STAGING_VERSION" "$ld" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
 }
 
@@ -143,66 +197,86 @@ build_etcd() {
   if [[ -x /usr/bin/etcd && "${BL_ETCD_FROM_SOURCE:-0}" != 1 ]]; then
     log "etcd: using Debian /usr/bin/etcd ($(/usr/bin/etcd --version 2>/dev/null | head -1))"; return 0
   fi
-  go_wrapper_build etcd "$BL_ETCD_VERSION" go.etcd.io/etcd/server/v3 "$BL_ETCD_VERSION" "$BL_ETCD_VERSION" \
-    "-X go.etcd.io/etcd/api/v3/version.GitSHA=blacklake" \
-    go.etcd.io/etcd/server/v3 || return 1
-  # the server module's main package builds a binary named v3; rename
-  local b; for b in v3 server; do [[ -x "$out/$b" ]] && mv "$out/$b" "$out/etcd"; done
-  true
+  cached_build etcd "$BL_ETCD_VERSION" v3 _module_body go.etcd.io/etcd/server/v3 "$BL_ETCD_VERSION" "$BL_ETCD_VERSION" \
+    "-X go.etcd.io/etcd/api/v3/version.GitSHA=blacklake" go.etcd.io/etcd/server/v3 || return 1
+  # the server module's main package builds a binary named v3
+  mv "$out/v3" "$out/etcd"
 }
 
-# The following are refused by the module proxy reachable here (HTTP 403
-# "This module version is not available" for every version tried); the
-# functions are kept so the scripts work unchanged where the proxy serves them.
+build_kubernetes_provider() {
+  cached_build pulumi-resource-kubernetes "$BL_PULUMI_K8S_VERSION" pulumi-resource-kubernetes _kubernetes_provider_body
+}
+
+build_random_provider() {
+  cached_build pulumi-resource-random "$BL_PULUMI_RANDOM_VERSION" pulumi-resource-random _random_provider_body
+}
+
+# Refused by the module proxy reachable here (HTTP 403 "This module version is not
+# available"); tried on every `tools.sh all` so that they are picked up once served.
 build_language_nodejs() {
-  go_wrapper_build pulumi-language-nodejs "$BL_PULUMI_VERSION" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$BL_PULUMI_VERSION" "$BL_PULUMI_VERSION" \
+  cached_build pulumi-language-nodejs "$BL_PULUMI_VERSION" pulumi-language-nodejs _module_body \
+    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$BL_PULUMI_VERSION" "$BL_PULUMI_VERSION" \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$BL_PULUMI_VERSION" \
     github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 || return 1
-  # language hosts are "bundled" plugins: the CLI looks next to its own
-  # executable first; anywhere else on PATH it works but warns on every run.
-  local pbin; pbin="$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin"
-  mkdir -p "$pbin"
-  cp -f "$(bl_tool_dir pulumi-language-nodejs "$BL_PULUMI_VERSION")/bin/pulumi-language-nodejs" "$pbin/"
+  # a language host is a "bundled" plugin: the CLI looks next to its own executable
+  cp -f "$(bl_tool_dir pulumi-language-nodejs "$BL_PULUMI_VERSION")/bin/pulumi-language-nodejs" \
+    "$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin/"
 }
-build_provider_kubernetes() {
-  go_wrapper_build pulumi-resource-kubernetes "$BL_PULUMI_K8S_VERSION" github.com/pulumi/pulumi-kubernetes/provider/v4 "$BL_PULUMI_K8S_VERSION" "$BL_PULUMI_K8S_VERSION" \
-    "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${BL_PULUMI_K8S_VERSION#v}" \
-    github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes
+build_aws_provider() {
+  local major="v${BL_PULUMI_AWS_VERSION%%.*}" mod
+  mod="github.com/pulumi/pulumi-aws/provider/$major"
+  cached_build pulumi-resource-aws "$BL_PULUMI_AWS_VERSION" pulumi-resource-aws _module_body \
+    "$mod" "v$BL_PULUMI_AWS_VERSION" "v$BL_PULUMI_AWS_VERSION" "-X $mod/pkg/version.Version=$BL_PULUMI_AWS_VERSION" \
+    "$mod/cmd/pulumi-resource-aws"
 }
-build_provider_random() {
-  go_wrapper_build pulumi-resource-random "$BL_PULUMI_RANDOM_VERSION" github.com/pulumi/pulumi-random/provider/v4 "$BL_PULUMI_RANDOM_VERSION" "$BL_PULUMI_RANDOM_VERSION" \
-    "-X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=${BL_PULUMI_RANDOM_VERSION#v}" \
-    github.com/pulumi/pulumi-random/provider/v4/cmd/pulumi-resource-random
+build_docker_provider() {
+  local major="v${BL_PULUMI_DOCKER_VERSION%%.*}" mod
+  mod="github.com/pulumi/pulumi-docker/provider/$major"
+  cached_build pulumi-resource-docker "$BL_PULUMI_DOCKER_VERSION" pulumi-resource-docker _module_body \
+    "$mod" "v$BL_PULUMI_DOCKER_VERSION" "v$BL_PULUMI_DOCKER_VERSION" "-X $mod/pkg/version.Version=$BL_PULUMI_DOCKER_VERSION" \
+    "$mod/cmd/pulumi-resource-docker"
 }
 
-# Resource providers go into the plugin cache of $PULUMI_HOME (inside the tool
-# cache) with `pulumi plugin install --file`, where the engine finds exactly the
-# version the SDK asks for. (A provider on PATH also works, but the CLI then
-# prints "using pulumi-resource-X from $PATH" on every run and uses it for any
-# requested version.)
+# The version of the plugin an npm SDK asks the engine for: its package.json pin.
+sdk_version() { # <npm package>
+  jq -r --arg p "$1" '.dependencies[$p]' "$REPO/package.json"
+}
+
+# Resource providers go into the plugin cache of $PULUMI_HOME (inside the tool cache)
+# with `pulumi plugin install --file`, where the engine finds exactly the version the
+# SDK asks for. A binary is installed only under the version it was built as, and that
+# must be the SDK's: a mismatch stops here instead of warning on every run.
 install_provider_plugins() {
   local pulumi_bin; pulumi_bin="$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin/pulumi"
   [[ -x "$pulumi_bin" ]] || return 0
-  local name ver bin
-  for spec in "kubernetes $BL_PULUMI_K8S_VERSION" "random $BL_PULUMI_RANDOM_VERSION"; do
+  local name ver bin sdk rc=0
+  for spec in "kubernetes $BL_PULUMI_K8S_VERSION" "random $BL_PULUMI_RANDOM_VERSION" \
+    "aws $BL_PULUMI_AWS_VERSION" "docker $BL_PULUMI_DOCKER_VERSION"; do
     read -r name ver <<<"$spec"
     bin="$(bl_tool_dir "pulumi-resource-$name" "$ver")/bin/pulumi-resource-$name"
     [[ -x "$bin" ]] || continue
-    if [[ -x "$BL_PULUMI_HOME/plugins/resource-$name-$ver/pulumi-resource-$name" ]]; then continue; fi
+    sdk="$(sdk_version "@pulumi/$name")"
+    if [[ "$sdk" != "$ver" ]]; then
+      log "pulumi-resource-$name is $ver but package.json pins @pulumi/$name $sdk: not installed (pin both to one release)"
+      rc=1; continue
+    fi
+    [[ -x "$BL_PULUMI_HOME/plugins/resource-$name-v$ver/pulumi-resource-$name" ]] && continue
     log "installing plugin resource $name $ver into $BL_PULUMI_HOME"
     PULUMI_HOME="$BL_PULUMI_HOME" PULUMI_SKIP_UPDATE_CHECK=true \
-      "$pulumi_bin" plugin install resource "$name" "${ver#v}" --file "$bin" >&2
+      "$pulumi_bin" plugin install resource "$name" "$ver" --file "$bin" >&2
   done
+  return $rc
 }
 
 main() {
   if [[ "${1:-}" == --list ]]; then bash "$HERE/env.sh" --print-path; return; fi
-  if [[ "${1:-}" == --trim ]]; then # drop the Go build cache and wrappers (~5 GB), keep binaries + module cache
+  if [[ "${1:-}" == --trim ]]; then # drop the Go build cache and wrappers, keep binaries + module cache
     rm -rf "$GOCACHE" "$BL_CACHE/wrappers"; du -sh "$BL_CACHE" >&2; return; fi
+  local engine=(pulumi k8s etcd pulumi-resource-kubernetes pulumi-resource-random)
   local tools=("$@")
-  [[ ${#tools[@]} -gt 0 ]] || tools=(pulumi k8s etcd)
+  [[ ${#tools[@]} -gt 0 ]] || tools=("${engine[@]}")
   if [[ "${tools[0]}" == all ]]; then
-    tools=(pulumi k8s etcd pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random)
+    tools=("${engine[@]}" pulumi-language-nodejs pulumi-resource-aws pulumi-resource-docker)
   fi
   local t rc=0
   for t in "${tools[@]}"; do
@@ -210,9 +284,11 @@ main() {
       pulumi) build_pulumi || rc=1 ;;
       k8s) build_k8s || rc=1 ;;
       etcd) build_etcd || rc=1 ;;
+      pulumi-resource-kubernetes) build_kubernetes_provider || rc=1 ;;
+      pulumi-resource-random) build_random_provider || rc=1 ;;
       pulumi-language-nodejs) build_language_nodejs || rc=1 ;;
-      pulumi-resource-kubernetes) build_provider_kubernetes || rc=1 ;;
-      pulumi-resource-random) build_provider_random || rc=1 ;;
+      pulumi-resource-aws) build_aws_provider || rc=1 ;;
+      pulumi-resource-docker) build_docker_provider || rc=1 ;;
       *) log "unknown tool: $t"; rc=2 ;;
     esac
   done

@@ -2,6 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import { parseAllDocuments } from "yaml";
+import type { EngineReport, PlannedStep } from "../../scripts/engine/pulumi";
+import type { KubernetesObject } from "../../scripts/synth/render";
 import { ROOT } from "../harness";
 import { freePort } from "../integration/support/cluster";
 
@@ -53,3 +56,67 @@ export class ControlPlane {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+// The real Pulumi engine, run as users run it: scripts/engine/pulumi.ts in a child process
+// (the CLI, the kubernetes and random plugins, the policy pack launcher), on a local file
+// backend in a directory of the test's own.
+
+/** The engine tier's passphrase for stacks other than dev (the driver's own covers dev). */
+export const TEST_PASSPHRASE = "blacklake-engine-tier-only";
+
+export interface EngineOptions {
+  stateDir: string;
+  set?: Record<string, string>;
+  /** AWS resources and image builds off: their providers cannot be built here. */
+  noCloud?: boolean;
+  policy?: boolean;
+  kubeconfig?: string;
+}
+
+export interface EngineResult {
+  status: number | null;
+  output: string;
+  report?: EngineReport;
+}
+
+export function engine(operation: string, stack: string, options: EngineOptions): EngineResult {
+  const reportFile = path.join(options.stateDir, `report-${operation}-${stack}-${Date.now()}.json`);
+  const args = [path.join(ENGINE, "pulumi.ts"), operation, "--stack", stack, "--state-dir", options.stateDir, "--report", reportFile];
+  for (const [key, value] of Object.entries(options.set ?? {})) args.push("--set", `${key}=${value}`);
+  if (options.noCloud) args.push("--no-cloud");
+  if (options.policy === false) args.push("--no-policy");
+  const env = engineEnv({ PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) });
+  delete env.PULUMI_BACKEND_URL;
+  const result = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env, encoding: "utf8", timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
+  const output = `${result.stdout}${result.stderr}`;
+  const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, "utf8")) as EngineReport) : undefined;
+  return { status: result.status, output, report };
+}
+
+/** Steps other than "same": what a reviewer of the preview would read. */
+export function changedSteps(report: EngineReport): PlannedStep[] {
+  return report.steps.filter((s) => s.op !== "same");
+}
+
+/** The checkpoint of a stack on the file backend. */
+export function checkpoint(stateDir: string, stack: string): { text: string; resources: { type: string; urn: string; id?: string }[] } {
+  const text = fs.readFileSync(path.join(stateDir, ".pulumi/stacks/blacklake", `${stack}.json`), "utf8");
+  const resources = (JSON.parse(text).checkpoint?.latest?.resources ?? []) as { type: string; urn: string; id?: string }[];
+  return { text, resources };
+}
+
+/** Every Kubernetes object in a directory of YAML files (the provider's renderYamlToDirectory). */
+export function renderedObjects(dir: string): KubernetesObject[] {
+  const objects: KubernetesObject[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.ya?ml$/.test(entry.name)) continue;
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(entry.parentPath, entry.name), "utf8"))) {
+      const object = doc.toJS() as KubernetesObject | null;
+      if (object?.kind) objects.push(object);
+    }
+  }
+  return objects;
+}
+
+export const objectKey = (o: { kind: string; metadata: { name: string; namespace?: string } }) =>
+  `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`;

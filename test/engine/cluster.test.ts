@@ -1,0 +1,97 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changedSteps, checkpoint, ControlPlane, engine, EngineOptions, EngineResult } from "./support";
+
+// staging and prod under the real engine against a real kube-apiserver on loopback: what
+// CI runs on every pull request (preview with the policy pack) and on merge (up). The
+// control plane has no kubelet, so kubernetes.skipAwait is on; the aws and docker
+// providers cannot be built here, so --no-cloud turns AWS and image builds off.
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-engine-cluster-"));
+let plane: ControlPlane;
+let options: EngineOptions;
+
+beforeAll(async () => {
+  plane = await ControlPlane.start();
+  options = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true, set: { "kubernetes.skipAwait": "true" } };
+});
+
+afterAll(() => {
+  plane?.stop();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+const mandatory = (r: EngineResult) => r.report!.policyViolations.filter((v) => v.level === "mandatory");
+
+/** kubectl's name for the type of a Pulumi kubernetes resource, e.g. StatefulSet.v1.apps. */
+function kubectlKind(type: string): string {
+  const [, groupVersion, kind] = type.split(":");
+  const [group, version] = groupVersion.split("/");
+  return group === "core" ? `${kind}.${version}.` : `${kind}.${version}.${group}`;
+}
+
+describe.each(["staging", "prod"])("preview of %s with the policy pack", (stack) => {
+  it("plans every resource with no mandatory violation", () => {
+    const preview = engine("preview", stack, options);
+    expect(preview.status, preview.output).toBe(0);
+    expect(preview.output).toContain("--no-cloud: AWS resources and image builds are off");
+    expect(preview.report!.changes.create).toBeGreaterThan(100);
+    expect(mandatory(preview)).toEqual([]);
+  });
+});
+
+describe("the policy pack under the real engine", () => {
+  it("fails a preview that breaks a mandatory policy, naming it", () => {
+    const preview = engine("preview", "staging", { ...options, set: { ...options.set, "images.api": "registry.example.com/blacklake/api:1.0.0" } });
+    expect(preview.status).not.toBe(0);
+    expect(mandatory(preview).map((v) => v.policy)).toEqual(["k8s-allowed-registries"]);
+    expect(preview.output).toContain("k8s-allowed-registries");
+    expect(preview.output).toMatch(/mandatory/);
+  });
+});
+
+describe("the staging stack applied by the real engine", () => {
+  let up: EngineResult;
+  beforeAll(() => {
+    up = engine("up", "staging", options);
+  });
+
+  it("comes up with no mandatory violation", () => {
+    expect(up.status, up.output).toBe(0);
+    expect(mandatory(up)).toEqual([]);
+    expect(up.report!.changes.create).toBeGreaterThan(100);
+  });
+
+  it("stored every Kubernetes object of the stack in the API server", () => {
+    const objects = checkpoint(stateDir, "staging").resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"),
+    );
+    expect(objects.length).toBeGreaterThan(80);
+    for (const o of objects) {
+      const [namespace, name] = o.id!.includes("/") ? o.id!.split("/") : [undefined, o.id!];
+      const got = plane.kubectl(["get", kubectlKind(o.type), name, "-o", "name", ...(namespace ? ["-n", namespace] : [])]);
+      expect(got.status, `${o.type} ${o.id}: ${got.stderr}`).toBe(0);
+    }
+  });
+
+  it("changes nothing on a second up, and a refresh finds no drift", () => {
+    const second = engine("up", "staging", options);
+    expect(second.status, second.output).toBe(0);
+    expect(changedSteps(second.report!)).toEqual([]);
+    const refresh = engine("refresh", "staging", options);
+    expect(refresh.status, refresh.output).toBe(0);
+    expect(Object.keys(refresh.report!.changes)).toEqual(["same"]);
+  });
+
+  it("leaves the namespace empty after destroy", () => {
+    const destroyed = engine("destroy", "staging", options);
+    expect(destroyed.status, destroyed.output).toBe(0);
+    expect(checkpoint(stateDir, "staging").resources).toEqual([]);
+    const left = plane.kubectl(["get", "all,configmaps,secrets,pvc,networkpolicies,serviceaccounts,roles,rolebindings", "-n", "blacklake-staging", "--no-headers"]);
+    expect(left.stdout.trim()).toBe("");
+    const gone = plane.kubectl(["wait", "--for=delete", "namespace/blacklake-staging", "--timeout=120s"]);
+    expect(gone.status, gone.stderr).toBe(0);
+  });
+});
