@@ -20,8 +20,8 @@
  *
  * --no-cloud: the Go module proxy here refuses the aws and docker providers, so the engine
  * tier runs staging and prod without their AWS resources and image builds: off-site
- * backup, its MinIO mirror and pgBackRest repositories (moved to MinIO), CI roles, ECR
- * and built images (the pinned public images instead). It says so on every run.
+ * backup, its MinIO mirror and pgBackRest repository, CI roles, ECR and built images (the
+ * pinned public images instead). It says so on every run.
  *
  * The CLI writes to a stack's config file (salt, secrets provider), so it runs on a copy
  * of the committed Pulumi.<stack>.yaml in <state-dir>/workspaces/<stack>: the committed
@@ -30,10 +30,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { parse, stringify } from "yaml";
+import { Document, parse, parseDocument, stringify } from "yaml";
 import {
   CommandError,
-  ConfigMap,
   EngineEvent,
   LocalWorkspace,
   OpType,
@@ -95,65 +94,84 @@ export function workspaceDir(stateDir: string, stack: string): string {
   return path.join(stateDir, "workspaces", stack);
 }
 
-/** The committed stack file, with what the CLI wrote there in an earlier run. */
-function prepareWorkspace(dir: string, stack: string): void {
-  const committed = path.join(REPO, `Pulumi.${stack}.yaml`);
+/** `a.b[1].c` -> ["a", "b", 1, "c"] */
+export function configPath(key: string): (string | number)[] {
+  if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*|\[\d+\])*$/.test(key)) {
+    throw new UsageError(`--set: found the key "${key}"; expected a config path such as postgres.parameters.maxConnections or repos[0].storage`);
+  }
+  return key.split(/\.|(?=\[)/).map((part) => (part.startsWith("[") ? Number(part.slice(1, -1)) : part));
+}
+
+function asWritten(value: string): unknown {
+  try {
+    return parse(value);
+  } catch {
+    return value; // e.g. a cron schedule starting with "*", which YAML reads as an alias
+  }
+}
+
+/** Edits the stack file copy under `config:`, keys relative to the blacklake: namespace. */
+class StackFileEdit {
+  constructor(private readonly doc: Document) {}
+
+  get(key: string): unknown {
+    const [section, ...rest] = configPath(key);
+    return this.doc.getIn(["config", `${CONFIG_NAMESPACE}${section}`, ...rest]);
+  }
+
+  /** A value as it would be written in the file: `0` is a number, `true` a boolean. */
+  set(key: string, value: string): void {
+    const [section, ...rest] = configPath(key);
+    this.doc.setIn(["config", `${CONFIG_NAMESPACE}${section}`, ...rest], asWritten(value));
+  }
+
+  delete(key: string): void {
+    const [section, ...rest] = configPath(key);
+    this.doc.deleteIn(["config", `${CONFIG_NAMESPACE}${section}`, ...rest]);
+  }
+}
+
+/**
+ * --no-cloud: every resource of the aws and docker providers off. pgBackRest repositories
+ * on AWS are dropped (each storage may hold one repository, and MinIO holds repo1).
+ */
+export function withoutCloud(edit: StackFileEdit): void {
+  edit.set("imageBuild.enabled", "false");
+  edit.set("aws.ciAccess.enabled", "false");
+  edit.set("aws.offsite.enabled", "false");
+  edit.set("minio.mirror.enabled", "false");
+  const repos = (edit.get("postgres.backups.pgbackrest.repos") as { items?: { get(key: string): unknown }[] } | undefined)?.items ?? [];
+  for (let i = repos.length - 1; i >= 0; i--) {
+    if (repos[i].get("storage") === "aws") edit.delete(`postgres.backups.pgbackrest.repos[${i}]`);
+  }
+}
+
+/**
+ * The stack file the CLI reads: the committed one, with what the CLI wrote in an earlier
+ * run (salt, secrets provider) and this run's edits. A relative render directory is made
+ * absolute against the repository (the provider would resolve it in the workspace).
+ */
+function prepareWorkspace(dir: string, run: EngineRun): void {
+  const committed = path.join(REPO, `Pulumi.${run.stack}.yaml`);
   if (!fs.existsSync(committed)) {
     const known = fs.readdirSync(REPO).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
-    throw new UsageError(`--stack: found "${stack}"; expected one of ${known.join(", ")} (a Pulumi.<stack>.yaml)`);
+    throw new UsageError(`--stack: found "${run.stack}"; expected one of ${known.join(", ")} (a Pulumi.<stack>.yaml)`);
   }
   fs.mkdirSync(dir, { recursive: true });
-  const copy = path.join(dir, `Pulumi.${stack}.yaml`);
-  const settings = (parse(fs.readFileSync(committed, "utf8")) ?? {}) as Record<string, unknown>;
+  const copy = path.join(dir, `Pulumi.${run.stack}.yaml`);
+  const doc = parseDocument(fs.readFileSync(committed, "utf8"));
   const previous = fs.existsSync(copy) ? ((parse(fs.readFileSync(copy, "utf8")) ?? {}) as Record<string, unknown>) : {};
-  for (const key of CLI_WRITTEN_KEYS) if (settings[key] === undefined && previous[key] !== undefined) settings[key] = previous[key];
-  fs.writeFileSync(copy, stringify(settings));
+  for (const key of CLI_WRITTEN_KEYS) if (!doc.has(key) && previous[key] !== undefined) doc.set(key, previous[key]);
+  const edit = new StackFileEdit(doc);
+  if (run.noCloud) withoutCloud(edit);
+  for (const [key, value] of Object.entries(run.set ?? {})) edit.set(key, value);
+  const render = edit.get("kubernetes.renderYamlToDirectory");
+  if (typeof render === "string" && !path.isAbsolute(render)) edit.set("kubernetes.renderYamlToDirectory", JSON.stringify(path.join(REPO, render)));
+  fs.writeFileSync(copy, doc.toString());
   // The project file without `main`: the program is inline, its directory this one.
   const project = parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
   delete project.main;
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify(project));
-}
-
-function committedConfig(stack: string): Record<string, unknown> {
-  const file = parse(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(file.config ?? {})
-      .filter(([key]) => key.startsWith(CONFIG_NAMESPACE))
-      .map(([key, value]) => [key.slice(CONFIG_NAMESPACE.length), value]),
-  );
-}
-
-/** The config that turns off every resource of the aws and docker providers. */
-export function withoutCloud(stack: string): Record<string, string> {
-  const config = committedConfig(stack) as { postgres?: { backups?: { pgbackrest?: { repos?: { storage?: string }[] } } } };
-  const set: Record<string, string> = {
-    "imageBuild.enabled": "false",
-    "aws.ciAccess.enabled": "false",
-    "aws.offsite.enabled": "false",
-    "minio.mirror.enabled": "false",
-  };
-  (config.postgres?.backups?.pgbackrest?.repos ?? []).forEach((repo, i) => {
-    if (repo.storage === "aws") set[`postgres.backups.pgbackrest.repos[${i}].storage`] = "minio";
-  });
-  return set;
-}
-
-/**
- * Config for this run: the caller's overrides, plus a relative render directory made
- * absolute against the repository (the provider would resolve it in the workspace).
- */
-function runConfig(stack: string, set: Record<string, string>): ConfigMap {
-  const kubernetes = committedConfig(stack).kubernetes as { renderYamlToDirectory?: string } | undefined;
-  const config: ConfigMap = {};
-  const render = set["kubernetes.renderYamlToDirectory"] ?? kubernetes?.renderYamlToDirectory;
-  if (render !== undefined && !path.isAbsolute(render)) {
-    config[`${CONFIG_NAMESPACE}kubernetes.renderYamlToDirectory`] = { value: path.join(REPO, render) };
-  }
-  for (const [key, value] of Object.entries(set)) {
-    if (key === "kubernetes.renderYamlToDirectory") continue;
-    config[`${CONFIG_NAMESPACE}${key}`] = { value };
-  }
-  return config;
 }
 
 /** The CLI to run and the environment it needs. */
@@ -197,7 +215,7 @@ export async function runEngine(run: EngineRun): Promise<EngineReport> {
   const write = run.write ?? ((text: string) => process.stdout.write(text));
   const stateDir = path.resolve(run.stateDir ?? path.join(REPO, ".pulumi-state"));
   const dir = workspaceDir(stateDir, run.stack);
-  prepareWorkspace(dir, run.stack);
+  prepareWorkspace(dir, run);
   fs.mkdirSync(stateDir, { recursive: true });
   const { root, env } = engineCommandEnv(write);
   env.PULUMI_BACKEND_URL = process.env.PULUMI_BACKEND_URL ?? `file://${stateDir}`;
@@ -212,8 +230,6 @@ export async function runEngine(run: EngineRun): Promise<EngineReport> {
   if (run.noCloud) {
     write("engine: --no-cloud: AWS resources and image builds are off for this run (the Go module proxy here serves no aws or docker provider)\n");
   }
-  const config = runConfig(run.stack, { ...(run.noCloud ? withoutCloud(run.stack) : {}), ...run.set });
-  if (Object.keys(config).length > 0) await stack.setAllConfig(config, true);
 
   const report: EngineReport = { operation: run.operation, stack: run.stack, ok: false, changes: {}, steps: [], policyViolations: [], seconds: 0 };
   const onEvent = (event: EngineEvent) => {

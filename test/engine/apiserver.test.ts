@@ -13,9 +13,9 @@ import { ControlPlane } from "./support";
 // Security admission against the namespace's "restricted" labels, a second apply that
 // changes nothing, and a delete that leaves nothing behind.
 //
-// This tier stands in for `pulumi up` until the Pulumi kubernetes provider can be built
-// here (the Go module proxy refuses its module; see scripts/engine/README.md): the
-// objects are the ones the program registers, applied by kubectl instead of the provider.
+// The real engine applies staging (cluster.test.ts); this applies every stack's objects,
+// prod's AWS-dependent ones included, with kubectl's strict validation and Pod Security
+// warnings read, which the engine reports less plainly.
 
 let plane: ControlPlane;
 

@@ -4,8 +4,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../scripts/synth/mockRuntime";
 import { kubernetesObjects } from "../../scripts/synth/render";
-import { stackConfig } from "../harness";
-import { changedSteps, checkpoint, engine, EngineResult, objectKey, renderedObjects } from "./support";
+import { ROOT, stackConfig } from "../harness";
+import { DEV_PASSPHRASE } from "../../scripts/engine/pulumi";
+import { changedSteps, checkpoint, engine, EngineResult, objectKey, pulumiCli, renderedObjects } from "./support";
+
+/** How the engine marks a secret value in a checkpoint. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
 
 // The README's main job, `npm run up` of the dev stack, with the real Pulumi CLI and the
 // real kubernetes and random providers: the provider renders every object to a
@@ -14,6 +18,10 @@ import { changedSteps, checkpoint, engine, EngineResult, objectKey, renderedObje
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-engine-dev-"));
 const manifests = path.join(stateDir, "manifests");
 const options = { stateDir, set: { "kubernetes.renderYamlToDirectory": manifests } };
+
+const stackFiles = () =>
+  Object.fromEntries(fs.readdirSync(ROOT).filter((f) => /^Pulumi(\.[a-z]+)?\.yaml$/.test(f)).map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")]));
+const committedStackFiles = stackFiles();
 
 let firstUp: EngineResult;
 
@@ -41,21 +49,32 @@ describe("the dev stack under the real engine", () => {
     }
   });
 
-  it("keeps every generated credential out of the state file in plain text", () => {
-    const { text } = checkpoint(stateDir, "dev");
-    const secrets = renderedObjects(manifests).filter((o) => o.kind === "Secret");
-    const values = secrets.flatMap((s) => [
-      ...Object.values((s.data ?? {}) as Record<string, string>).map((b64) => Buffer.from(b64, "base64").toString("utf8")),
-      ...Object.values((s.stringData ?? {}) as Record<string, string>),
-    ]);
-    // the generated ones: long random strings (config files in Secrets are checked too)
-    const generated = values.filter((v) => v.length >= 16);
+  it("keeps every generated password and key out of the state file in plain text", () => {
+    const { text, resources } = checkpoint(stateDir, "dev");
+    // What random generated, read back decrypted through the CLI with the passphrase.
+    const exported = pulumiCli(stateDir, "dev", ["stack", "export", "--show-secrets"], DEV_PASSPHRASE);
+    expect(exported.status, exported.stderr).toBe(0);
+    const decrypted = JSON.parse(exported.stdout).deployment.resources as { type: string; outputs?: Record<string, unknown> }[];
+    const generated = decrypted.flatMap((r) => {
+      if (r.type === "random:index/randomPassword:RandomPassword") return [String(r.outputs!.result)];
+      if (r.type === "random:index/randomBytes:RandomBytes") return [String(r.outputs!.base64), String(r.outputs!.hex)];
+      return [];
+    });
     expect(generated.length).toBeGreaterThan(10);
     for (const value of generated) {
-      expect(text.includes(value), `a Secret value of ${value.length} chars is in the state in plain text`).toBe(false);
-      expect(text.includes(Buffer.from(value).toString("base64")), "a Secret value is in the state in base64").toBe(false);
+      expect(text.includes(value), `a generated value of ${value.length} chars is in the state in plain text`).toBe(false);
+      expect(text.includes(Buffer.from(value).toString("base64")), "a generated value is in the state in base64").toBe(false);
     }
-    expect(text).toContain('"4dabf18193072939515e22adb298388d"'); // the engine's secret marker: values are ciphertext
+    // Every Secret's data is ciphertext in the state, in its inputs and its outputs.
+    const secrets = resources.filter((r) => r.type === "kubernetes:core/v1:Secret") as unknown as { inputs: Record<string, unknown>; outputs: Record<string, unknown> }[];
+    expect(secrets.length).toBeGreaterThan(10);
+    const isCiphertext = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIGNATURE in v && "ciphertext" in v;
+    for (const s of secrets) {
+      for (const field of ["data", "stringData"]) {
+        if (s.inputs[field] !== undefined) expect(isCiphertext(s.inputs[field]), `inputs.${field}`).toBe(true);
+        if (s.outputs[field] !== undefined) expect(isCiphertext(s.outputs[field]), `outputs.${field}`).toBe(true);
+      }
+    }
   });
 
   it("changes nothing on a second up", () => {
@@ -70,5 +89,10 @@ describe("the dev stack under the real engine", () => {
     expect(destroyed.status, destroyed.output).toBe(0);
     expect(destroyed.report!.changes.delete).toBe(firstUp.report!.changes.create);
     expect(checkpoint(stateDir, "dev").resources).toEqual([]);
+  });
+
+  it("never rewrites the committed stack files (the CLI works on a copy)", () => {
+    expect(stackFiles()).toEqual(committedStackFiles);
+    expect(fs.readFileSync(path.join(stateDir, "workspaces/dev/Pulumi.dev.yaml"), "utf8")).toMatch(/encryptionsalt/);
   });
 });

@@ -61,7 +61,7 @@ export class ControlPlane {
 // (the CLI, the kubernetes and random plugins, the policy pack launcher), on a local file
 // backend in a directory of the test's own.
 
-/** The engine tier's passphrase for stacks other than dev (the driver's own covers dev). */
+/** The engine tier's passphrase for stacks other than dev. */
 export const TEST_PASSPHRASE = "blacklake-engine-tier-only";
 
 export interface EngineOptions {
@@ -85,8 +85,11 @@ export function engine(operation: string, stack: string, options: EngineOptions)
   for (const [key, value] of Object.entries(options.set ?? {})) args.push("--set", `${key}=${value}`);
   if (options.noCloud) args.push("--no-cloud");
   if (options.policy === false) args.push("--no-policy");
-  const env = engineEnv({ PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}) });
+  const env = engineEnv(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {});
   delete env.PULUMI_BACKEND_URL;
+  // dev runs on the driver's own published passphrase, as the README's main job does
+  if (stack === "dev") delete env.PULUMI_CONFIG_PASSPHRASE;
+  else env.PULUMI_CONFIG_PASSPHRASE = TEST_PASSPHRASE;
   const result = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env, encoding: "utf8", timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
   const output = `${result.stdout}${result.stderr}`;
   const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, "utf8")) as EngineReport) : undefined;
@@ -120,3 +123,14 @@ export function renderedObjects(dir: string): KubernetesObject[] {
 
 export const objectKey = (o: { kind: string; metadata: { name: string; namespace?: string } }) =>
   `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`;
+
+/** The Pulumi CLI itself on a stack the driver ran (e.g. `stack export --show-secrets`). */
+export function pulumiCli(stateDir: string, stack: string, args: string[], passphrase = TEST_PASSPHRASE): SpawnSyncReturns<string> {
+  const env = engineEnv({
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_HOME: path.join(process.env.BLACKLAKE_TOOLS_CACHE ?? path.join(os.homedir(), ".cache/blacklake-tools"), "pulumi-home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  });
+  return spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: path.join(stateDir, "workspaces", stack), env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+}
