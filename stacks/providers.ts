@@ -12,6 +12,12 @@ export function kubernetesProvider(config: PlatformConfig["kubernetes"]): k8s.Pr
     context: config.context,
     // Server-side apply lets the API server own field merging, as kubectl apply does.
     enableServerSideApply: true,
+    // Our ConfigMaps and Secrets have fixed names that pods mount; the provider would
+    // otherwise plan a change of their data as a replacement (delete, then create under
+    // the same name), which a reviewer reads as destructive and which briefly removes
+    // the object. Pods pick up the new files on restart either way (docs/operations.md).
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
     deleteUnreachable: false,
   });
 }

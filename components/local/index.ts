@@ -342,7 +342,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
     // --- Prometheus, Alertmanager, Grafana ------------------------------------------------------------
     const m = config.monitoring;
-    const mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), keycloak: config.keycloak.enabled });
+    const mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds, keycloak: config.keycloak.enabled });
     const scrapeTargets = localScrapeTargets(ns, {
       api: config.api.enabled ? { host: "api", port: config.api.port } : "absent",
       "kube-state-metrics": "absent",

@@ -15,6 +15,7 @@ import { redisMixin } from "../redis/mixin";
 export interface LocalMixinOptions {
   instance: string;
   postgresRepos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
+  replicationLagAlertSeconds: number;
   keycloak: boolean;
 }
 
@@ -29,7 +30,7 @@ export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
       kubeStateMetrics: { namespace: ns, podSelector: Monitoring.kubeStateMetricsSelector(ns), portName: "http-metrics" },
     }),
     sloMixin({ namespace: ns }),
-    postgresMixin({ namespace: ns, name: "postgres", podSelector: selector("postgres", ns, "database"), repos: o.postgresRepos }),
+    postgresMixin({ namespace: ns, name: "postgres", podSelector: selector("postgres", ns, "database"), repos: o.postgresRepos, replicationLagAlertSeconds: o.replicationLagAlertSeconds }),
     redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),
     minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage") }),
     ...(o.keycloak ? [keycloakMixin({ namespace: ns, podSelector: selector("keycloak", ns, "identity") })] : []),

@@ -352,6 +352,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       name,
       podSelector: selector,
       repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
+      replicationLagAlertSeconds: s.replicationLagAlertSeconds,
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
   }

@@ -12,10 +12,15 @@ export interface PostgresMixinOptions {
   name: string;
   podSelector: Record<string, string>;
   repos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
+  /** Replay lag that warns (the stack's postgres.replicationLagAlertSeconds). */
+  replicationLagAlertSeconds?: number;
 }
 
 /** Grace after a scheduled backup before its absence is an alert: time to run and retry. */
 const BACKUP_GRACE_SECONDS = 2 * 3600;
+
+/** The schema's default for postgres.replicationLagAlertSeconds. */
+const DEFAULT_REPLICATION_LAG_ALERT_SECONDS = 30;
 
 export const POSTGRES_JOB = "postgres";
 export const PGBACKREST_JOB = "pgbackrest";
@@ -72,7 +77,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresReplicationLagHigh",
-      expr: `pg_blacklake_replication_lag_seconds{${sel}} > 30`,
+      expr: `pg_blacklake_replication_lag_seconds{${sel}} > ${o.replicationLagAlertSeconds ?? DEFAULT_REPLICATION_LAG_ALERT_SECONDS}`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {

@@ -298,6 +298,7 @@ function parseArgs(argv: string[]): EngineRun & { report?: string } {
       if (eq <= 0) throw new UsageError(`--set: found "${pair}"; expected <key.path>=<value>, e.g. imageBuild.enabled=false`);
       run.set![pair.slice(0, eq).replace(new RegExp(`^${CONFIG_NAMESPACE}`), "")] = pair.slice(eq + 1);
     } else if (flag === "--no-policy") run.policy = false;
+    else if (flag === "--no-cloud") run.noCloud = true;
     else if (flag === "--diff") run.diff = true;
     else if (flag === "--expect-no-changes") run.expectNoChanges = true;
     else if (flag === "--state-dir") run.stateDir = value();

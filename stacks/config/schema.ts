@@ -172,6 +172,13 @@ const postgres = strictSection({
     .max(3600)
     .default(60)
     .describe("Force a WAL segment switch at least this often: the worst-case data loss (RPO)."),
+  replicationLagAlertSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe("PostgresReplicationLagHigh fires when a replica's replay lags the primary by more than this for 5 minutes."),
   backups: strictSection({
     pgbackrest: strictSection({
       repos: z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, STACKS, StackName } from "../harness";
+import { runStack, stackConfig, STACKS, StackName } from "../harness";
 import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
 import { renderPostgresqlConf } from "../../components/postgres/postgresqlConf";
 import { isAlertRule } from "../../components/lib/mixin";
@@ -218,5 +218,14 @@ describe("the PostgreSQL monitoring mixin", () => {
     expect(alerts.find((a) => a.alert === "PostgresCacheHitRatioLow")!.expr).toMatch(/< 0\.95$/);
     expect(alerts.find((a) => a.alert === "PostgresDatabaseGrowth")!.expr).toMatch(/\[24h\]\) > 1073741824$/);
     expect(alerts.find((a) => a.alert === "PostgresDown")!.for).toBe("1m");
+    expect(alerts.find((a) => a.alert === "PostgresReplicationLagHigh")!.expr).toMatch(/> 30$/);
+  });
+
+  it("warns on replication lag above the stack's postgres.replicationLagAlertSeconds", async () => {
+    const config = stackConfig("staging");
+    const values = { ...config.values, postgres: { ...(config.values.postgres as object), replicationLagAlertSeconds: 90 } };
+    const run = await runStack("staging", { ...config, values });
+    const rules = Object.values((run.one("kubernetes:core/v1:ConfigMap", "prometheus-rules").inputs as unknown as Obj).data!).join("\n");
+    expect(rules).toMatch(/pg_blacklake_replication_lag_seconds\{job="postgres", namespace="blacklake-staging"\} > 90\n/);
   });
 });
