@@ -40,7 +40,7 @@ const badCases: BadCase[] = [
   { name: "unknown environment", mutate: (v) => (v.environment = "production"), line: 'environment: found "production"; expected one of "dev", "staging", "prod"' },
   // unknown keys
   { name: "typo at the top level", mutate: (v) => (v.postgress = {}), line: "postgress: found an unknown key; expected one of the keys environment, target, namespace, domain, highAvailability, kubernetes, network, images, api, postgres, minio, redis, keycloak, monitoring, aws, imageBuild, local" },
-  { name: "typo in a section", mutate: (v) => (v.postgres.replicas = 3), line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, backups" },
+  { name: "typo in a section", mutate: (v) => (v.postgres.replicas = 3), line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, backups" },
   { name: "typo deep in a list", mutate: (v) => (repo0(v).schedules.ful = "0 1 * * *"), line: "postgres.backups.pgbackrest.repos[0].schedules.ful: found an unknown key; expected one of the keys full, diff, incr" },
   // sizes and quantities
   { name: "zero instances", mutate: (v) => (v.postgres.instances = 0), line: "postgres.instances: found 0; expected an instance count >= 1" },
