@@ -54,6 +54,7 @@ function dryRunFloorSeconds(stack: StackName, plane: ControlPlane, options: Engi
   const rendered = engine("up", stack, {
     ...options,
     stateDir: path.join(options.stateDir, `render-state-${stack}`),
+    kubeconfig: undefined, // the provider refuses a cluster beside renderYamlToDirectory
     policy: false,
     set: { ...options.set, "kubernetes.renderYamlToDirectory": dir },
   });
