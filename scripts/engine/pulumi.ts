@@ -222,7 +222,7 @@ export async function runEngine(run: EngineRun): Promise<EngineReport> {
   if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE && run.stack === "dev") {
     env.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
   }
-  const pulumiCommand = await PulumiCommand.get(root ? { root, skipVersionCheck: false } : {});
+  const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
   const stack: Stack = await LocalWorkspace.createOrSelectStack(
     { projectName: PROJECT, stackName: run.stack, program: async () => runPlatformProgram() },
     { workDir: dir, pulumiCommand, envVars: env },
