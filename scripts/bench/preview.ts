@@ -4,7 +4,7 @@
  * - mock: the program's evaluation under the mock runtime (synth), per stack;
  * - preview: the real `pulumi preview` with the policy pack, per stack (staging and prod
  *   against a kube-apiserver on loopback, --no-cloud as in the engine tier), and the
- *   resources it plans;
+ *   resources it plans; previewWithoutPolicyPack: the same without the pack, to show its share;
  * - floor: `kubectl apply --server-side --dry-run=server` of the same objects (rendered
  *   by the real engine into a directory) on the same API server: what any tool that
  *   asks the server about every object must pay. Target: prod's preview <= 3x its floor.
@@ -78,7 +78,9 @@ async function main() {
   const plane = await ControlPlane.start();
   try {
     const cluster: EngineOptions = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true, set: { "kubernetes.skipAwait": "true" } };
-    const result: Record<string, unknown> = { bench: "preview", runs: RUNS, cpus: os.cpus().length, mock: {}, preview: {}, floor: {}, ratio: {} };
+    const result: Record<string, unknown> = {
+      bench: "preview", runs: RUNS, cpus: os.cpus().length, mock: {}, preview: {}, previewWithoutPolicyPack: {}, floor: {}, ratio: {},
+    };
     for (const stack of STACKS) {
       log(`mock runtime: ${stack}`);
       (result.mock as Record<string, unknown>)[stack] = await mockSeconds(stack);
@@ -87,6 +89,7 @@ async function main() {
       log(`real preview: ${stack}`);
       const options = stack === "dev" ? { stateDir, set: { "kubernetes.renderYamlToDirectory": path.join(stateDir, "dev-manifests") } } : cluster;
       (result.preview as Record<string, unknown>)[stack] = previewSeconds(stack, options);
+      (result.previewWithoutPolicyPack as Record<string, unknown>)[stack] = previewSeconds(stack, { ...options, policy: false });
     }
     for (const stack of ["staging", "prod"] as const) {
       log(`kubectl apply --dry-run=server: ${stack}`);
