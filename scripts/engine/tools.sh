@@ -131,10 +131,10 @@ EOF
 }
 
 # How long a cold build took on this project's 2-core machines (README), so that a
-# first run says what it waits for.
+# first run says what it waits for; nothing for a build never measured here.
 cold_minutes() {
   case "$1" in
-    pulumi) echo 6 ;; pulumi-resource-kubernetes) echo 15 ;; pulumi-resource-random) echo 4 ;; k8s) echo 7 ;; *) echo 1 ;;
+    pulumi) echo 6 ;; pulumi-resource-kubernetes) echo 15 ;; pulumi-resource-random) echo 4 ;; k8s) echo 7 ;; *) ;;
   esac
 }
 
@@ -148,7 +148,8 @@ cached_build() {
   local w="$BL_CACHE/wrappers/$name-$version" logf="$LOGDIR/$name-$version.log" b missing=0
   for b in $bins; do [[ -x "$out/$b" ]] || missing=1; done
   if [[ $missing == 0 ]]; then log "$name $version: cached ($out)"; return 0; fi
-  log "$name $version: building, about $(cold_minutes "$name") min on 2 cores when the caches are cold (log: $logf)"
+  local minutes; minutes="$(cold_minutes "$name")"
+  log "$name $version: building${minutes:+, about $minutes min on 2 cores when the caches are cold} (log: $logf)"
   local t0=$SECONDS rc=0 started; started=$(date +%s)
   (while sleep 60 >/dev/null 2>&1; do log "$name $version: still building ($(( ($(date +%s) - started) / 60 )) min)"; done) &
   local heartbeat=$!
