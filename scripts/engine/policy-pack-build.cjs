@@ -12,14 +12,16 @@ const path = require("node:path");
 
 const pack = path.resolve(process.argv[2] || path.join(__dirname, "../../policies"));
 const repo = path.resolve(pack, "..");
-const ts = require(require.resolve("typescript", { paths: [repo] }));
+const typescript = require.resolve("typescript", { paths: [repo] });
+const typescriptVersion = JSON.parse(fs.readFileSync(path.join(path.dirname(typescript), "../package.json"), "utf8")).version;
 
 const sources = fs.readdirSync(pack).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).sort();
-const hash = crypto.createHash("sha256").update(ts.version);
+const hash = crypto.createHash("sha256").update(typescriptVersion);
 for (const f of [...sources, "package.json", "PulumiPolicy.yaml"]) hash.update(f).update(fs.readFileSync(path.join(pack, f)));
 const out = path.join(repo, "node_modules/.cache/blacklake-policy-pack", hash.digest("hex").slice(0, 16));
 
 if (!fs.existsSync(path.join(out, "package.json"))) {
+  const ts = require(typescript); // only when there is something to transpile: it takes a while to load
   const tmp = `${out}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });
   const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false };
