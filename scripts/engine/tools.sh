@@ -223,19 +223,12 @@ build_language_nodejs() {
   cp -f "$(bl_tool_dir pulumi-language-nodejs "$BL_PULUMI_VERSION")/bin/pulumi-language-nodejs" \
     "$(bl_tool_dir pulumi "$BL_PULUMI_VERSION")/bin/"
 }
-build_aws_provider() {
-  local major="v${BL_PULUMI_AWS_VERSION%%.*}" mod
-  mod="github.com/pulumi/pulumi-aws/provider/$major"
-  cached_build pulumi-resource-aws "$BL_PULUMI_AWS_VERSION" pulumi-resource-aws _module_body \
-    "$mod" "v$BL_PULUMI_AWS_VERSION" "v$BL_PULUMI_AWS_VERSION" "-X $mod/pkg/version.Version=$BL_PULUMI_AWS_VERSION" \
-    "$mod/cmd/pulumi-resource-aws"
-}
-build_docker_provider() {
-  local major="v${BL_PULUMI_DOCKER_VERSION%%.*}" mod
-  mod="github.com/pulumi/pulumi-docker/provider/$major"
-  cached_build pulumi-resource-docker "$BL_PULUMI_DOCKER_VERSION" pulumi-resource-docker _module_body \
-    "$mod" "v$BL_PULUMI_DOCKER_VERSION" "v$BL_PULUMI_DOCKER_VERSION" "-X $mod/pkg/version.Version=$BL_PULUMI_DOCKER_VERSION" \
-    "$mod/cmd/pulumi-resource-docker"
+# A Pulumi provider as published: github.com/pulumi/pulumi-<name>/provider/v<major>.
+build_published_provider() { # <name> <version>
+  local name="$1" version="$2" mod
+  mod="github.com/pulumi/pulumi-$name/provider/v${version%%.*}"
+  cached_build "pulumi-resource-$name" "$version" "pulumi-resource-$name" _module_body \
+    "$mod" "v$version" "v$version" "-X $mod/pkg/version.Version=$version" "$mod/cmd/pulumi-resource-$name"
 }
 
 # The version of the plugin an npm SDK asks the engine for: its package.json pin.
@@ -288,8 +281,8 @@ main() {
       pulumi-resource-kubernetes) build_kubernetes_provider || rc=1 ;;
       pulumi-resource-random) build_random_provider || rc=1 ;;
       pulumi-language-nodejs) build_language_nodejs || rc=1 ;;
-      pulumi-resource-aws) build_aws_provider || rc=1 ;;
-      pulumi-resource-docker) build_docker_provider || rc=1 ;;
+      pulumi-resource-aws) build_published_provider aws "$BL_PULUMI_AWS_VERSION" || rc=1 ;;
+      pulumi-resource-docker) build_published_provider docker "$BL_PULUMI_DOCKER_VERSION" || rc=1 ;;
       *) log "unknown tool: $t"; rc=2 ;;
     esac
   done
