@@ -114,7 +114,10 @@ const retention = strictSection({
   .prefault({});
 
 const backupRepo = strictSection({
-  name: z.string().regex(/^repo[1-4]$/, { message: "expected repo1, repo2, repo3 or repo4" }),
+  name: z
+    .string()
+    .regex(/^repo[1-4]$/, { message: "expected repo1, repo2, repo3 or repo4" })
+    .describe("repo1, repo2, ... in list order: the repository's pgBackRest index."),
   storage: z.enum(["minio", "aws"]).describe("minio: the in-cluster object store; aws: the off-site bucket."),
   schedules: strictSection({
     full: cronSchedule.default("0 2 * * *").describe("Full backup."),
@@ -186,17 +189,23 @@ const postgres = strictSection({
         .max(4)
         .prefault([{ name: "repo1", storage: "minio", schedules: {}, retention: {} }])
         .superRefine((repos, ctx) => {
-          const seen = new Set<string>();
           const storages = new Set<string>();
           repos.forEach((repo, i) => {
-            if (seen.has(repo.name)) {
-              ctx.addIssue({ code: "custom", path: [i, "name"], message: "expected a repo name used only once" });
+            // One identity: pgBackRest numbers repositories by their place in this list
+            // (repo1-path, PGBACKREST_REPO1_*), and the name is that number, so a name
+            // can never point at another repository's keys or bucket.
+            const expected = `repo${i + 1}`;
+            if (/^repo[1-4]$/.test(repo.name) && repo.name !== expected) {
+              ctx.addIssue({
+                code: "custom",
+                path: [i, "name"],
+                message: `expected "${expected}": a repository's name is its pgBackRest index, its place in this list (repo1 first)`,
+              });
             }
             // Two repositories in the same store would share its bucket and path.
             if (storages.has(repo.storage)) {
               ctx.addIssue({ code: "custom", path: [i, "storage"], message: `expected a storage no other repository uses (${repo.storage} is taken)` });
             }
-            seen.add(repo.name);
             storages.add(repo.storage);
           });
         })

@@ -83,7 +83,16 @@ const badCases: BadCase[] = [
   { name: "prod archive timeout beyond the RPO", mutate: (v) => (v.postgres.archiveTimeoutSeconds = 1800), line: "postgres.archiveTimeoutSeconds: found 1800; expected at most 900 in prod (the RPO is 15 minutes)" },
   // other cross-field and format rules
   { name: "off-site repo without off-site bucket", mutate: (v) => (v.aws.offsite.enabled = false), line: 'postgres.backups.pgbackrest.repos[1].storage: found "aws"; expected "minio" while aws.offsite.enabled is false' },
-  { name: "duplicate repo names", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].name = "repo1"), line: 'postgres.backups.pgbackrest.repos[1].name: found "repo1"; expected a repo name used only once' },
+  { name: "duplicate repo names", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].name = "repo1"), line: 'postgres.backups.pgbackrest.repos[1].name: found "repo1"; expected "repo2": a repository\'s name is its pgBackRest index, its place in this list (repo1 first)' },
+  // The name and the place in the list once disagreed: MinIO's key went to one, pgBackRest's index to the other.
+  {
+    name: "repo names that contradict their place",
+    mutate: (v) => {
+      const [first, second] = v.postgres.backups.pgbackrest.repos;
+      v.postgres.backups.pgbackrest.repos = [{ ...first, name: "repo2" }, { ...second, name: "repo1" }];
+    },
+    line: 'postgres.backups.pgbackrest.repos[0].name: found "repo2"; expected "repo1": a repository\'s name is its pgBackRest index, its place in this list (repo1 first)',
+  },
   { name: "two repositories in one store", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].storage = "minio"), line: 'postgres.backups.pgbackrest.repos[1].storage: found "minio"; expected a storage no other repository uses (minio is taken)' },
   { name: "repo name outside PGO's range", mutate: (v) => (repo0(v).name = "primary"), line: 'postgres.backups.pgbackrest.repos[0].name: found "primary"; expected repo1, repo2, repo3 or repo4' },
   { name: "lifecycle out of order", mutate: (v) => (v.aws.offsite.transitionToArchiveDays = 60), line: "aws.offsite.transitionToArchiveDays: found 60; expected more than transitionToInfrequentAccessDays (90)" },
