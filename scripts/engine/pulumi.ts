@@ -28,6 +28,7 @@
  * files are never rewritten, and what the CLI wrote is carried over to the next run.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { Document, parse, parseDocument, stringify } from "yaml";
@@ -46,6 +47,10 @@ const PROJECT = "blacklake";
 const CONFIG_NAMESPACE = `${PROJECT}:`;
 /** Published on purpose: the dev stack renders manifests and holds no credential of value. */
 export const DEV_PASSPHRASE = "blacklake-dev-only";
+/** Where scripts/engine/tools.sh keeps what it builds (lib.sh's BL_CACHE). */
+export const TOOLS_CACHE = process.env.BLACKLAKE_TOOLS_CACHE ?? path.join(os.homedir(), ".cache/blacklake-tools");
+/** The PULUMI_HOME that holds the plugins tools.sh installs. */
+export const TOOLS_PULUMI_HOME = path.join(TOOLS_CACHE, "pulumi-home");
 /** Keys the CLI writes into a stack file; kept from one run to the next. */
 const CLI_WRITTEN_KEYS = ["encryptionsalt", "secretsprovider", "encryptedkey"];
 
@@ -180,8 +185,7 @@ function engineCommandEnv(write: (text: string) => void): { root?: string; env: 
   const onPath = spawnSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8" }).stdout.trim();
   const toolsDirs = () =>
     spawnSync("bash", [path.join(REPO, "scripts/engine/env.sh")], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-  const cache = process.env.BLACKLAKE_TOOLS_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache/blacklake-tools");
-  if (onPath && !onPath.startsWith(cache)) return { env }; // a normal installation
+  if (onPath && !onPath.startsWith(TOOLS_CACHE)) return { env }; // a normal installation
   // The tools this project builds: idempotent, seconds when warm, progress per tool when cold.
   write("engine: checking the Pulumi CLI and the kubernetes and random plugins (scripts/engine/tools.sh)\n");
   const built = spawnSync("bash", [path.join(REPO, "scripts/engine/tools.sh"), "pulumi", "pulumi-resource-kubernetes", "pulumi-resource-random"], {
@@ -191,7 +195,7 @@ function engineCommandEnv(write: (text: string) => void): { root?: string; env: 
   const cli = toolsDirs().find((d) => fs.existsSync(path.join(d, "pulumi")));
   if (!cli) throw new UsageError("no Pulumi CLI after scripts/engine/tools.sh");
   Object.assign(env, {
-    PULUMI_HOME: path.join(cache, "pulumi-home"),
+    PULUMI_HOME: TOOLS_PULUMI_HOME,
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   });
   return { root: path.dirname(cli), env };
