@@ -116,7 +116,7 @@ function asWritten(value: string): unknown {
 }
 
 /** Edits the stack file copy under `config:`, keys relative to the blacklake: namespace. */
-class StackFileEdit {
+export class StackFileEdit {
   constructor(private readonly doc: Document) {}
 
   get(key: string): unknown {
@@ -138,7 +138,8 @@ class StackFileEdit {
 
 /**
  * --no-cloud: every resource of the aws and docker providers off. pgBackRest repositories
- * on AWS are dropped (each storage may hold one repository, and MinIO holds repo1).
+ * on AWS are dropped (each storage may hold one repository, and MinIO holds one already),
+ * and the rest renumbered: a repository's name is its place in the list.
  */
 export function withoutCloud(edit: StackFileEdit): void {
   edit.set("imageBuild.enabled", "false");
@@ -146,9 +147,11 @@ export function withoutCloud(edit: StackFileEdit): void {
   edit.set("aws.offsite.enabled", "false");
   edit.set("minio.mirror.enabled", "false");
   const repos = (edit.get("postgres.backups.pgbackrest.repos") as { items?: { get(key: string): unknown }[] } | undefined)?.items ?? [];
+  const kept = repos.filter((repo) => repo.get("storage") !== "aws").length;
   for (let i = repos.length - 1; i >= 0; i--) {
     if (repos[i].get("storage") === "aws") edit.delete(`postgres.backups.pgbackrest.repos[${i}]`);
   }
+  for (let i = 0; i < kept; i++) edit.set(`postgres.backups.pgbackrest.repos[${i}].name`, `repo${i + 1}`);
 }
 
 /**
