@@ -42,7 +42,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { runPlatformProgram } from "../../stacks/program";
 
-export const REPO = path.resolve(__dirname, "../..");
+const REPO = path.resolve(__dirname, "../..");
 const PROJECT = "blacklake";
 const CONFIG_NAMESPACE = `${PROJECT}:`;
 /** Published on purpose: the dev stack renders manifests and holds no credential of value. */
@@ -186,16 +186,16 @@ function prepareWorkspace(dir: string, run: EngineRun): void {
 function engineCommandEnv(write: (text: string) => void): { root?: string; env: Record<string, string> } {
   const env: Record<string, string> = { PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true" };
   const onPath = spawnSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8" }).stdout.trim();
-  const toolsDirs = () =>
-    spawnSync("bash", [path.join(REPO, "scripts/engine/env.sh")], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   if (onPath && !onPath.startsWith(TOOLS_CACHE)) return { env }; // a normal installation
   // The tools this project builds: idempotent, seconds when warm, progress per tool when cold.
   write("engine: checking the Pulumi CLI and the kubernetes and random plugins (scripts/engine/tools.sh)\n");
+  // stdout: the bin dirs it built into; stderr (its progress) goes to the user.
   const built = spawnSync("bash", [path.join(REPO, "scripts/engine/tools.sh"), "pulumi", "pulumi-resource-kubernetes", "pulumi-resource-random"], {
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
   });
   if (built.status !== 0) throw new UsageError(`scripts/engine/tools.sh failed (exit ${built.status}); its log names the step`);
-  const cli = toolsDirs().find((d) => fs.existsSync(path.join(d, "pulumi")));
+  const cli = built.stdout.split("\n").find((d) => d && fs.existsSync(path.join(d, "pulumi")));
   if (!cli) throw new UsageError("no Pulumi CLI after scripts/engine/tools.sh");
   Object.assign(env, {
     PULUMI_HOME: TOOLS_PULUMI_HOME,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../scripts/synth/mockRuntime";
 import { kubernetesObjects } from "../../scripts/synth/render";
 import { ROOT, stackConfig } from "../harness";
-import { DEV_PASSPHRASE } from "../../scripts/engine/pulumi";
+import { DEV_PASSPHRASE, workspaceDir } from "../../scripts/engine/pulumi";
 import { changedSteps, checkpoint, engine, EngineResult, objectKey, pulumiCli, renderedObjects } from "./support";
 
 /** How the engine marks a secret value in a checkpoint. */
@@ -93,6 +93,6 @@ describe("the dev stack under the real engine", () => {
 
   it("never rewrites the committed stack files (the CLI works on a copy)", () => {
     expect(stackFiles()).toEqual(committedStackFiles);
-    expect(fs.readFileSync(path.join(stateDir, "workspaces/dev/Pulumi.dev.yaml"), "utf8")).toMatch(/encryptionsalt/);
+    expect(fs.readFileSync(path.join(workspaceDir(stateDir, "dev"), "Pulumi.dev.yaml"), "utf8")).toMatch(/encryptionsalt/);
   });
 });

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import { parseAllDocuments } from "yaml";
-import { EngineReport, PlannedStep, TOOLS_PULUMI_HOME } from "../../scripts/engine/pulumi";
+import { EngineReport, PlannedStep, TOOLS_PULUMI_HOME, workspaceDir } from "../../scripts/engine/pulumi";
 import type { KubernetesObject } from "../../scripts/synth/render";
 import { ROOT } from "../harness";
 import { freePort } from "../integration/support/cluster";
@@ -132,5 +132,5 @@ export function pulumiCli(stateDir: string, stack: string, args: string[], passp
     PULUMI_HOME: TOOLS_PULUMI_HOME,
     PULUMI_SKIP_UPDATE_CHECK: "true",
   });
-  return spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: path.join(stateDir, "workspaces", stack), env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  return spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: workspaceDir(stateDir, stack), env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
 }
