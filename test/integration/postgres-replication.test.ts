@@ -84,14 +84,24 @@ async function psql(i: Instance, sql: string): Promise<string> {
   return `${r.stdout}${r.stderr}`.trim();
 }
 
+function logTail(i: Instance): string {
+  const file = path.join(i.dir, "entrypoint.log");
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-15) : ["(no log)"];
+  return `${i.name}'s entrypoint.log, last lines:\n${lines.join("\n")}`;
+}
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await sleep(300);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}\n${[primary, replica].map(logTail).join("\n")}`);
 }
+
+// Ready as its clients see it: on the network, not on the socket the bootstrap uses.
+const listening = (i: Instance) => async () =>
+  (await run(path.join(sandbox.pgBin, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(i.port)], { env: baseEnv(i.dir), allowFailure: true })).code === 0;
 
 const streaming = (primary: Instance, replica: Instance) => async () =>
   (await psql(primary, `SELECT state FROM pg_stat_replication WHERE application_name = '${replica.name}'`)) === "streaming";
@@ -111,15 +121,16 @@ afterAll(async () => {
 });
 
 describe("entrypoint.sh: a primary and a streaming replica", () => {
-  it("initialises ordinal 0 as the primary with the bootstrap roles", async () => {
+  it("initialises ordinal 0 as the primary with the bootstrap roles, while ordinal 1 waits for it", async () => {
+    // Both at once: the replica must wait for the primary to listen, not fail its clone.
     start(primary, primary, passwords.replication);
-    await waitFor(async () => (await psql(primary, "SELECT 1")) === "1", "the primary to accept connections");
+    start(replica, primary, passwords.replication);
+    await waitFor(listening(primary), "the primary to accept connections on the network");
     expect(await psql(primary, "SELECT pg_is_in_recovery()")).toBe("f");
     expect(await psql(primary, `SELECT rolreplication FROM pg_roles WHERE rolname = '${REPLICATION_USER}'`)).toBe("t");
   });
 
   it("clones ordinal 1 from it and streams, with no password in the replica's data directory", async () => {
-    start(replica, primary, passwords.replication);
     await waitFor(streaming(primary, replica), "the replica to stream");
     expect(await psql(replica, "SELECT pg_is_in_recovery()")).toBe("t");
     await psql(primary, "CREATE TABLE jobs (id int PRIMARY KEY); INSERT INTO jobs VALUES (1)");

@@ -6,7 +6,8 @@
 #
 # Environment: PGDATA, POSTGRES_CONFIG_DIR, PRIMARY_HOST, POD_NAME, POSTGRES_PASSWORD,
 # REPLICATION_USER, REPLICATION_PASSWORD, APP_DATABASE, APP_USER, APP_PASSWORD,
-# EXPORTER_USER, EXPORTER_PASSWORD; optional PRIMARY_PORT (5432).
+# EXPORTER_USER, EXPORTER_PASSWORD; optional PRIMARY_PORT (5432) and
+# PRIMARY_WAIT_SECONDS (300), how long a new replica waits for the primary.
 set -euo pipefail
 
 ordinal="${POD_NAME##*-}"
@@ -41,6 +42,18 @@ if [[ ! -s "${PGDATA}/PG_VERSION" ]]; then
       --file="${POSTGRES_CONFIG_DIR}/bootstrap.sql"
     pg_ctl --pgdata="${PGDATA}" --wait --mode=fast stop
   else
+    # OrderedReady starts this pod once ordinal 0 is Ready, and its socket probe already
+    # passes while the primary bootstraps on its socket alone: wait, bounded, until the
+    # primary listens on the network instead of failing the clone and crash-looping.
+    waited=0
+    until pg_isready --quiet --host="${PRIMARY_HOST}" --port="${primary_port}"; do
+      if ((waited >= ${PRIMARY_WAIT_SECONDS:-300})); then
+        echo "entrypoint: ${PRIMARY_HOST}:${primary_port} did not accept connections within ${waited} s; cannot clone" >&2
+        exit 1
+      fi
+      sleep 1
+      waited=$((waited + 1))
+    done
     echo "entrypoint: cloning ${PRIMARY_HOST} into a new replica"
     PGPASSFILE="${passfile}" pg_basebackup --pgdata="${PGDATA}" --host="${PRIMARY_HOST}" --port="${primary_port}" \
       --username="${REPLICATION_USER}" --wal-method=stream --checkpoint=fast --progress
