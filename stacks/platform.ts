@@ -32,15 +32,17 @@ export function composePlatform(config: PlatformConfig) {
   const namespace = new PlatformNamespace("namespace", { name: config.namespace }, inCluster);
   const built = config.imageBuild.enabled ? buildImages(config) : undefined;
   const images: Images = { ...config.images, ...built?.pinned };
+  // Objects take the Namespace's Output so they wait for it; names and PromQL the plain name.
+  const where = { namespace: config.namespace, namespaceOutput: namespace.name };
   const args = <S>(settings: S): InClusterArgs<S, Images> => ({
-    namespace: namespace.name,
+    ...where,
     instance: config.namespace,
     images,
     settings,
     storageClass: config.kubernetes.storageClass,
   });
   const after = { ...inCluster, dependsOn: [namespace] };
-  new NetworkPolicies("network", { namespace: namespace.name, instance: config.namespace, ...config.network }, after);
+  new NetworkPolicies("network", { ...where, instance: config.namespace, ...config.network }, after);
 
   const offsite = config.aws.offsite.enabled
     ? new OffsiteBackup(
@@ -48,7 +50,7 @@ export function composePlatform(config: PlatformConfig) {
         {
           settings: config.aws.offsite,
           bucketName: offsiteBucket(config).bucket,
-          namespace: namespace.name,
+          ...where,
           instance: config.namespace,
           kubernetesProvider: provider,
           writers: offsiteWriters(config),
@@ -90,7 +92,7 @@ export function composePlatform(config: PlatformConfig) {
     ? new Workload(
         "api",
         {
-          namespace: namespace.name,
+          ...where,
           identity: { name: "api", instance: config.namespace, component: "api" },
           image: config.images.api,
           port: config.api.port,

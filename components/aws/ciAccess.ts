@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { PlatformConfig } from "../../stacks/config";
+import type { CiAccessSettings } from "./settings";
 import { webIdentityTrustPolicy } from "./webIdentity";
 
 // The identities GitHub Actions uses for this stack, by OIDC federation: no cloud key is
@@ -11,7 +11,7 @@ import { webIdentityTrustPolicy } from "./webIdentity";
 // The state bucket and the secrets key are made once by an administrator (a stack cannot
 // hold its own state): docs/ci.md.
 
-export type CiAccessSettings = PlatformConfig["aws"]["ciAccess"];
+export type { CiAccessSettings };
 
 export interface CiAccessArgs {
   settings: CiAccessSettings;

@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import type { PlatformConfig } from "../../stacks/config";
+import type { OffsiteSettings } from "./settings";
+import { NamespaceArgs, objectNamespace } from "../lib/component";
 import { standardLabels } from "../lib/labels";
 import { SecureBucket } from "./bucket";
 import { webIdentityTrustPolicy } from "./webIdentity";
 
-export type OffsiteSettings = PlatformConfig["aws"]["offsite"];
+export type { OffsiteSettings };
 
 /** Who writes off-site, and where: each writer may touch only its prefix. */
 export interface OffsiteWriter {
@@ -26,11 +27,10 @@ export type WriterCredentials =
   | { kind: "accessKey"; secretName: string; accessKeyKey: string; secretKeyKey: string }
   | { kind: "webIdentity"; serviceAccount: string; oidcProviderArn: string; oidcIssuer: string };
 
-export interface OffsiteBackupArgs {
+export interface OffsiteBackupArgs extends NamespaceArgs {
   settings: OffsiteSettings;
   bucketName: string;
   writers: OffsiteWriter[];
-  namespace: pulumi.Input<string>;
   instance: string;
   kubernetesProvider: k8s.Provider;
 }
@@ -167,7 +167,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(
         c.secretName,
         {
-          metadata: { name: c.secretName, namespace: args.namespace, labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
+          metadata: { name: c.secretName, namespace: objectNamespace(args), labels: standardLabels({ name: "offsite", instance: args.instance, component: "backup" }) },
           type: "Opaque",
           stringData: { [c.accessKeyKey]: key.id, [c.secretKeyKey]: key.secret },
         },

@@ -1,11 +1,11 @@
-import type { PlatformConfig } from "../../stacks/config";
+import type { KeycloakSettings } from "./settings";
 import { DEFAULT_REALM, renderRealm } from "./realm";
 
 // The files Keycloak reads, for every target: the Kubernetes component puts the realm in
 // a Secret (it holds the API client's secret), the local (Docker) stack uploads it as a
 // secret into its container's import directory.
 
-export type KeycloakSettings = PlatformConfig["keycloak"];
+export type { KeycloakSettings };
 
 export const KEYCLOAK_HTTP_PORT = 8080;
 export const KEYCLOAK_MANAGEMENT_PORT = 9000;

@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { PlatformConfig } from "../../stacks/config";
 import { horizontalPodAutoscaler } from "../lib/autoscaling";
-import { InClusterArgs } from "../lib/component";
+import { InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
@@ -15,7 +14,7 @@ import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KE
 
 export type { KeycloakSettings };
 
-export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Pick<PlatformConfig["images"], "keycloak">> {
+export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Record<"keycloak", string>> {
   /** The platform's base DNS name: Keycloak serves https://auth.<domain>, the UI https://<domain>. */
   domain: string;
   /** Secret (from PostgresCluster.serviceDatabaseSecrets) with username, password and jdbcUrl. */
@@ -42,7 +41,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const ns = args.namespace;
     const id = { name: "keycloak", instance: args.instance, component: "identity" };
     const selector = selectorLabels(id);
-    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id) });
+    const meta = (objectName: string) => ({ name: objectName, namespace: objectNamespace(args), labels: standardLabels(id) });
     this.url = `https://auth.${args.domain}`;
     this.internalUrl = pulumi.interpolate`http://${name}.${ns}.svc:${HTTP_PORT}`;
 
@@ -129,7 +128,7 @@ export class Keycloak extends pulumi.ComponentResource {
     }
 
     this.apiClientSecretName = apiClient.metadata.name;
-    this.mixin = keycloakMixin({ namespace: args.instance, podSelector: selector });
+    this.mixin = keycloakMixin({ namespace: ns, podSelector: selector });
     this.registerOutputs({ url: this.url, internalUrl: this.internalUrl, apiClientSecretName: this.apiClientSecretName });
   }
 }

@@ -1,19 +1,35 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { z } from "zod";
+import { percent, positiveInt, strictSection } from "./settings";
 
 // One HorizontalPodAutoscaler shape for every stateless workload: scale on average CPU,
 // react to load within the scale-up window, and wait out the scale-down stabilisation
 // before removing pods (the operations guide: up after 2 minutes above 70%, down after
 // 5 minutes of low load).
 
-export interface AutoscalingSettings {
-  enabled: boolean;
-  minReplicas: number;
-  maxReplicas: number;
-  targetCpuUtilizationPercent: number;
-  scaleUpStabilizationSeconds: number;
-  scaleDownStabilizationSeconds: number;
-}
+/** The settings section of an autoscaled workload, with its own replica bounds. */
+export const autoscalingSettings = (defaults: { min: number; max: number }) =>
+  strictSection({
+    enabled: z.boolean().default(true),
+    minReplicas: positiveInt("a replica count").default(defaults.min),
+    maxReplicas: positiveInt("a replica count").default(defaults.max),
+    targetCpuUtilizationPercent: percent.default(70).describe("Scale up above this average CPU use."),
+    scaleUpStabilizationSeconds: z.number().int().min(0).max(3600).default(120),
+    scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+  })
+    .superRefine((a, ctx) => {
+      if (a.minReplicas > a.maxReplicas) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["minReplicas"],
+          message: `expected at most maxReplicas (${a.maxReplicas})`,
+        });
+      }
+    })
+    .prefault({});
+
+export type AutoscalingSettings = z.output<ReturnType<typeof autoscalingSettings>>;
 
 export function horizontalPodAutoscaler(
   name: string,

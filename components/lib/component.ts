@@ -1,12 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/** Where a component's objects live. */
+export interface NamespaceArgs {
+  /** The namespace's name, known before deploy: DNS names, PromQL selectors and rendered files use it. */
+  namespace: string;
+  /**
+   * What the objects' metadata.namespace is set to; `namespace` when unset. A stack that
+   * declares the Namespace passes its name Output, so every object waits for it: a
+   * component's children do not inherit the component's dependsOn.
+   */
+  namespaceOutput?: pulumi.Input<string>;
+}
+
+/** metadata.namespace for a component's objects. */
+export const objectNamespace = (args: NamespaceArgs): pulumi.Input<string> => args.namespaceOutput ?? args.namespace;
+
 /** What the stack hands every in-cluster component. Components never read pulumi.Config. */
-export interface InClusterArgs<Settings, Images = Record<string, string>> {
-  namespace: pulumi.Input<string>;
-  /** The platform instance, for the app.kubernetes.io/instance label. */
+export interface InClusterArgs<Settings, Images = Record<string, string>> extends NamespaceArgs {
+  /** The platform instance, for the app.kubernetes.io/instance label (never a DNS or PromQL namespace). */
   instance: string;
   images: Images;
-  /** The component's validated section of the platform config. */
+  /** The component's validated settings. */
   settings: Settings;
   /** Storage class for volumes whose settings name none. */
   storageClass: string;

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PlatformConfig } from "../../stacks/config";
+import type { MinioSettings } from "./settings";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
 import { Consumer, platformBuckets, platformConsumers, prometheusBearerToken, renderBootstrapFiles } from "./policies";
 
@@ -8,7 +8,7 @@ import { Consumer, platformBuckets, platformConsumers, prometheusBearerToken, re
 // them in the bootstrap Job's ConfigMap, the local (Docker) stack uploads them into its
 // bootstrap container. The consumers' keys (credentialFiles) are added from secrets.
 
-export type MinioSettings = PlatformConfig["minio"];
+export type { MinioSettings };
 
 export const MINIO_API_PORT = 9000;
 export const MINIO_CONSOLE_PORT = 9001;

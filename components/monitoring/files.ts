@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../../stacks/config";
+import type { MonitoringSettings } from "./settings";
 import { MonitoringMixin } from "../lib/mixin";
 import { renderDashboards, renderGrafanaDashboardProvider, renderGrafanaDatasources } from "./dashboards";
 import { kubeletScrapeConfigs, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles, StaticScrapeTarget } from "./render";
@@ -7,7 +7,7 @@ import { kubeletScrapeConfigs, renderAlertmanagerConfig, renderPrometheusConfig,
 // component puts them in ConfigMaps and Secrets, the local (Docker) stack uploads them
 // into its containers. Only how Prometheus finds its targets differs between the two.
 
-export type MonitoringSettings = PlatformConfig["monitoring"];
+export type { MonitoringSettings };
 
 export const PROMETHEUS_PORT = 9090;
 export const ALERTMANAGER_PORT = 9093;

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { PlatformConfig } from "../../stacks/config";
-import { InClusterArgs } from "../lib/component";
+import { InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
@@ -26,7 +25,7 @@ import {
 } from "./files";
 
 export type { MonitoringSettings };
-export type MonitoringImages = Pick<PlatformConfig["images"], "prometheus" | "alertmanager" | "grafana" | "kubeStateMetrics">;
+export type MonitoringImages = Record<"prometheus" | "alertmanager" | "grafana" | "kubeStateMetrics", string>;
 
 export interface MonitoringArgs extends InClusterArgs<MonitoringSettings, MonitoringImages> {
   /** Every component's mixin: the collector renders them and knows nothing else about the components. */
@@ -55,8 +54,8 @@ export class Monitoring extends pulumi.ComponentResource {
     const s = args.settings;
     const ns = args.namespace;
     const id = (app: string): LabelIdentity => ({ name: app, instance: args.instance, component: "monitoring" });
-    const meta = (objectName: string, app: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id(app)) });
-    const clusterMeta = (app: string) => ({ name: `${args.instance}-${app}`, labels: standardLabels(id(app)) });
+    const meta = (objectName: string, app: string) => ({ name: objectName, namespace: objectNamespace(args), labels: standardLabels(id(app)) });
+    const clusterMeta = (app: string) => ({ name: `${ns}-${app}`, labels: standardLabels(id(app)) });
     this.prometheusUrl = pulumi.interpolate`http://prometheus.${ns}.svc:${PROMETHEUS_PORT}`;
     this.grafanaUrl = pulumi.interpolate`http://grafana.${ns}.svc:${GRAFANA_PORT}`;
 
@@ -83,7 +82,7 @@ export class Monitoring extends pulumi.ComponentResource {
     ], promAccount);
 
     const ruleFiles = prometheusRuleFiles(s, args.mixins);
-    const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${args.instance}.svc:${ALERTMANAGER_PORT}`);
+    const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${ns}.svc:${ALERTMANAGER_PORT}`);
     const promConfig = new k8s.core.v1.ConfigMap(
       "prometheus-config",
       {
@@ -194,7 +193,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     `--web.listen-address=:${ALERTMANAGER_PORT}`,
                     // HA: every replica gossips with the others so a notification goes out once.
                     "--cluster.listen-address=:9094",
-                    ...Array.from({ length: s.alertmanager.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.alertmanager-pods.${args.instance}.svc:9094`),
+                    ...Array.from({ length: s.alertmanager.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.alertmanager-pods.${ns}.svc:9094`),
                   ],
                   ports: [{ name: "http", containerPort: ALERTMANAGER_PORT }, { name: "cluster", containerPort: 9094 }],
                   resources: toResourceRequirements(s.alertmanager.resources),

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { NamespaceArgs, objectNamespace } from "../lib/component";
 import { standardLabels } from "../lib/labels";
 import { externals, ExternalEndpoints, FLOWS, WORKLOADS } from "./flows";
 import { renderNetworkPolicies } from "./policies";
 
-export interface NetworkPoliciesArgs extends ExternalEndpoints {
-  namespace: pulumi.Input<string>;
+export interface NetworkPoliciesArgs extends ExternalEndpoints, NamespaceArgs {
   instance: string;
 }
 
@@ -17,7 +17,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     for (const policy of renderNetworkPolicies(FLOWS, WORKLOADS, externals(args))) {
       new k8s.networking.v1.NetworkPolicy(
         policy.name,
-        { metadata: { name: policy.name, namespace: args.namespace, labels }, spec: policy.spec },
+        { metadata: { name: policy.name, namespace: objectNamespace(args), labels }, spec: policy.spec },
         { parent: this },
       );
     }

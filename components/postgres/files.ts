@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PlatformConfig } from "../../stacks/config";
+import type { PostgresSettings } from "./settings";
 import { renderExporterQueries } from "./exporterQueries";
 import { BackupRepo, renderPgbackrestConf, RepoStorage } from "./pgbackrestConf";
 import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
@@ -9,7 +9,7 @@ import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
 // its ConfigMap, the local (Docker) stack uploads them into its containers. One function,
 // so the two targets cannot drift apart.
 
-export type PostgresSettings = PlatformConfig["postgres"];
+export type { PostgresSettings };
 
 export const STANZA = "blacklake";
 export const POSTGRES_PORT = 5432;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { InClusterArgs } from "../lib/component";
+import { InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
@@ -91,7 +91,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const selector = selectorLabels(id);
     const meta = (objectName: string, component = id.component) => ({
       name: objectName,
-      namespace: ns,
+      namespace: objectNamespace(args),
       labels: standardLabels({ ...id, component }),
     });
 
@@ -299,7 +299,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
 
     backupCronJobs({
       name,
-      namespace: ns,
+      namespace: objectNamespace(args),
       identity: id,
       stanza: STANZA,
       primaryPod: `${name}-0`,
@@ -348,7 +348,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.readOnlyHost = roHost;
     this.appSecretName = app.metadata.name;
     this.mixin = postgresMixin({
-      namespace: args.instance,
+      namespace: ns,
       name,
       podSelector: selector,
       repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PlatformConfig } from "../../stacks/config";
+import type { RedisSettings } from "./settings";
 import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl, RedisUsers } from "./redisConf";
 
 // The files Redis reads, for every target: the Kubernetes component puts them in its
@@ -8,7 +8,7 @@ import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUs
 // the replication include hold passwords: they come from renderUsersAcl and
 // renderReplicationInclude and travel as secrets on both targets.
 
-export type RedisSettings = PlatformConfig["redis"];
+export type { RedisSettings };
 
 export const REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
@@ -27,8 +27,8 @@ export const REDIS_PATHS = {
 
 const script = (name: string) => fs.readFileSync(path.join(__dirname, "scripts", name), "utf8");
 
-/** Every file of Redis' configuration directory: file name -> text. `name` and `instance` locate the primary for Sentinel. */
-export function redisConfigFiles(s: RedisSettings, o: { name: string; instance: string }): Record<string, string> {
+/** Every file of Redis' configuration directory: file name -> text. `name` and `namespace` locate the primary for Sentinel. */
+export function redisConfigFiles(s: RedisSettings, o: { name: string; namespace: string }): Record<string, string> {
   return {
     "redis.conf": renderRedisConf({
       bind: "0.0.0.0",
@@ -46,7 +46,7 @@ export function redisConfigFiles(s: RedisSettings, o: { name: string; instance: 
             bind: "0.0.0.0",
             port: SENTINEL_PORT,
             masterName: MASTER_NAME,
-            masterHost: `${o.name}-0.${o.name}-pods.${o.instance}.svc`,
+            masterHost: `${o.name}-0.${o.name}-pods.${o.namespace}.svc`,
             masterPort: REDIS_PORT,
             quorum: Math.floor(s.replicas / 2) + 1,
             downAfterMilliseconds: 5000,

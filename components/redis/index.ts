@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { PlatformConfig } from "../../stacks/config";
-import { InClusterArgs } from "../lib/component";
+import { InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import { MonitoringMixin } from "../lib/mixin";
@@ -14,7 +13,7 @@ import { MASTER_NAME, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles, Re
 
 export { MASTER_NAME, REDIS_PORT, SENTINEL_PORT };
 export type { RedisSettings };
-export type RedisImages = Pick<PlatformConfig["images"], "redis" | "redisExporter">;
+export type RedisImages = Record<"redis" | "redisExporter", string>;
 
 
 /**
@@ -38,7 +37,7 @@ export class RedisQueue extends pulumi.ComponentResource {
     const ns = args.namespace;
     const id = { name: "redis", instance: args.instance, component: "queue" };
     const selector = selectorLabels(id);
-    const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: standardLabels(id) });
+    const meta = (objectName: string) => ({ name: objectName, namespace: objectNamespace(args), labels: standardLabels(id) });
 
     const password = (user: string) => generatedPassword(`${name}-${user}`, this);
     const passwords = { app: password("app"), exporter: password("exporter"), replication: password("replication"), sentinel: password("sentinel"), admin: password("admin") };
@@ -79,7 +78,7 @@ export class RedisQueue extends pulumi.ComponentResource {
       `${name}-config`,
       {
         metadata: meta(`${name}-config`),
-        data: redisConfigFiles(s, { name, instance: args.instance }),
+        data: redisConfigFiles(s, { name, namespace: ns }),
       },
       child,
     );
@@ -191,7 +190,7 @@ export class RedisQueue extends pulumi.ComponentResource {
     new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
 
     this.appSecretName = app.metadata.name;
-    this.mixin = redisMixin({ namespace: args.instance, podSelector: selector });
+    this.mixin = redisMixin({ namespace: ns, podSelector: selector });
     this.registerOutputs({ host: this.host, appSecretName: this.appSecretName });
   }
 }

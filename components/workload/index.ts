@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AutoscalingSettings, horizontalPodAutoscaler } from "../lib/autoscaling";
+import { NamespaceArgs, objectNamespace } from "../lib/component";
 import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { httpProbes } from "../lib/probes";
 import { ComputeResources, toResourceRequirements } from "../lib/resources";
@@ -12,8 +13,7 @@ export interface SecretEnv {
   key: string;
 }
 
-export interface WorkloadArgs {
-  namespace: pulumi.Input<string>;
+export interface WorkloadArgs extends NamespaceArgs {
   identity: LabelIdentity;
   image: string;
   port: number;
@@ -46,7 +46,7 @@ export class Workload extends pulumi.ComponentResource {
     const child = { parent: this };
     const selector = selectorLabels(args.identity);
     const labels = standardLabels(args.identity);
-    const meta = { name, namespace: args.namespace, labels };
+    const meta = { name, namespace: objectNamespace(args), labels };
     this.podSelector = selector;
     this.port = args.port;
     this.host = pulumi.interpolate`${name}.${args.namespace}.svc`;

@@ -22,9 +22,9 @@ export interface CapturedResource {
   custom: boolean;
 }
 
-export interface ProgramRun {
+export interface ProgramRun<Outputs = ReturnType<typeof runPlatformProgram>> {
   resources: CapturedResource[];
-  outputs: ReturnType<typeof runPlatformProgram>;
+  outputs: Outputs;
 }
 
 /** Deterministic stand-ins for values a provider would generate. */
@@ -102,17 +102,22 @@ function stringConfig(values: Record<string, unknown>): Record<string, string> {
 // The Pulumi runtime is process-global: runs must not overlap, so they queue.
 let previousRun: Promise<unknown> = Promise.resolve();
 
-/** Runs the program for one stack's config and returns what it registered. */
-export function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun> {
+/**
+ * Runs a program for one stack's config and returns what it registered: the platform's
+ * program unless another is given (an example, or one component on its own).
+ */
+export function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun>;
+export function runUnderMocks<Outputs>(stack: string, config: RawConfig, program: () => Outputs): Promise<ProgramRun<Outputs>>;
+export function runUnderMocks(stack: string, config: RawConfig, program: () => unknown = runPlatformProgram): Promise<ProgramRun<unknown>> {
   const run = previousRun.then(
-    () => runAlone(stack, config),
-    () => runAlone(stack, config),
+    () => runAlone(stack, config, program),
+    () => runAlone(stack, config, program),
   );
   previousRun = run.catch(() => undefined);
   return run;
 }
 
-async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
+async function runAlone(stack: string, config: RawConfig, program: () => unknown): Promise<ProgramRun<unknown>> {
   const resources: CapturedResource[] = [];
   // Explicit providers' inputs by name: a real provider answers from its region.
   const providerInputs = new Map<string, Record<string, unknown>>();
@@ -164,7 +169,7 @@ async function runAlone(stack: string, config: RawConfig): Promise<ProgramRun> {
     return register(req, cb);
   };
 
-  const outputs = runPlatformProgram();
+  const outputs = program();
   await pulumi.runtime.disconnect();
   return { resources, outputs };
 }

@@ -69,3 +69,12 @@ export function runLocal(config?: RawConfig): Promise<Registered> {
   localRun ??= runUnderMocks("local", localConfig()).then(({ resources }) => new Registered(Object.freeze(resources) as CapturedResource[]));
   return localRun;
 }
+
+/**
+ * Runs another program than the platform's (an example, or one component on its own)
+ * under the same mocks; `values` are its config, keyed without the project prefix.
+ */
+export async function runProgram<Outputs>(program: () => Outputs, values: Record<string, unknown> = {}) {
+  const { resources, outputs } = await runUnderMocks("example", { values, secretPaths: [] }, program);
+  return { registered: new Registered(resources), outputs };
+}

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { parseQuantity, isByteQuantity } from "../../components/lib/quantity";
-import { CronSyntaxError, parseCron } from "../../components/lib/cron";
-import { imagePinProblem } from "../../components/lib/image";
-import { isDnsLabel } from "../../components/lib/naming";
-import { RESOURCE_PRESETS, ResourcePreset, ComputeResources } from "../../components/lib/resources";
+import { parseQuantity, isByteQuantity } from "./quantity";
+import { CronSyntaxError, parseCron } from "./cron";
+import { imagePinProblem } from "./image";
+import { isDnsLabel } from "./naming";
+import { RESOURCE_PRESETS, ResourcePreset, ComputeResources } from "./resources";
 
-// Field types shared by the platform config schema. Every custom message is the
-// "expected ..." half of an error line; configErrors.ts adds the path and what was found.
+// Field types every component's settings schema is built from. Every custom message is
+// the "expected ..." half of an error line; stacks/config/problems.ts adds the path and
+// what was found.
 
 /** An object that rejects unknown keys and names the keys it does accept. */
 export function strictSection<T extends z.ZodRawShape>(shape: T) {

@@ -1,5 +1,5 @@
-import type { PlatformConfig } from "./config";
-import { LocalPlatform } from "../components/local";
+import type { PlatformConfig } from "../config";
+import { LocalPlatform } from "./platform";
 
 /**
  * The local stack (target "docker"): the platform's services as containers on the

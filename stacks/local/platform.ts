@@ -1,13 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { generatedPassword } from "../lib/credentials";
+import { generatedPassword } from "../../components/lib/credentials";
 import * as random from "@pulumi/random";
-import type { PlatformConfig } from "../../stacks/config";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, realmDiscoveryPath } from "../keycloak/files";
-import { DEFAULT_REALM } from "../keycloak/realm";
-import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../minio/files";
-import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../minio/mixin";
-import { credentialFiles, PROMETHEUS_CONSUMER } from "../minio/policies";
+import type { PlatformConfig } from "../config";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, realmDiscoveryPath } from "../../components/keycloak/files";
+import { DEFAULT_REALM } from "../../components/keycloak/realm";
+import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../../components/minio/files";
+import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
+import { credentialFiles, PROMETHEUS_CONSUMER } from "../../components/minio/policies";
 import {
   ALERTMANAGER_PORT,
   alertmanagerConfigFiles,
@@ -20,11 +20,11 @@ import {
   PROMETHEUS_PORT,
   prometheusConfigFiles,
   prometheusRuleFiles,
-} from "../monitoring/files";
-import { DEFAULT_SECRETS_DIR } from "../monitoring/render";
-import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../postgres/files";
-import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../redis/mixin";
-import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../redis/files";
+} from "../../components/monitoring/files";
+import { DEFAULT_SECRETS_DIR } from "../../components/monitoring/render";
+import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../../components/postgres/files";
+import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/redis/mixin";
+import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { localContainer, LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
 import { localScrapeTargets } from "./scrapeTargets";
@@ -178,7 +178,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const aclFiles = pulumi
       .all([redisPasswords.app, redisPasswords.exporter, redisPasswords.replication, redisPasswords.sentinel, redisPasswords.admin])
       .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
-    const redisFiles = redisConfigFiles(config.redis, { name: "redis", instance: ns });
+    const redisFiles = redisConfigFiles(config.redis, { name: "redis", namespace: ns });
     run({
       service: "redis",
       image: image(config.images.redis),

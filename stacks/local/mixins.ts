@@ -1,12 +1,12 @@
-import { selectorLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
-import { keycloakMixin } from "../keycloak/mixin";
-import { minioMixin } from "../minio/mixin";
-import { Monitoring } from "../monitoring";
-import { platformMixin } from "../monitoring/platformAlerts";
-import { sloMixin } from "../monitoring/slo";
-import { postgresMixin } from "../postgres/mixin";
-import { redisMixin } from "../redis/mixin";
+import { selectorLabels } from "../../components/lib/labels";
+import { MonitoringMixin } from "../../components/lib/mixin";
+import { keycloakMixin } from "../../components/keycloak/mixin";
+import { minioMixin } from "../../components/minio/mixin";
+import { Monitoring } from "../../components/monitoring";
+import { platformMixin } from "../../components/monitoring/platformAlerts";
+import { sloMixin } from "../../components/monitoring/slo";
+import { postgresMixin } from "../../components/postgres/mixin";
+import { redisMixin } from "../../components/redis/mixin";
 
 // The same monitoring mixins, in the same order, as the Kubernetes composition builds
 // from its components (stacks/platform.ts): the rule files and dashboards rendered from

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { positiveInt, strictSection } from "../lib/settings";
+
+// The off-site backup bucket's and the CI access roles' settings.
+
+export const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-[0-9]$/, { message: 'expected an AWS region such as "eu-west-1"' });
+
+const writerCredentials = z
+  .discriminatedUnion(
+    "kind",
+    [
+      strictSection({ kind: z.literal("accessKeys") }),
+      strictSection({
+        kind: z.literal("irsa"),
+        oidcProviderArn: z
+          .string()
+          .regex(/^arn:aws:iam::[0-9]{12}:oidc-provider\/.+$/, { message: "expected an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)" })
+          .describe("The cluster's IAM OIDC provider."),
+        oidcIssuer: z
+          .string()
+          .regex(/^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/, { message: 'expected the issuer without "https://", e.g. oidc.eks.eu-west-1.amazonaws.com/id/ABC123' })
+          .describe("The cluster's service-account token issuer, without https://."),
+      }),
+    ],
+    { error: 'expected { kind: "accessKeys" } or { kind: "irsa", oidcProviderArn, oidcIssuer }' },
+  )
+  .prefault({ kind: "accessKeys" })
+  .describe(
+    "How off-site writers authenticate. irsa: an IAM role per writer, trusted for its Kubernetes service account only (no stored key); accessKeys: an IAM user whose key reaches the cluster as a Secret. The MinIO mirror always uses a key: mc cannot take a web identity.",
+  );
+
+const githubEnvironment = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "expected a GitHub environment name (letters, digits, _ . -)" });
+
+const kmsAlias = z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, { message: 'expected a KMS alias such as "alias/blacklake-pulumi"' });
+
+export const ciAccessSettings = strictSection({
+  enabled: z.boolean().default(false).describe("Declare the IAM roles GitHub Actions assumes by OIDC to preview and deploy this stack."),
+  githubRepository: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { message: 'expected "<owner>/<repository>"' })
+    .default("blacklake/platform"),
+  deployEnvironment: githubEnvironment.default("production").describe("The GitHub environment whose jobs may deploy (pulumi up) this stack."),
+  previewEnvironment: githubEnvironment.default("preview").describe("The GitHub environment whose jobs may preview this stack (read-only)."),
+  oidcProviderArn: z
+    .string()
+    .regex(/^arn:aws:iam::[0-9]{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+      message: "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider",
+    })
+    .optional()
+    .describe("The account's GitHub OIDC provider; declared here when unset (one per account)."),
+  stateBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" })
+    .default("blacklake-pulumi-state")
+    .describe("The Pulumi state backend bucket (s3://<bucket>), made once by an administrator: see docs/ci.md."),
+  stateKeyAlias: kmsAlias.default("alias/blacklake-pulumi-state").describe("The KMS key the state bucket is encrypted with."),
+  secretsKeyAlias: kmsAlias.default("alias/blacklake-pulumi").describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
+}).prefault({});
+
+export const offsiteSettings = strictSection({
+  enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
+  region: awsRegion.default("eu-west-1"),
+  replicaRegion: awsRegion.optional().describe("Cross-region replica of the off-site bucket."),
+  transitionToInfrequentAccessDays: positiveInt("a number of days").default(90),
+  transitionToArchiveDays: positiveInt("a number of days").default(365),
+  archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
+  expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),
+  noncurrentVersionExpirationDays: positiveInt("a number of days")
+    .default(90)
+    .describe("Overwritten or deleted versions are kept this long."),
+  adminPrincipalArns: z
+    .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/.+$/, { message: "expected an IAM role or user ARN" }))
+    .default([])
+    .describe("Operators allowed to use the bucket besides the writers and the deploying identity."),
+  writerCredentials,
+})
+  .superRefine((o, ctx) => {
+    if (o.transitionToArchiveDays <= o.transitionToInfrequentAccessDays) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["transitionToArchiveDays"],
+        message: `expected more than transitionToInfrequentAccessDays (${o.transitionToInfrequentAccessDays})`,
+      });
+    }
+    if (o.expireDays <= o.transitionToArchiveDays) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["expireDays"],
+        message: `expected more than transitionToArchiveDays (${o.transitionToArchiveDays})`,
+      });
+    }
+    if (o.replicaRegion !== undefined && o.replicaRegion === o.region) {
+      ctx.addIssue({ code: "custom", path: ["replicaRegion"], message: `expected a region other than ${o.region}` });
+    }
+  })
+  .prefault({});
+
+export type OffsiteSettings = z.output<typeof offsiteSettings>;
+export type CiAccessSettings = z.output<typeof ciAccessSettings>;

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { computeResources, cronSchedule, dnsLabel, positiveInt, storage, strictSection } from "../lib/settings";
+
+// The MinIO tenant's settings (distributed erasure coding by default).
+
+export const minioSettings = strictSection({
+  mode: z.enum(["distributed", "standalone"]).default("distributed"),
+  replicas: positiveInt("a replica count").default(4),
+  drivesPerReplica: positiveInt("a drive count").default(1),
+  storage: storage("100Gi"),
+  resources: computeResources.prefault("medium"),
+  console: strictSection({
+    enabled: z.boolean().default(false).describe("The web console; off unless asked for."),
+  }).prefault({}),
+  tlsSecretName: dnsLabel
+    .default("minio-tls")
+    .describe(
+      "kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) for minio.<namespace>.svc and *.minio-pods.<namespace>.svc, from cert-manager or the platform PKI. pgBackRest speaks only TLS to S3.",
+    ),
+  noncurrentVersionExpirationDays: positiveInt("a number of days")
+    .default(30)
+    .describe("Overwritten or deleted object versions are kept this long."),
+  mirror: strictSection({
+    enabled: z.boolean().default(false).describe("Mirror buckets to the off-site bucket (the object-storage backup)."),
+    schedule: cronSchedule.default("0 * * * *").describe("Hourly: the object-storage RPO is 1 hour."),
+    buckets: z.array(z.string().min(3)).default(["blacklake-data", "blacklake-exports"]),
+  }).prefault({}),
+})
+  .superRefine((m, ctx) => {
+    if (m.mode === "distributed" && m.replicas * m.drivesPerReplica < 4) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicas"],
+        message: `expected replicas x drivesPerReplica >= 4 for distributed erasure coding (drivesPerReplica is ${m.drivesPerReplica})`,
+      });
+    }
+    if (m.mode === "standalone" && m.replicas !== 1) {
+      ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected 1 in standalone mode" });
+    }
+  })
+  .prefault({});
+
+export type MinioSettings = z.output<typeof minioSettings>;
+
+/** The images a tenant runs unless the stack pins others. */
+export const MINIO_DEFAULT_IMAGES = {
+  minio: "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z",
+  mc: "quay.io/minio/mc:RELEASE.2025-04-16T18-13-26Z",
+} as const;

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { computeResources, email, httpsUrl, positiveInt, promDuration, storage, strictSection } from "../lib/settings";
+
+// Prometheus, Alertmanager and Grafana settings, and where alerts go.
+
+const receiver = z.discriminatedUnion(
+  "kind",
+  [
+    strictSection({ kind: z.literal("webhook"), url: httpsUrl }),
+    strictSection({ kind: z.literal("email"), to: email }),
+    strictSection({ kind: z.literal("none") }),
+  ],
+  { error: 'expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
+);
+
+export const monitoringSettings = strictSection({
+  prometheus: strictSection({
+    retention: promDuration.default("15d").describe("Keep samples this long."),
+    retentionSize: z
+      .string()
+      .regex(/^[1-9][0-9]*(KB|MB|GB|TB)$/, { message: 'expected a Prometheus size such as "45GB"' })
+      .default("45GB"),
+    scrapeInterval: promDuration.default("30s"),
+    storage: storage("50Gi"),
+    resources: computeResources.prefault("large"),
+  }).prefault({}),
+  alertmanager: strictSection({
+    replicas: positiveInt("a replica count").default(3),
+    resources: computeResources.prefault("nano"),
+  }).prefault({}),
+  grafana: strictSection({
+    anonymousAccess: z.boolean().default(false),
+    resources: computeResources.prefault("small"),
+  }).prefault({}),
+  runbookBaseUrl: httpsUrl
+    .default("https://git.blacklake.example.com/platform/blob/main/")
+    .describe("Where the repository's docs/runbooks are browsable; alerts' runbook_url starts with it."),
+  receivers: strictSection({
+    critical: receiver.default({ kind: "none" }).describe("Pages: critical alerts go here."),
+    warning: receiver.default({ kind: "none" }).describe("Chat or e-mail: warnings go here."),
+  }).prefault({}),
+  smtp: strictSection({
+    smarthost: z
+      .string()
+      .regex(/^[a-z0-9.-]+:[0-9]{1,5}$/, { message: 'expected "host:port" such as "smtp.example.com:587"' })
+      .describe("The mail relay Alertmanager sends through (STARTTLS required)."),
+    from: email.describe("The sender address of alert mail."),
+    authUsername: z.string().min(1).optional(),
+    authPassword: z.string().min(1).optional().describe("Set it with `pulumi config set --secret`."),
+  })
+    .optional()
+    .describe("Needed when a receiver is an e-mail address."),
+})
+  .superRefine((m, ctx) => {
+    const mailed = Object.entries(m.receivers).filter(([, r]) => r.kind === "email").map(([name]) => name);
+    if (mailed.length > 0 && !m.smtp) {
+      ctx.addIssue({ code: "custom", path: ["smtp"], message: `expected { smarthost, from } because ${mailed.map((r) => `receivers.${r}`).join(" and ")} ${mailed.length > 1 ? "send" : "sends"} e-mail` });
+    }
+  })
+  .prefault({});
+
+export type MonitoringSettings = z.output<typeof monitoringSettings>;
+
+/** The images monitoring runs unless the stack pins others. */
+export const MONITORING_DEFAULT_IMAGES = {
+  prometheus: "quay.io/prometheus/prometheus:v3.4.1",
+  alertmanager: "quay.io/prometheus/alertmanager:v0.28.1",
+  grafana: "docker.io/grafana/grafana:12.0.2",
+  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0",
+} as const;
