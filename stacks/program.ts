@@ -1,14 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringMixin } from "../components/lib/mixin";
 import { ConfigError, configFromRuntime, parseConfig } from "./config";
 import { composeLocal } from "./local";
 import { composePlatform } from "./platform";
 import { skipAwaitOnEveryKubernetesObject } from "./providers";
 
 /**
- * The program: parse config once, before any resource is registered, then compose. A bad
- * config stops here with one line per problem and no stack trace (RunError).
+ * Parses config once, before any resource is registered, then composes the stack it
+ * describes. A bad config stops here with one line per problem and no stack trace
+ * (RunError).
  */
-export function runPlatformProgram() {
+export function composeStack() {
   let config;
   try {
     config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
@@ -16,20 +18,25 @@ export function runPlatformProgram() {
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;
   }
-  if (config.target === "docker") {
-    const { platform } = composeLocal(config);
+  if (config.target === "docker") return { config, local: composeLocal(config).platform };
+  if (config.kubernetes.skipAwait) skipAwaitOnEveryKubernetesObject();
+  return { config, platform: composePlatform(config) };
+}
+
+/** The program: the stack, and the outputs a deployment reports. */
+export function runPlatformProgram() {
+  const { config, local, platform } = composeStack();
+  if (local) {
     return {
       environment: config.environment,
       // The Docker network plays the namespace's part: it is named after it.
-      namespace: platform.networkName,
+      namespace: local.networkName,
       offsiteBackupEnabled: false,
-      urls: platform.urls,
+      urls: local.urls,
       images: undefined,
       ciRoleArns: undefined,
     };
   }
-  if (config.kubernetes.skipAwait) skipAwaitOnEveryKubernetesObject();
-  const platform = composePlatform(config);
   return {
     environment: config.environment,
     namespace: platform.namespace.name,
@@ -40,4 +47,10 @@ export function runPlatformProgram() {
     // The AWS_ROLE_ARN values of the GitHub environments (docs/ci.md).
     ciRoleArns: platform.ci ? { preview: platform.ci.previewRoleArn, deploy: platform.ci.deployRoleArn } : undefined,
   };
+}
+
+/** The stack's namespace and monitoring mixins, as its Prometheus loads them: the alert docs and tests come from these. */
+export function deployedMonitoring(): { namespace: string; mixins: MonitoringMixin[] } {
+  const { config, local, platform } = composeStack();
+  return { namespace: config.namespace, mixins: [...(local ? local.mixins : platform.monitoring.mixins)] };
 }

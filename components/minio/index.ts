@@ -290,7 +290,7 @@ export class MinioTenant extends pulumi.ComponentResource {
       });
     }
 
-    this.mixin = minioMixin({ namespace: ns, podSelector: selector });
+    this.mixin = minioMixin({ namespace: ns, podSelector: selector, mirror: s.mirror.enabled });
     this.registerOutputs({ endpoint: this.endpoint });
   }
 

@@ -13,6 +13,8 @@ import { AlertRule, latestCronJobRunFailed, MonitoringMixin, RecordingRule, Scra
 export interface MinioMixinOptions {
   namespace: string;
   podSelector: Record<string, string>;
+  /** The off-site mirror CronJob runs (minio.mirror.enabled): its alerts exist only then. */
+  mirror: boolean;
 }
 
 export const MINIO_JOB = "minio";
@@ -136,6 +138,9 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
         runbook,
       },
     },
+  ];
+  // Only where the mirror runs: without its CronJob these could never fire.
+  if (o.mirror) alerts.push(
     // The mirror CronJob is the object-storage backup; its success is kube-state-metrics' job status.
     {
       alert: "ObjectStorageMirrorFailed",
@@ -159,7 +164,7 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
         runbook,
       },
     },
-  ];
+  );
 
   return {
     name: "minio",

@@ -44,12 +44,15 @@ const KSM_PORT = 8080;
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly prometheusUrl: pulumi.Output<string>;
+  /** The mixins Prometheus loads and Grafana shows: exactly what this deployment alerts on. */
+  readonly mixins: readonly MonitoringMixin[];
   readonly grafanaUrl: pulumi.Output<string>;
   /** The kube-state-metrics pods, for the platform mixin's scrape target. */
   static readonly kubeStateMetricsSelector = (instance: string) => selectorLabels({ name: "kube-state-metrics", instance, component: "monitoring" });
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:monitoring:Stack", name, {}, opts);
+    this.mixins = args.mixins;
     const child = { parent: this };
     const s = args.settings;
     const ns = args.namespace;

@@ -40,7 +40,7 @@ export interface PlatformMixinOptions {
   api: PodTarget;
   /** kube-state-metrics, when the platform runs its own (otherwise the cluster's must be scraped). */
   kubeStateMetrics?: PodTarget;
-  /** cert-manager's controller, when its metrics are to be scraped from here. */
+  /** cert-manager's controller, when its metrics are to be scraped from here; CertificateExpiringSoon exists only then. */
   certManager?: PodTarget;
 }
 
@@ -150,18 +150,23 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
         runbook: runbook("api"),
       },
     },
-    {
-      alert: "CertificateExpiringSoon",
-      expr: `(certmanager_certificate_expiration_timestamp_seconds{${ns}} - time()) / 86400 < ${CERT_EXPIRY_WARNING_DAYS}`,
-      for: "1h",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: `Certificate {{ $labels.name }} expires in less than ${CERT_EXPIRY_WARNING_DAYS} days`,
-        description: "Certificate {{ $labels.name }} expires in {{ $value | humanize }} days and cert-manager has not renewed it.",
-        runbook: runbook("certificates"),
-      },
-    },
   ];
+  // Only where cert-manager's metrics are scraped: without them the alert could never fire.
+  if (o.certManager) {
+    service.push(
+      {
+        alert: "CertificateExpiringSoon",
+        expr: `(certmanager_certificate_expiration_timestamp_seconds{${ns}} - time()) / 86400 < ${CERT_EXPIRY_WARNING_DAYS}`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `Certificate {{ $labels.name }} expires in less than ${CERT_EXPIRY_WARNING_DAYS} days`,
+          description: "Certificate {{ $labels.name }} expires in {{ $value | humanize }} days and cert-manager has not renewed it.",
+          runbook: runbook("certificates"),
+        },
+      },
+    );
+  }
 
   const resources: AlertRule[] = [
     {

@@ -353,6 +353,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       podSelector: selector,
       repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
       replicationLagAlertSeconds: s.replicationLagAlertSeconds,
+      restoreDrill: s.backups.pgbackrest.restoreDrill.enabled,
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
   }

@@ -12,15 +12,14 @@ export interface PostgresMixinOptions {
   name: string;
   podSelector: Record<string, string>;
   repos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
-  /** Replay lag that warns (the stack's postgres.replicationLagAlertSeconds). */
-  replicationLagAlertSeconds?: number;
+  /** Replay lag that warns (postgres.replicationLagAlertSeconds). */
+  replicationLagAlertSeconds: number;
+  /** The restore drill CronJob runs (backups.pgbackrest.restoreDrill.enabled): its alerts exist only then. */
+  restoreDrill: boolean;
 }
 
 /** Grace after a scheduled backup before its absence is an alert: time to run and retry. */
 const BACKUP_GRACE_SECONDS = 2 * 3600;
-
-/** The schema's default for postgres.replicationLagAlertSeconds. */
-const DEFAULT_REPLICATION_LAG_ALERT_SECONDS = 30;
 
 export const POSTGRES_JOB = "postgres";
 export const PGBACKREST_JOB = "pgbackrest";
@@ -77,7 +76,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresReplicationLagHigh",
-      expr: `pg_blacklake_replication_lag_seconds{${sel}} > ${o.replicationLagAlertSeconds ?? DEFAULT_REPLICATION_LAG_ALERT_SECONDS}`,
+      expr: `pg_blacklake_replication_lag_seconds{${sel}} > ${o.replicationLagAlertSeconds}`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {
@@ -153,6 +152,9 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         ];
       }),
     ),
+  ];
+  // Only where the weekly drill runs: without its CronJob these could never fire.
+  if (o.restoreDrill) backups.push(
     {
       alert: "PostgresRestoreDrillFailed",
       expr: latestCronJobRunFailed(o.namespace, `${o.name}-restore-drill`),
@@ -175,7 +177,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         runbook: runbook("restore-drill.md"),
       },
     },
-  ];
+  );
 
   return {
     name: "postgres",

@@ -16,6 +16,7 @@ export interface LocalMixinOptions {
   instance: string;
   postgresRepos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
   replicationLagAlertSeconds: number;
+  restoreDrill: boolean;
   keycloak: boolean;
 }
 
@@ -30,9 +31,9 @@ export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
       kubeStateMetrics: { namespace: ns, podSelector: Monitoring.kubeStateMetricsSelector(ns), portName: "http-metrics" },
     }),
     sloMixin({ namespace: ns }),
-    postgresMixin({ namespace: ns, name: "postgres", podSelector: selector("postgres", ns, "database"), repos: o.postgresRepos, replicationLagAlertSeconds: o.replicationLagAlertSeconds }),
+    postgresMixin({ namespace: ns, name: "postgres", podSelector: selector("postgres", ns, "database"), repos: o.postgresRepos, replicationLagAlertSeconds: o.replicationLagAlertSeconds, restoreDrill: o.restoreDrill }),
     redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),
-    minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage") }),
+    minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage"), mirror: false }),
     ...(o.keycloak ? [keycloakMixin({ namespace: ns, podSelector: selector("keycloak", ns, "identity") })] : []),
   ];
 }

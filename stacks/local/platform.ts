@@ -27,6 +27,7 @@ import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/red
 import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { localContainer, LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
+import type { MonitoringMixin } from "../../components/lib/mixin";
 import { localScrapeTargets } from "./scrapeTargets";
 
 export { RESTART_POLICY } from "./container";
@@ -51,6 +52,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
   readonly urls: Record<"api" | "grafana" | "prometheus" | "alertmanager" | "keycloak" | "minio" | "postgres", string>;
   readonly grafanaAdminPassword: pulumi.Output<string>;
   readonly containers: docker.Container[] = [];
+  /** The mixins the local Prometheus loads and Grafana shows. */
+  readonly mixins: readonly MonitoringMixin[];
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:local:Platform", name, {}, opts);
@@ -342,7 +345,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
     // --- Prometheus, Alertmanager, Grafana ------------------------------------------------------------
     const m = config.monitoring;
-    const mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds, keycloak: config.keycloak.enabled });
+    const mixins = (this.mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds, restoreDrill: false, keycloak: config.keycloak.enabled }));
     const scrapeTargets = localScrapeTargets(ns, {
       api: config.api.enabled ? { host: "api", port: config.api.port } : "absent",
       "kube-state-metrics": "absent",

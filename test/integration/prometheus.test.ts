@@ -3,43 +3,62 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ALERT_TESTS, KNOWN_BROKEN, renderPromtoolTests } from "../../components/monitoring/alertTests";
-import { exampleMixins } from "../../components/monitoring/catalog";
+import { ALERT_TESTS, caseName, KNOWN_BROKEN, OPTIONAL_ALERTS, renderPromtoolTests } from "../harness/alertTests";
+import { MonitoringMixin } from "../../components/lib/mixin";
+import { platformMixin } from "../../components/monitoring/platformAlerts";
+import { DOC_STACKS, stackMonitoring, StackMonitoring } from "../../scripts/docs/alerts";
 import { allAlerts, kubeletScrapeConfigs, Receiver, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles } from "../../components/monitoring/render";
 import { ensurePrometheusInstalled, run, writeFiles } from "./support/prometheus";
 
-// promtool and amtool on OUR rendered files: the rule files of every mixin, their unit
-// tests (components/monitoring/alertTests.ts: every alert fires on its firing case and stays
-// quiet on its quiet case, with exact labels, severity included, and annotations), the
-// rendered prometheus.yml, and alertmanager.yml for each kind of receiver.
+// promtool and amtool on OUR rendered files: the rule files every stack deploys (its
+// program run under mocks), their unit tests (test/harness/alertTests.ts, moved into the
+// stack's namespace: every alert fires on its firing case and stays quiet on its quiet
+// case, with exact labels, severity included, and annotations), the rendered
+// prometheus.yml, and alertmanager.yml for each kind of receiver.
 
-const mixins = exampleMixins();
+let mixins: MonitoringMixin[]; // prod's, for the config checks
+const stacks = new Map<string, StackMonitoring>();
 const ruleOptions = { runbookBaseUrl: "https://git.example.com/blacklake/platform/blob/main/" };
 let dir: string;
 let promtool: string;
 let amtool: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   ({ promtool, amtool } = ensurePrometheusInstalled());
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "prometheus-it-"));
+  for (const stack of DOC_STACKS) stacks.set(stack, await stackMonitoring(stack));
+  mixins = stacks.get("prod")!.mixins;
 });
 
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe("rule files", () => {
+// The optional cert-manager alert, as a stack that scrapes cert-manager would have it.
+const withCertManager = (namespace: string) =>
+  platformMixin({
+    namespace,
+    api: { namespace, podSelector: {}, portName: "http" },
+    certManager: { namespace: "cert-manager", podSelector: { "app.kubernetes.io/name": "cert-manager" }, portName: "http-metrics" },
+  });
+
+describe.each([...DOC_STACKS, "prod with cert-manager"])("the rule files of %s", (stack) => {
   let ruleFiles: string[];
   let testFiles: Record<string, string>;
+  let stackDir: string;
+  let stackMixins: MonitoringMixin[];
 
   beforeAll(() => {
-    ruleFiles = writeFiles(dir, renderRuleFiles(mixins, ruleOptions));
-    testFiles = renderPromtoolTests(mixins, ruleOptions);
-    writeFiles(dir, testFiles);
+    const m = stacks.get(stack) ?? { ...stacks.get("prod")!, mixins: [withCertManager(stacks.get("prod")!.namespace)] };
+    stackMixins = m.mixins;
+    stackDir = path.join(dir, stack.replace(/ /g, "-"));
+    ruleFiles = writeFiles(stackDir, renderRuleFiles(stackMixins, ruleOptions));
+    testFiles = renderPromtoolTests(stackMixins, ruleOptions, m.namespace);
+    writeFiles(stackDir, testFiles);
   });
 
   it("pass promtool check rules", () => {
-    const r = run(promtool, ["check", "rules", ...ruleFiles], dir);
+    const r = run(promtool, ["check", "rules", ...ruleFiles], stackDir);
     expect(r.output).not.toMatch(/FAILED/);
     expect(r.status, r.output).toBe(0);
   });
@@ -49,34 +68,37 @@ describe("rule files", () => {
       .filter(([name]) => !name.includes("known-broken"))
       .flatMap(([, text]) => (parse(text) as { tests: { name: string; alert_rule_test: { exp_alerts: { exp_labels: Record<string, string> }[] }[] }[] }).tests);
     const names = new Set(tests.map((t) => t.name));
-    for (const a of allAlerts(mixins)) {
-      if (!KNOWN_BROKEN[a.alert]) expect(names, a.alert).toContain(`${a.alert} fires`);
-      expect(names, a.alert).toContain(`${a.alert} stays quiet`);
+    for (const a of allAlerts(stackMixins)) {
+      if (!KNOWN_BROKEN[a.alert]) expect(names, a.alert).toContain(caseName(a, "fires"));
+      expect(names, a.alert).toContain(caseName(a, "stays quiet"));
     }
     for (const t of tests) for (const e of t.alert_rule_test.flatMap((x) => x.exp_alerts)) expect(e.exp_labels.severity, t.name).toMatch(/^(critical|warning)$/);
   });
 
-  for (const m of mixins) {
-    it(`${m.name}: every alert fires on its firing case and stays quiet on its quiet case (promtool test rules)`, () => {
-      const r = run(promtool, ["test", "rules", `${m.name}.test.yml`], dir);
-      expect(r.status, r.output).toBe(0);
+  it("fire every alert on its firing case and keep it quiet on its quiet case (promtool test rules)", () => {
+    for (const m of stackMixins) {
+      const r = run(promtool, ["test", "rules", `${m.name}.test.yml`], stackDir);
+      expect(r.status, `${m.name}\n${r.output}`).toBe(0);
       expect(r.output).toMatch(/SUCCESS/);
-    });
-  }
+    }
+  });
 
-  it("known-broken alerts still fail their firing case (remove them from KNOWN_BROKEN once fixed)", () => {
+  it("still fail the firing case of each known-broken alert (remove it from KNOWN_BROKEN once fixed)", () => {
     const files = Object.keys(testFiles).filter((f) => f.includes("known-broken"));
-    if (Object.keys(KNOWN_BROKEN).length) expect(files.length).toBeGreaterThan(0);
+    const broken = allAlerts(stackMixins).filter((a) => KNOWN_BROKEN[a.alert]);
+    expect(files.length > 0).toBe(broken.length > 0);
     const outputs = files.map((file) => {
-      const r = run(promtool, ["test", "rules", file], dir);
+      const r = run(promtool, ["test", "rules", file], stackDir);
       expect(r.status, `${file} passes now: remove its alerts from KNOWN_BROKEN\n${r.output}`).not.toBe(0);
       return r.output;
     });
-    for (const name of Object.keys(KNOWN_BROKEN)) {
-      expect(ALERT_TESTS[name], name).toBeDefined();
-      expect(outputs.join("\n"), `${name} fires now: remove it from KNOWN_BROKEN`).toContain(`name: ${name} fires,`);
-    }
+    for (const a of broken) expect(outputs.join("\n"), `${a.alert} fires now: remove it from KNOWN_BROKEN`).toContain(`name: ${caseName(a, "fires")},`);
   });
+});
+
+it("the optional alerts' cases are run above (prod with cert-manager)", () => {
+  for (const name of Object.keys(OPTIONAL_ALERTS)) expect(ALERT_TESTS[name], name).toBeDefined();
+  expect(allAlerts([withCertManager("blacklake")]).map((a) => a.alert)).toEqual(expect.arrayContaining(Object.keys(OPTIONAL_ALERTS)));
 });
 
 describe("prometheus.yml", () => {

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { exampleMixins } from "../../components/monitoring/catalog";
+import { MonitoringMixin } from "../../components/lib/mixin";
+import { stackMonitoring } from "../../scripts/docs/alerts";
 import {
   alertGroupOf,
   allAlerts,
@@ -12,8 +13,13 @@ import {
 } from "../../components/monitoring/render";
 import { BURN_WINDOWS, SLO_WINDOWS, sloErrorRatio, sloMixin, apiSlos } from "../../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
+import { platformMixin } from "../../components/monitoring/platformAlerts";
 
-const mixins = exampleMixins();
+// The prod stack's mixins, as its Prometheus loads them.
+let mixins: MonitoringMixin[];
+beforeAll(async () => {
+  ({ mixins } = await stackMonitoring("prod"));
+});
 const base = "https://git.example.com/blacklake/platform/blob/main/";
 
 type Job = { job_name: string; scheme?: string; metrics_path: string; honor_labels?: boolean; authorization?: { type: string; credentials_file: string }; tls_config?: { ca_file: string }; kubernetes_sd_configs: { role: string; namespaces?: { names: string[] } }[]; relabel_configs: { action: string; source_labels?: string[]; regex?: string; target_label?: string }[] };
@@ -62,7 +68,9 @@ describe("renderPrometheusConfig", () => {
   });
 
   it("honors the labels of kube-state-metrics and cert-manager", () => {
-    const cfg = prometheus();
+    expect(prometheus().scrape_configs.filter((j) => j.honor_labels).map((j) => j.job_name)).toEqual(["kube-state-metrics"]);
+    const certManager = { namespace: "cert-manager", podSelector: { "app.kubernetes.io/name": "cert-manager" }, portName: "http-metrics" };
+    const cfg = prometheus({ mixins: [platformMixin({ namespace: "blacklake", api: { namespace: "blacklake", podSelector: {}, portName: "http" }, kubeStateMetrics: certManager, certManager })] });
     expect(cfg.scrape_configs.filter((j) => j.honor_labels).map((j) => j.job_name)).toEqual(["kube-state-metrics", "cert-manager"]);
   });
 
@@ -74,7 +82,10 @@ describe("renderPrometheusConfig", () => {
 });
 
 describe("renderRuleFiles", () => {
-  const files = renderRuleFiles(mixins, { runbookBaseUrl: base });
+  let files: Record<string, string>;
+  beforeAll(() => {
+    files = renderRuleFiles(mixins, { runbookBaseUrl: base });
+  });
 
   it("writes one file per mixin with its groups", () => {
     expect(Object.keys(files)).toEqual(mixins.map((m) => `${m.name}.rules.yml`));

@@ -194,6 +194,8 @@ describe("the PostgreSQL monitoring mixin", () => {
   const mixin = postgresMixin({
     namespace: "blacklake", name: "postgres", podSelector: {},
     repos: [{ index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } }],
+    replicationLagAlertSeconds: 30,
+    restoreDrill: true,
   });
   const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
 

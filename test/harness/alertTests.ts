@@ -1,11 +1,11 @@
 import { stringify } from "yaml";
-import { AlertRule, MonitoringMixin } from "../lib/mixin";
-import { EXAMPLE_NAMESPACE } from "./catalog";
-import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, RuleFileOptions } from "./render";
+import { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
+import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, RuleFileOptions } from "../../components/monitoring/render";
 
 // promtool unit tests for every alert of every mixin: a firing case and a quiet case, as
 // input series (promtool's expanding notation, one sample per `interval`) and an eval
-// time. The mixins are those of catalog.ts (namespace "blacklake").
+// time. Cases are written for the namespace CASE_NAMESPACE; renderPromtoolTests moves
+// them into the namespace of the stack whose rules they test.
 //
 // promtool compares an alert's labels AND annotations exactly. The expected annotations
 // are rendered by the same function as the rule files (renderedAnnotations), then their
@@ -25,6 +25,15 @@ export interface ExpectedAlert {
   value: number;
 }
 
+/** A case, or a case per rule where one alert name has a rule per repository (its `repo` label). */
+export type AlertCases = AlertCase | ((rule: AlertRule) => AlertCase);
+
+/** The case for one rule. */
+export const caseFor = (cases: AlertCases, rule: AlertRule): AlertCase => (typeof cases === "function" ? cases(rule) : cases);
+
+/** promtool test names: the alert's, with its repository where it has a rule per repository. */
+export const caseName = (rule: AlertRule, kind: "fires" | "stays quiet") => `${rule.alert}${rule.labels.repo ? ` (${rule.labels.repo})` : ""} ${kind}`;
+
 export interface AlertCase {
   /** Sample spacing of the input series; default 1m. */
   interval?: string;
@@ -32,7 +41,9 @@ export interface AlertCase {
   quiet: { series: InputSeries[]; at: string };
 }
 
-const NS = EXAMPLE_NAMESPACE;
+/** The namespace the cases are written for. */
+export const CASE_NAMESPACE = "blacklake";
+const NS = CASE_NAMESPACE;
 
 // --- series helpers ------------------------------------------------------------------
 
@@ -123,7 +134,7 @@ function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: st
 
 // --- the cases ------------------------------------------------------------------------
 
-export const ALERT_TESTS: Record<string, AlertCase> = {
+export const ALERT_TESTS: Record<string, AlertCases> = {
   // postgres
   PostgresDown: gaugeCase("pg_up", pg, 0, 1, "5m"),
   PostgresConnectionsHigh: ratioCase("pg_blacklake_connections_used", "pg_blacklake_connections_max", pg, { bad: 90, good: 50, den: 100 }, pg),
@@ -269,11 +280,13 @@ export const ALERT_TESTS: Record<string, AlertCase> = {
   ApiAvailabilityBelowSlo: burnCase(requests(1, 200), requests(0, 200), 0.005, "30m"),
 };
 
-function backupCase(type: "full" | "incr", bad: number, good: number): AlertCase {
-  const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: "1" };
+function backupCase(type: "full" | "incr", bad: number, good: number): (rule: AlertRule) => AlertCase {
+  return (rule) => {
+  const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: (rule.labels.repo ?? "repo1").replace(/^repo/, "") };
   return {
     firing: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(bad))], at: "30m", alerts: [{ labels: { stanza: "blacklake" }, value: bad }] },
     quiet: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(good))], at: "30m" },
+  };
   };
 }
 
@@ -409,14 +422,31 @@ export function expandTemplate(text: string, labels: Record<string, string>, val
  */
 export const KNOWN_BROKEN: Record<string, string> = {};
 
+/** Alerts a mixin has only with an option no stack sets yet, with when they exist; their cases stay for then. */
+export const OPTIONAL_ALERTS: Record<string, string> = {
+  CertificateExpiringSoon: "only where cert-manager's metrics are scraped (platformMixin's certManager)",
+};
+
 /** Alerts of the mixins that have no case, or a case without a firing alert or quiet series. */
-export function alertsWithoutTests(mixins: MonitoringMixin[], tests: Record<string, AlertCase> = ALERT_TESTS): string[] {
+export function alertsWithoutTests(mixins: MonitoringMixin[], tests: Record<string, AlertCases> = ALERT_TESTS): string[] {
   return allAlerts(mixins)
-    .map((a) => a.alert)
-    .filter((name) => {
-      const c = tests[name];
+    .filter((rule) => {
+      const cases = tests[rule.alert];
+      const c = cases && caseFor(cases, rule);
       return !c || c.firing.alerts.length === 0 || c.firing.series.length === 0 || c.quiet.series.length === 0;
-    });
+    })
+    .map((a) => a.alert);
+}
+
+/** A case moved from CASE_NAMESPACE into `namespace`: its series' and expected alerts' namespace label. */
+function inNamespace(c: AlertCase, namespace: string): AlertCase {
+  const series = (list: InputSeries[]) => list.map((i) => ({ ...i, series: i.series.split(`namespace="${NS}"`).join(`namespace="${namespace}"`) }));
+  const labels = (l: Record<string, string>) => (l.namespace === NS ? { ...l, namespace } : l);
+  return {
+    ...c,
+    firing: { ...c.firing, series: series(c.firing.series), alerts: c.firing.alerts.map((a) => ({ ...a, labels: labels(a.labels) })) },
+    quiet: { ...c.quiet, series: series(c.quiet.series) },
+  };
 }
 
 function expectedAlert(rule: AlertRule, e: ExpectedAlert, o: RuleFileOptions) {
@@ -434,7 +464,8 @@ function expectedAlert(rule: AlertRule, e: ExpectedAlert, o: RuleFileOptions) {
 export function renderPromtoolTests(
   mixins: MonitoringMixin[],
   o: RuleFileOptions,
-  tests: Record<string, AlertCase> = ALERT_TESTS,
+  namespace: string = CASE_NAMESPACE,
+  tests: Record<string, AlertCases> = ALERT_TESTS,
   knownBroken: Record<string, string> = KNOWN_BROKEN,
 ): Record<string, string> {
   const files: Record<string, string> = {};
@@ -443,11 +474,12 @@ export function renderPromtoolTests(
     const alerts = allAlerts([m]);
     const broken: object[] = [];
     const cases = alerts.flatMap((rule) => {
-      const c = tests[rule.alert];
-      if (!c) throw new Error(`alert ${rule.alert} has no test case in components/monitoring/alertTests.ts`);
+      const written = tests[rule.alert];
+      if (!written) throw new Error(`alert ${rule.alert} has no test case in test/harness/alertTests.ts`);
+      const c = inNamespace(caseFor(written, rule), namespace);
       const interval = c.interval ?? "1m";
       const fires = {
-        name: `${rule.alert} fires`,
+        name: caseName(rule, "fires"),
         interval,
         input_series: c.firing.series,
         alert_rule_test: [{ eval_time: c.firing.at, alertname: rule.alert, exp_alerts: c.firing.alerts.map((e) => expectedAlert(rule, e, o)) }],
@@ -456,7 +488,7 @@ export function renderPromtoolTests(
       return [
         ...(knownBroken[rule.alert] ? [] : [fires]),
         {
-          name: `${rule.alert} stays quiet`,
+          name: caseName(rule, "stays quiet"),
           interval,
           input_series: c.quiet.series,
           alert_rule_test: [{ eval_time: c.quiet.at, alertname: rule.alert, exp_alerts: [] }],

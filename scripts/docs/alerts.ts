@@ -1,20 +1,48 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AlertRule, MonitoringMixin } from "../lib/mixin";
-import { EXAMPLE_NAMESPACE, exampleMixins } from "./catalog";
-import { alertGroupOf, allAlerts, GROUP_BY, ROUTE_TIMING } from "./render";
-import { apiSlos, BURN_WINDOWS, Slo } from "./slo";
+import { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
+import { alertGroupOf, allAlerts, GROUP_BY, ROUTE_TIMING } from "../../components/monitoring/render";
+import { apiSlos, BURN_WINDOWS, Slo } from "../../components/monitoring/slo";
+import { configFromStackFile } from "../../stacks/config";
+import { deployedMonitoring } from "../../stacks/program";
+import { runUnderMocks } from "../synth/mockRuntime";
 
-// docs/alerts.md, generated from the mixins (test/unit/monitoring-alerts.test.ts fails when
-// the file is out of date; regenerate with `npx tsx components/monitoring/alertTable.ts`).
-// GUIDE maps every threshold line of ../shared/OPERATIONS.md ("Alerting" and "SLOs") to the
-// alerts that implement it.
+// docs/alerts.md, generated from what each stack deploys: every stack's program runs under
+// the mock runtime and hands over the mixins its Prometheus loads, so an alert whose
+// scrape target a stack does not have is not listed for it. `npm run docs:alerts` writes
+// the file; test/unit/monitoring-alerts.test.ts fails when it is out of date. GUIDE maps
+// every threshold line of ../shared/OPERATIONS.md ("Alerting" and "SLOs") to the alerts
+// that implement it.
+
+/** The stacks the table describes, in the order of its columns. */
+export const DOC_STACKS = ["prod", "staging", "dev", "local"] as const;
+export type DocStack = (typeof DOC_STACKS)[number];
+
+export interface StackMonitoring {
+  stack: DocStack;
+  namespace: string;
+  mixins: MonitoringMixin[];
+}
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/** What one stack's Prometheus loads, from its committed Pulumi.<stack>.yaml. */
+export async function stackMonitoring(stack: DocStack): Promise<StackMonitoring> {
+  const config = configFromStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
+  const { outputs } = await runUnderMocks(stack, config, deployedMonitoring);
+  return { stack, ...outputs };
+}
+
+/** Every documented stack's monitoring. */
+export const allStackMonitoring = () => Promise.all(DOC_STACKS.map(stackMonitoring));
 
 export interface GuideLine {
   section: "Critical" | "Warning" | "SLO";
   text: string;
   /** Alert names, or regular expressions for names derived from configuration. */
   alerts: (string | RegExp)[];
+  /** Set when the alerts exist only where a stack has what they watch: when that is. */
+  onlyWhere?: string;
 }
 
 const BURN = (prefix: string) => [`${prefix}ErrorBudgetBurnFast`, `${prefix}ErrorBudgetBurnSlow`];
@@ -31,7 +59,7 @@ export const GUIDE: GuideLine[] = [
   { section: "Critical", text: "memory usage > 85% for 5 min (warning)", alerts: ["ContainerMemoryUsageHigh"] },
   { section: "Critical", text: "authentication failures > 50/min (security)", alerts: ["KeycloakAuthenticationFailuresCritical"] },
   { section: "Critical", text: "authentication failures > 10/min (warning)", alerts: ["KeycloakAuthenticationFailuresHigh"] },
-  { section: "Critical", text: "certificate expiry < 30 days (warning)", alerts: ["CertificateExpiringSoon"] },
+  { section: "Critical", text: "certificate expiry < 30 days (warning)", alerts: ["CertificateExpiringSoon"], onlyWhere: "cert-manager's metrics are scraped (platformMixin's certManager); no stack scrapes them yet" },
   { section: "Warning", text: "API response time p95 > 2 s", alerts: ["ApiLatencyHigh"] },
   { section: "Warning", text: "API response time p95 > 1 s", alerts: ["ApiLatencyElevated"] },
   { section: "Warning", text: "API response time p95 > 500 ms (SLO latency)", alerts: ["ApiLatencyAboveSloTarget"] },
@@ -46,7 +74,7 @@ export const GUIDE: GuideLine[] = [
   { section: "Warning", text: "lock waits", alerts: ["PostgresLockWaits"] },
   { section: "Warning", text: "database growth > 1 GiB in 24 h", alerts: ["PostgresDatabaseGrowth"] },
   { section: "Warning", text: "backup older than its schedule allows", alerts: [/^PgBackRest[A-Z][a-z]+BackupTooOld$/, "PostgresWalArchivingFailing"] },
-  { section: "Warning", text: "restore drill failed", alerts: ["PostgresRestoreDrillFailed", "PostgresRestoreDrillMissing"] },
+  { section: "Warning", text: "restore drill failed", alerts: ["PostgresRestoreDrillFailed", "PostgresRestoreDrillMissing"], onlyWhere: "the restore drill runs (postgres.backups.pgbackrest.restoreDrill.enabled: the local stack has none)" },
   { section: "SLO", text: "Availability 99.9% (HTTP non-5xx / total), alert when below for 5 min", alerts: ["ApiAvailabilityBelowSlo", ...BURN("ApiAvailability")] },
   { section: "SLO", text: "Latency p95 < 500 ms", alerts: BURN("ApiLatency") },
   { section: "SLO", text: "Error rate < 1% of requests are 5xx", alerts: BURN("ApiErrorRate") },
@@ -54,30 +82,56 @@ export const GUIDE: GuideLine[] = [
 
 export const matches = (pattern: string | RegExp, name: string) => (typeof pattern === "string" ? pattern === name : pattern.test(name));
 
-/** Guide lines with a pattern that no alert of the mixins matches. */
+/** Guide lines (those every stack must meet) with a pattern that no alert of the mixins matches. */
 export function unmatchedGuideLines(mixins: MonitoringMixin[]): string[] {
   const names = allAlerts(mixins).map((a) => a.alert);
-  return GUIDE.flatMap((line) => line.alerts.filter((p) => !names.some((n) => matches(p, n))).map((p) => `${line.text}: ${String(p)}`));
+  return GUIDE.filter((line) => !line.onlyWhere).flatMap((line) => line.alerts.filter((p) => !names.some((n) => matches(p, n))).map((p) => `${line.text}: ${String(p)}`));
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const code = (s: string) => "`" + cell(s) + "`";
 
-export function renderAlertTable(mixins: MonitoringMixin[], slos: Slo[]): string {
-  const alerts = allAlerts(mixins);
-  const byName = new Map<string, AlertRule>(alerts.map((a) => [a.alert, a]));
-  const owner = new Map<string, string>(mixins.flatMap((m) => allAlerts([m]).map((a) => [a.alert, m.name] as [string, string])));
+/** One row of the table: an alert as one or more stacks deploy it (their namespace written as <namespace>). */
+interface AlertRow {
+  rule: AlertRule;
+  mixin: string;
+  expr: string;
+  stacks: DocStack[];
+}
+
+/** Every alert of every stack; stacks whose rule differs only by namespace share a row. */
+function alertRows(stacks: StackMonitoring[]): AlertRow[] {
+  const rows = new Map<string, AlertRow>();
+  for (const { stack, namespace, mixins } of stacks) {
+    for (const m of mixins) {
+      for (const rule of allAlerts([m])) {
+        const expr = rule.expr.split(`namespace="${namespace}"`).join('namespace="<namespace>"');
+        const key = JSON.stringify([rule.alert, expr, rule.for, rule.labels.severity]);
+        const row = rows.get(key) ?? { rule, mixin: m.name, expr, stacks: [] };
+        row.stacks.push(stack);
+        rows.set(key, row);
+      }
+    }
+  }
+  return [...rows.values()];
+}
+
+export function renderAlertTable(stacks: StackMonitoring[], slos: Slo[]): string {
+  const rows = alertRows(stacks);
   const link = (a: AlertRule) => `[${a.alert}](${a.annotations.runbook.replace(/^docs\//, "")})`;
-  const row = (a: AlertRule) => `| ${link(a)} | ${owner.get(a.alert)} | ${code(a.expr)} | ${a.for} | ${a.labels.severity} | ${alertGroupOf(a)} |`;
+  const row = (r: AlertRow) => `| ${link(r.rule)} | ${r.mixin} | ${r.stacks.join(", ")} | ${code(r.expr)} | ${r.rule.for} | ${r.rule.labels.severity} | ${alertGroupOf(r.rule)} |`;
   const lines: string[] = [
     "# Alerts",
     "",
-    "<!-- Generated by components/monitoring/alertTable.ts from the mixins (catalog.ts options). Do not edit:",
-    "     regenerate with `npx tsx components/monitoring/alertTable.ts`. -->",
+    "<!-- Generated by scripts/docs/alerts.ts from the mixins each stack deploys. Do not edit:",
+    "     regenerate with `npm run docs:alerts`. -->",
     "",
     "Every threshold of the operations guide (`OPERATIONS.md`, \"Alerting\" and \"SLOs\") and the",
-    "alerts that implement it. Each alert has a promtool test (a firing and a quiet case) in",
-    "`components/monitoring/alertTests.ts`, run by `test/integration/prometheus.test.ts`.",
+    "alerts that implement it, as each stack (prod, staging, dev, local) deploys them: the",
+    "table comes from each stack's program, so an alert is listed for a stack only when that",
+    "stack scrapes what it watches. Each alert has a promtool test (a firing and a quiet",
+    "case) in `test/harness/alertTests.ts`, run against every stack's rule files by",
+    "`test/integration/prometheus.test.ts`.",
     "",
     "## Routing",
     "",
@@ -98,8 +152,9 @@ export function renderAlertTable(mixins: MonitoringMixin[], slos: Slo[]): string
     "| guide | threshold | alerts |",
     "| --- | --- | --- |",
     ...GUIDE.map((line) => {
-      const names = alerts.filter((a) => line.alerts.some((p) => matches(p, a.alert))).map((a) => `\`${a.alert}\``);
-      return `| ${line.section} | ${cell(line.text)} | ${names.join(", ")} |`;
+      const names = [...new Set(rows.filter((r) => line.alerts.some((p) => matches(p, r.rule.alert))).map((r) => `\`${r.rule.alert}\``))];
+      const none = line.onlyWhere ? `none deployed: only where ${line.onlyWhere}` : "";
+      return `| ${line.section} | ${cell(line.text)} | ${names.length ? names.join(", ") : cell(none)} |`;
     }),
     "",
     "## SLOs and burn rates",
@@ -141,9 +196,9 @@ export function renderAlertTable(mixins: MonitoringMixin[], slos: Slo[]): string
     "",
     "## All alerts",
     "",
-    "| alert (runbook) | mixin | expression | for | severity | group |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...[...byName.values()].map(row),
+    "| alert (runbook) | mixin | stacks | expression | for | severity | group |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map(row),
     "",
   ];
   return lines.join("\n");
@@ -151,14 +206,17 @@ export function renderAlertTable(mixins: MonitoringMixin[], slos: Slo[]): string
 
 export const ALERTS_DOC = "docs/alerts.md";
 
-/** docs/alerts.md as catalog.ts's mixins give it. */
-export function alertsDoc(): string {
-  return renderAlertTable(exampleMixins(), apiSlos(EXAMPLE_NAMESPACE));
+/** docs/alerts.md as the stacks deploy their alerts. */
+export async function alertsDoc(): Promise<string> {
+  return renderAlertTable(await allStackMonitoring(), apiSlos("<namespace>"));
 }
 
-/** Writes docs/alerts.md. */
-export function writeAlertsDoc(root: string = process.cwd()): void {
-  fs.writeFileSync(path.join(root, ALERTS_DOC), alertsDoc());
+if (require.main === module) {
+  alertsDoc().then(
+    (doc) => fs.writeFileSync(path.join(ROOT, ALERTS_DOC), doc),
+    (error: unknown) => {
+      console.error(`docs:alerts: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
 }
-
-if (require.main === module) writeAlertsDoc(path.resolve(__dirname, "../.."));
