@@ -1,4 +1,4 @@
-import { asArray, Props, resourcePolicy, ResourcePolicy, where } from "./lib";
+import { asArray, type Props, resourcePolicy, type ResourcePolicy, where } from "./lib";
 
 // AWS rules. @pulumi/aws 7.x registers both the current S3 types and the deprecated *V2
 // aliases; both are covered. Bucket-level companions (every bucket HAS versioning,
@@ -12,17 +12,13 @@ export const AWS = {
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
   ],
   publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
-  lifecycle: [
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
-  ],
+  lifecycle: ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"],
   acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
   kmsKey: ["aws:kms/key:Key"],
   iamPolicies: ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"],
   iamRole: ["aws:iam/role:Role"],
   ecrRepository: ["aws:ecr/repository:Repository"],
 } as const;
-
 
 const versioningEnabled = resourcePolicy({
   name: "aws-s3-versioning-enabled",
@@ -110,8 +106,7 @@ export function policyDocument(value: unknown): Props | undefined {
 }
 
 /** A policy document's statements: `Statement` may be one object or a list. */
-const statementsOf = (doc: Props | undefined): Props[] =>
-  (doc === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Props[];
+const statementsOf = (doc: Props | undefined): Props[] => (doc === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Props[];
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 
@@ -206,4 +201,14 @@ const webIdentityScoped = resourcePolicy({
   },
 });
 
-export const awsPolicies: ResourcePolicy[] = [versioningEnabled, sseKms, publicAccessBlock, noPublicAcl, kmsRotation, iamNoWildcards, ecrScanOnPush, ecrImmutableTags, webIdentityScoped];
+export const awsPolicies: ResourcePolicy[] = [
+  versioningEnabled,
+  sseKms,
+  publicAccessBlock,
+  noPublicAcl,
+  kmsRotation,
+  iamNoWildcards,
+  ecrScanOnPush,
+  ecrImmutableTags,
+  webIdentityScoped,
+];

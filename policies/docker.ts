@@ -1,4 +1,4 @@
-import { asArray, resourcePolicy, ResourcePolicy } from "./lib";
+import { asArray, resourcePolicy, type ResourcePolicy } from "./lib";
 
 // Docker rules, for the local stack (target "docker"): a laptop's services must not be
 // reachable from the network the laptop is on.

@@ -11,10 +11,10 @@ import {
   labelsOf,
   LONG_RUNNING_TYPES,
   podSpecOf,
-  Props,
+  type Props,
   containerPolicy,
   resourcePolicy,
-  ResourcePolicy,
+  type ResourcePolicy,
   where,
   WORKLOAD_TYPES,
 } from "./lib";
@@ -159,10 +159,7 @@ const noPrivileged = containerPolicy({
   kinds: ["initContainers", "containers", "ephemeralContainers"],
   check: (c, at, report) => {
     if (c.container.securityContext?.privileged === true) {
-      report(
-        `${at}: container "${c.container.name}" is privileged (${c.path}.securityContext.privileged: true). ` +
-          `Remove privileged and grant only what the container needs.`,
-      );
+      report(`${at}: container "${c.container.name}" is privileged (${c.path}.securityContext.privileged: true). Remove privileged and grant only what the container needs.`);
     }
   },
 });
@@ -313,8 +310,7 @@ const namespacePodSecurity = resourcePolicy({
 const DEFAULT_TOKEN_ACCOUNTS = ["prometheus", "kube-state-metrics", "postgres-backup"];
 const automountToken = resourcePolicy({
   name: "k8s-automount-service-account-token",
-  description:
-    "Pods set automountServiceAccountToken: false unless their service account is allow-listed as needing the Kubernetes API.",
+  description: "Pods set automountServiceAccountToken: false unless their service account is allow-listed as needing the Kubernetes API.",
   enforcementLevel: "mandatory",
   types: WORKLOAD_TYPES,
   configSchema: {
@@ -406,9 +402,7 @@ const explicitNamespace = resourcePolicy({
     if (!isKubernetesObject(type) || CLUSTER_SCOPED_TYPES.includes(type) || type.startsWith("kubernetes:core/v1:List")) return;
     const ns = props.metadata?.namespace;
     if (!ns || ns === "default") {
-      report(
-        `${kindOf(type)} "${name}": metadata.namespace is ${ns ?? "unset"}. Set metadata.namespace to the platform namespace (PlatformNamespace's name), not "default".`,
-      );
+      report(`${kindOf(type)} "${name}": metadata.namespace is ${ns ?? "unset"}. Set metadata.namespace to the platform namespace (PlatformNamespace's name), not "default".`);
     }
   },
 });
@@ -417,9 +411,7 @@ const DEFAULT_REGISTRIES = ["ghcr.io", "quay.io", "docker.io", "registry.k8s.io"
 
 /** An entry is a registry host, or "*.<rest>" for any one leading label (an ECR registry's account id). */
 export function registryAllowed(registry: string, allowed: string[]): boolean {
-  return allowed.some((entry) =>
-    entry.startsWith("*.") ? registry.endsWith(entry.slice(1)) && !registry.slice(0, -entry.length + 1).includes(".") : registry === entry,
-  );
+  return allowed.some((entry) => (entry.startsWith("*.") ? registry.endsWith(entry.slice(1)) && !registry.slice(0, -entry.length + 1).includes(".") : registry === entry));
 }
 const allowedRegistries = resourcePolicy({
   name: "k8s-allowed-registries",
@@ -463,7 +455,9 @@ const emptyDirLimits = resourcePolicy({
     if (!pod) return;
     asArray(pod.spec.volumes).forEach((v, i) => {
       if (v.emptyDir && !v.emptyDir.sizeLimit && v.emptyDir.medium !== "Memory") {
-        report(`${where(type, name, props)}: emptyDir volume "${v.name}" (${pod.path}.volumes[${i}].emptyDir.sizeLimit) has no sizeLimit. Set one so a runaway writer cannot fill the node's disk.`);
+        report(
+          `${where(type, name, props)}: emptyDir volume "${v.name}" (${pod.path}.volumes[${i}].emptyDir.sizeLimit) has no sizeLimit. Set one so a runaway writer cannot fill the node's disk.`,
+        );
       }
     });
   },

@@ -13,6 +13,7 @@ import type {
 // (what the engine hands a policy as `props`), so the rules run the same under the
 // Pulumi engine and under the unit-test harness (test/policies/harness.ts).
 
+// biome-ignore lint/suspicious/noExplicitAny: resource inputs are whatever the program registered; every rule checks the shape it reads.
 export type Props = Record<string, any>;
 
 /** A resource-level rule: the policy's validateResource is a single function. */
@@ -105,15 +106,7 @@ export const K8S = {
 } as const;
 
 /** Every type that carries a pod template (or is a pod). */
-export const WORKLOAD_TYPES: readonly string[] = [
-  K8S.pod,
-  K8S.deployment,
-  K8S.statefulSet,
-  K8S.daemonSet,
-  K8S.replicaSet,
-  K8S.job,
-  K8S.cronJob,
-];
+export const WORKLOAD_TYPES: readonly string[] = [K8S.pod, K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.replicaSet, K8S.job, K8S.cronJob];
 /** Workloads whose pods are meant to keep running (and so need probes). */
 export const LONG_RUNNING_TYPES: readonly string[] = [K8S.pod, K8S.deployment, K8S.statefulSet, K8S.daemonSet, K8S.replicaSet];
 
@@ -130,8 +123,7 @@ export const CLUSTER_SCOPED_TYPES: readonly string[] = [
   "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 ];
 
-export const isKubernetesObject = (type: string) =>
-  type.startsWith("kubernetes:") && !type.startsWith("kubernetes:yaml") && !type.startsWith("kubernetes:helm");
+export const isKubernetesObject = (type: string) => type.startsWith("kubernetes:") && !type.startsWith("kubernetes:yaml") && !type.startsWith("kubernetes:helm");
 
 /** "Deployment" from "kubernetes:apps/v1:Deployment". */
 export const kindOf = (type: string) => type.split(":").pop() ?? type;
@@ -185,9 +177,7 @@ export interface ContainerAt {
 }
 
 export function containersOf(pod: PodSpecAt, kinds: ContainerAt["kind"][] = ["initContainers", "containers"]): ContainerAt[] {
-  return kinds.flatMap((kind) =>
-    asArray(pod.spec[kind]).map((container, i) => ({ container, path: `${pod.path}.${kind}[${i}]`, kind })),
-  );
+  return kinds.flatMap((kind) => asArray(pod.spec[kind]).map((container, i) => ({ container, path: `${pod.path}.${kind}[${i}]`, kind })));
 }
 
 /** Sidecars are init containers with restartPolicy Always: they run for the pod's lifetime. */
@@ -249,7 +239,7 @@ export function parsePostgresqlConf(text: string): Map<string, string> {
   for (const raw of text.split("\n")) {
     const line = stripConfComment(raw).trim();
     const m = /^([A-Za-z_][\w.]*)\s*=?\s*(.*)$/.exec(line);
-    if (!m || !m[2]) continue;
+    if (!m?.[2]) continue;
     settings.set(m[1].toLowerCase(), unquote(m[2].trim()));
   }
   return settings;
@@ -325,4 +315,3 @@ export function refersTo(ref: PolicyResource, property: string, target: PolicyRe
   if (typeof value !== "string") return false;
   return value === target.props[physicalNameProp] || value === target.name;
 }
-

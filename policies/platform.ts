@@ -1,17 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import {
-  K8S,
-  labelsOf,
-  metadataName,
-  parseIni,
-  parsePostgresqlConf,
-  pgbackrestRepos,
-  postgresSeconds,
-  Props,
-  resourcePolicy,
-  ResourcePolicy,
-  where,
-} from "./lib";
+import { K8S, labelsOf, metadataName, parseIni, parsePostgresqlConf, pgbackrestRepos, postgresSeconds, type Props, resourcePolicy, type ResourcePolicy, where } from "./lib";
 
 // BlackLake's own operational rules, checked on the rendered config files that the
 // components put into ConfigMaps: PostgreSQL WAL archiving and pgBackRest retention,
@@ -90,8 +78,7 @@ const archiveTimeout = resourcePolicy({
 
 const retention = resourcePolicy({
   name: "platform-pgbackrest-retention",
-  description:
-    "pgbackrest.conf keeps full backups by time (repoN-retention-full-type=time) for at least minRetentionFullDays (default 30) on every repository.",
+  description: "pgbackrest.conf keeps full backups by time (repoN-retention-full-type=time) for at least minRetentionFullDays (default 30) on every repository.",
   enforcementLevel: "mandatory",
   types: [K8S.configMap],
   configSchema: {
@@ -191,11 +178,11 @@ export function alertRules(props: Props): { rules: AlertRule[]; errors: string[]
       errors.push(`data["${file}"] is not valid YAML (${(e as Error).message.split("\n")[0]})`);
       continue;
     }
-    ((doc.groups ?? []) as Props[]).forEach((group, g) =>
+    ((doc.groups ?? []) as Props[]).forEach((group, g) => {
       ((group.rules ?? []) as Props[]).forEach((rule, r) => {
         if (rule.alert) rules.push({ alert: rule.alert, file, rule, path: `data["${file}"] groups[${g}] (${group.name}).rules[${r}]` });
-      }),
-    );
+      });
+    });
   }
   return { rules, errors };
 }
@@ -211,10 +198,7 @@ const alertAnnotations = resourcePolicy({
     const { rules, errors } = alertRules(props);
     for (const error of errors) report(`${where(type, name, props)}: ${error}. Fix the rule file so Prometheus can load it.`);
     for (const { alert, path, rule } of rules) {
-      const missing = [
-        ...(rule.labels?.severity ? [] : ["labels.severity"]),
-        ...REQUIRED_ANNOTATIONS.filter((a) => !rule.annotations?.[a]).map((a) => `annotations.${a}`),
-      ];
+      const missing = [...(rule.labels?.severity ? [] : ["labels.severity"]), ...REQUIRED_ANNOTATIONS.filter((a) => !rule.annotations?.[a]).map((a) => `annotations.${a}`)];
       if (missing.length > 0) {
         report(
           `${where(type, name, props)}: alert ${alert} at ${path} lacks ${missing.join(", ")}. ` +
@@ -242,22 +226,10 @@ const alertSeverity = resourcePolicy({
     for (const { alert, path, rule } of alertRules(props).rules) {
       const severity = rule.labels?.severity;
       if (severity !== undefined && !severities.includes(severity)) {
-        report(
-          `${where(type, name, props)}: alert ${alert} at ${path} has labels.severity "${severity}", which no receiver routes. ` +
-            `Use one of ${severities.join(", ")}.`,
-        );
+        report(`${where(type, name, props)}: alert ${alert} at ${path} has labels.severity "${severity}", which no receiver routes. ` + `Use one of ${severities.join(", ")}.`);
       }
     }
   },
 });
 
-export const platformPolicies: ResourcePolicy[] = [
-  archiveMode,
-  archiveCommand,
-  archiveTimeout,
-  retention,
-  encryption,
-  backupJobsActive,
-  alertAnnotations,
-  alertSeverity,
-];
+export const platformPolicies: ResourcePolicy[] = [archiveMode, archiveCommand, archiveTimeout, retention, encryption, backupJobsActive, alertAnnotations, alertSeverity];

@@ -12,12 +12,12 @@ import {
   pgbackrestRepos,
   podLabelsOf,
   podSpecOf,
-  Props,
+  type Props,
   refersTo,
   sameNamespace,
   selectorMatches,
   stackPolicy,
-  StackPolicy,
+  type StackPolicy,
   where,
   WORKLOAD_TYPES,
 } from "./lib";
@@ -34,10 +34,7 @@ const objectName = (r: PolicyResource) => metadataName(r.props, r.name);
 function replicasOf(workload: PolicyResource, hpas: PolicyResource[]): number {
   const declared = typeof workload.props.spec?.replicas === "number" ? workload.props.spec.replicas : 1;
   const hpa = hpas.find(
-    (h) =>
-      sameNamespace(h.props, workload.props) &&
-      h.props.spec?.scaleTargetRef?.kind === kindOf(workload.type) &&
-      h.props.spec?.scaleTargetRef?.name === objectName(workload),
+    (h) => sameNamespace(h.props, workload.props) && h.props.spec?.scaleTargetRef?.kind === kindOf(workload.type) && h.props.spec?.scaleTargetRef?.name === objectName(workload),
   );
   return Math.max(declared, hpa?.props.spec?.minReplicas ?? 1);
 }
@@ -150,8 +147,7 @@ function deniesAll(policy: Props, direction: "Ingress" | "Egress"): boolean {
 
 const defaultDeny = stackPolicy({
   name: "stack-network-policy-default-deny",
-  description:
-    "Every namespace the stack uses has a default-deny NetworkPolicy for ingress and egress (empty podSelector, no rules).",
+  description: "Every namespace the stack uses has a default-deny NetworkPolicy for ingress and egress (empty podSelector, no rules).",
   enforcementLevel: "mandatory",
   validate: ({ resources }, report) => {
     const policies = ofType(resources, K8S.networkPolicy);
@@ -261,9 +257,7 @@ const restoreDrill = stackPolicy({
   enforcementLevel: "mandatory",
   validate: ({ resources }, report) => {
     for (const pg of resources.filter(isPostgres)) {
-      const drills = postgresCronJobs(pg, resources).filter(
-        (c) => labelsOf(c.props)["app.kubernetes.io/component"] === "restore-drill" || /restore/.test(commandOf(c)),
-      );
+      const drills = postgresCronJobs(pg, resources).filter((c) => labelsOf(c.props)["app.kubernetes.io/component"] === "restore-drill" || /restore/.test(commandOf(c)));
       if (drills.length === 0) {
         report(
           `${at(pg)}: no active restore-drill CronJob (app.kubernetes.io/component=restore-drill) in namespace ${namespaceOf(pg.props)} tests its backups. ` +

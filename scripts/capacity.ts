@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { parseQuantity } from "../components/lib/quantity";
 import { configFromStackFile, offlineProblems } from "../stacks/config";
-import { CapturedResource, runUnderMocks } from "./synth/mockRuntime";
+import { type CapturedResource, runUnderMocks } from "./synth/mockRuntime";
 
 // npm run capacity -- --stack <name>
 // CPU and memory requests and limits, and persistent storage, per component and in
@@ -56,10 +56,16 @@ export function capacityRows(resources: CapturedResource[]): Row[] {
 }
 
 export function capacityTable(rows: Row[]): string {
-  const total = rows.reduce(
-    (t, r) => ({ ...t, replicas: t.replicas + r.replicas, cpuRequest: t.cpuRequest + r.cpuRequest, cpuLimit: t.cpuLimit + r.cpuLimit, memRequest: t.memRequest + r.memRequest, memLimit: t.memLimit + r.memLimit, storage: t.storage + r.storage }),
-    { workload: "total", replicas: 0, cpuRequest: 0, cpuLimit: 0, memRequest: 0, memLimit: 0, storage: 0 },
-  );
+  const sumOf = (key: Exclude<keyof Row, "workload">) => rows.reduce((t, r) => t + r[key], 0);
+  const total: Row = {
+    workload: "total",
+    replicas: sumOf("replicas"),
+    cpuRequest: sumOf("cpuRequest"),
+    cpuLimit: sumOf("cpuLimit"),
+    memRequest: sumOf("memRequest"),
+    memLimit: sumOf("memLimit"),
+    storage: sumOf("storage"),
+  };
   const line = (r: Row) =>
     `| ${r.workload} | ${r.replicas} | ${r.cpuRequest.toFixed(2)} | ${r.cpuLimit.toFixed(2)} | ${(r.memRequest / GiB).toFixed(2)} | ${(r.memLimit / GiB).toFixed(2)} | ${(r.storage / GiB).toFixed(0)} |`;
   return [

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
-import { InClusterArgs } from "../components/lib/component";
-import { PostgresCluster, RepoTarget } from "../components/postgres";
+import type { InClusterArgs } from "../components/lib/component";
+import { PostgresCluster, type RepoTarget } from "../components/postgres";
 import { RedisQueue, SENTINEL_PORT, MASTER_NAME as REDIS_MASTER } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
 import { realmDiscoveryPath } from "../components/keycloak/files";
@@ -12,10 +12,10 @@ import { MinioTenant } from "../components/minio";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
-import { OffsiteBackup, OffsiteWriter } from "../components/aws";
+import { OffsiteBackup, type OffsiteWriter } from "../components/aws";
 import { ImageRepositories } from "../components/aws/ecr";
 import { CiAccess } from "../components/aws/ciAccess";
-import { BUILT_IMAGES, BuiltImage, PlatformImages } from "../components/images";
+import { BUILT_IMAGES, type BuiltImage, PlatformImages } from "../components/images";
 import { platformMixin } from "../components/monitoring/platformAlerts";
 import { sloMixin } from "../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
@@ -58,7 +58,7 @@ export function composePlatform(config: PlatformConfig) {
         { dependsOn: [namespace] },
       )
     : undefined;
-  const pgbackrestRole = offsite?.writerRoleArns["pgbackrest"];
+  const pgbackrestRole = offsite?.writerRoleArns.pgbackrest;
 
   const database = new PostgresCluster(
     POSTGRES,
@@ -84,7 +84,7 @@ export function composePlatform(config: PlatformConfig) {
   const identity = config.keycloak.enabled
     ? new Keycloak(
         "keycloak",
-        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets["keycloak"] },
+        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets.keycloak },
         { ...after, dependsOn: [namespace, database] },
       )
     : undefined;
@@ -117,9 +117,9 @@ export function composePlatform(config: PlatformConfig) {
             REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },
             REDIS_PASSWORD: { secretName: queue.appSecretName, key: "password" },
             ...(queue.sentinelHost ? { REDIS_SENTINEL_PASSWORD: { secretName: queue.appSecretName, key: "sentinelPassword" } } : {}),
-            S3_ENDPOINT: { secretName: objectStore.consumerSecretNames["api"], key: "endpoint" },
-            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretNames["api"], key: "accessKey" },
-            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretNames["api"], key: "secretKey" },
+            S3_ENDPOINT: { secretName: objectStore.consumerSecretNames.api, key: "endpoint" },
+            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretNames.api, key: "accessKey" },
+            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretNames.api, key: "secretKey" },
             ...(identity
               ? {
                   OIDC_ISSUER: { secretName: identity.apiClientSecretName, key: "issuer" },
@@ -199,7 +199,12 @@ function offsiteWriters(config: PlatformConfig): OffsiteWriter[] {
       credentials:
         identity.kind === "irsa"
           ? { kind: "webIdentity", serviceAccount: POSTGRES, oidcProviderArn: identity.oidcProviderArn, oidcIssuer: identity.oidcIssuer }
-          : { kind: "accessKey", secretName: OFFSITE_PGBACKREST_SECRET, accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`, secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET` },
+          : {
+              kind: "accessKey",
+              secretName: OFFSITE_PGBACKREST_SECRET,
+              accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`,
+              secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET`,
+            },
     });
   }
   if (config.minio.mirror.enabled) {
@@ -220,7 +225,16 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
       return {
         name: repo.name,
         // The in-cluster MinIO's API Service and its pgBackRest bucket (issue #5 creates both).
-        storage: { type: "s3", endpoint: `minio.${config.namespace}.svc`, port: 9000, bucket: "pgbackrest", region: "us-east-1", path: "/pgbackrest", uriStyle: "path", verifyTls: true },
+        storage: {
+          type: "s3",
+          endpoint: `minio.${config.namespace}.svc`,
+          port: 9000,
+          bucket: "pgbackrest",
+          region: "us-east-1",
+          path: "/pgbackrest",
+          uriStyle: "path",
+          verifyTls: true,
+        },
         credentials: "generated",
         caSecret: { name: config.minio.tlsSecretName, key: "ca.crt" },
       };

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringMixin } from "../components/lib/mixin";
-import { ConfigError, configFromRuntime, parseConfig } from "./config";
+import { ConfigError, configFromRuntime, type PlatformConfig, parseConfig } from "./config";
 import { composeLocal } from "./local";
 import { composePlatform } from "./platform";
 import { skipAwaitOnEveryKubernetesObject } from "./providers";
@@ -11,7 +11,7 @@ import { skipAwaitOnEveryKubernetesObject } from "./providers";
  * (RunError).
  */
 export function composeStack() {
-  let config;
+  let config: PlatformConfig;
   try {
     config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
   } catch (error) {

@@ -39,8 +39,7 @@ export class CiAccess extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId;
 
     const providerArn =
-      s.oidcProviderArn ??
-      new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: `https://${GITHUB_ISSUER}`, clientIdLists: ["sts.amazonaws.com"] }, child).arn;
+      s.oidcProviderArn ?? new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: `https://${GITHUB_ISSUER}`, clientIdLists: ["sts.amazonaws.com"] }, child).arn;
 
     const stateBucket = `arn:aws:s3:::${s.stateBucket}`;
     // KMS keys are named by alias: the statement applies to whichever key carries it.
@@ -65,25 +64,88 @@ export class CiAccess extends pulumi.ComponentResource {
       {
         Sid: "PlatformBuckets",
         Effect: "Allow",
-        Action: ["s3:CreateBucket", "s3:ListBucket", "s3:GetBucket*", "s3:PutBucket*", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"],
+        Action: [
+          "s3:CreateBucket",
+          "s3:ListBucket",
+          "s3:GetBucket*",
+          "s3:PutBucket*",
+          "s3:GetLifecycleConfiguration",
+          "s3:PutLifecycleConfiguration",
+          "s3:GetReplicationConfiguration",
+          "s3:PutReplicationConfiguration",
+          "s3:GetEncryptionConfiguration",
+          "s3:PutEncryptionConfiguration",
+        ],
         Resource: [`arn:aws:s3:::${p}-*`],
       },
       {
         Sid: "PlatformIdentities",
         Effect: "Allow",
-        Action: ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:PassRole", "iam:CreateUser", "iam:DeleteUser", "iam:GetUser", "iam:PutUserPolicy", "iam:GetUserPolicy", "iam:DeleteUserPolicy", "iam:ListUserPolicies", "iam:ListAttachedUserPolicies", "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys", "iam:TagUser"],
+        Action: [
+          "iam:CreateRole",
+          "iam:DeleteRole",
+          "iam:GetRole",
+          "iam:UpdateAssumeRolePolicy",
+          "iam:PutRolePolicy",
+          "iam:GetRolePolicy",
+          "iam:DeleteRolePolicy",
+          "iam:ListRolePolicies",
+          "iam:ListAttachedRolePolicies",
+          "iam:ListInstanceProfilesForRole",
+          "iam:TagRole",
+          "iam:PassRole",
+          "iam:CreateUser",
+          "iam:DeleteUser",
+          "iam:GetUser",
+          "iam:PutUserPolicy",
+          "iam:GetUserPolicy",
+          "iam:DeleteUserPolicy",
+          "iam:ListUserPolicies",
+          "iam:ListAttachedUserPolicies",
+          "iam:CreateAccessKey",
+          "iam:DeleteAccessKey",
+          "iam:ListAccessKeys",
+          "iam:TagUser",
+        ],
         Resource: [pulumi.interpolate`arn:aws:iam::${account}:role/blacklake/*`, pulumi.interpolate`arn:aws:iam::${account}:user/blacklake/*`],
       },
       {
         Sid: "PlatformKeys",
         Effect: "Allow",
-        Action: ["kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:ListResourceTags", "kms:TagResource", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"],
+        Action: [
+          "kms:CreateKey",
+          "kms:DescribeKey",
+          "kms:GetKeyPolicy",
+          "kms:GetKeyRotationStatus",
+          "kms:EnableKeyRotation",
+          "kms:ListResourceTags",
+          "kms:TagResource",
+          "kms:ScheduleKeyDeletion",
+          "kms:PutKeyPolicy",
+        ],
         Resource: pulumi.interpolate`arn:aws:kms:*:${account}:key/*`,
       },
       {
         Sid: "PlatformRepositories",
         Effect: "Allow",
-        Action: ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource", "ecr:ListTagsForResource", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Action: [
+          "ecr:CreateRepository",
+          "ecr:DeleteRepository",
+          "ecr:DescribeRepositories",
+          "ecr:PutLifecyclePolicy",
+          "ecr:GetLifecyclePolicy",
+          "ecr:PutImageScanningConfiguration",
+          "ecr:PutImageTagMutability",
+          "ecr:TagResource",
+          "ecr:ListTagsForResource",
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:InitiateLayerUpload",
+          "ecr:UploadLayerPart",
+          "ecr:CompleteLayerUpload",
+          "ecr:PutImage",
+          "ecr:BatchGetImage",
+          "ecr:GetDownloadUrlForLayer",
+        ],
         Resource: pulumi.interpolate`arn:aws:ecr:*:${account}:repository/${p}/*`,
       },
     ];

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import type { OffsiteSettings } from "./settings";
-import { NamespaceArgs, objectNamespace } from "../lib/component";
+import { type NamespaceArgs, objectNamespace } from "../lib/component";
 import { standardLabels } from "../lib/labels";
 import { SecureBucket } from "./bucket";
 import { webIdentityTrustPolicy } from "./webIdentity";
@@ -105,7 +105,11 @@ export class OffsiteBackup extends pulumi.ComponentResource {
 
     if (s.replicaRegion && replicationRole) {
       const replicaProvider = new aws.Provider(`${name}-${s.replicaRegion}`, { region: s.replicaRegion as aws.Region }, { parent: this });
-      const replica = new SecureBucket(`${name}-replica`, { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed }, { parent: this });
+      const replica = new SecureBucket(
+        `${name}-replica`,
+        { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed },
+        { parent: this },
+      );
       new aws.iam.RolePolicy(
         `${name}-replication`,
         {
@@ -156,7 +160,11 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const c = w.credentials;
     if (c.kind === "webIdentity") {
       const subject = pulumi.interpolate`system:serviceaccount:${args.namespace}:${c.serviceAccount}`;
-      const role = new aws.iam.Role(resourceName, { ...identity, maxSessionDuration: 3600, assumeRolePolicy: webIdentityTrustPolicy(c.oidcProviderArn, c.oidcIssuer, subject) }, child);
+      const role = new aws.iam.Role(
+        resourceName,
+        { ...identity, maxSessionDuration: 3600, assumeRolePolicy: webIdentityTrustPolicy(c.oidcProviderArn, c.oidcIssuer, subject) },
+        child,
+      );
       this.writerRoleArns[w.name] = role.arn;
       return { arn: role.arn, grant: (policy: pulumi.Input<string>) => void new aws.iam.RolePolicy(resourceName, { role: role.id, policy }, child) };
     }

@@ -29,9 +29,7 @@ const writerCredentials = z
     "How off-site writers authenticate. irsa: an IAM role per writer, trusted for its Kubernetes service account only (no stored key); accessKeys: an IAM user whose key reaches the cluster as a Secret. The MinIO mirror always uses a key: mc cannot take a web identity.",
   );
 
-const githubEnvironment = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "expected a GitHub environment name (letters, digits, _ . -)" });
+const githubEnvironment = z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, { message: "expected a GitHub environment name (letters, digits, _ . -)" });
 
 const kmsAlias = z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, { message: 'expected a KMS alias such as "alias/blacklake-pulumi"' });
 
@@ -67,9 +65,7 @@ export const offsiteSettings = strictSection({
   transitionToArchiveDays: positiveInt("a number of days").default(365),
   archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
   expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),
-  noncurrentVersionExpirationDays: positiveInt("a number of days")
-    .default(90)
-    .describe("Overwritten or deleted versions are kept this long."),
+  noncurrentVersionExpirationDays: positiveInt("a number of days").default(90).describe("Overwritten or deleted versions are kept this long."),
   adminPrincipalArns: z
     .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/.+$/, { message: "expected an IAM role or user ARN" }))
     .default([])

@@ -1,16 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { horizontalPodAutoscaler } from "../lib/autoscaling";
-import { InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { keycloakMixin, KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 import { DEFAULT_REALM } from "./realm";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, KeycloakSettings } from "./files";
+import {
+  KEYCLOAK_ARGS,
+  KEYCLOAK_HTTP_PORT as HTTP_PORT,
+  KEYCLOAK_IMPORT_DIR,
+  KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT,
+  KEYCLOAK_UID,
+  keycloakHostnameEnv,
+  keycloakRealmFiles,
+  type KeycloakSettings,
+} from "./files";
 
 export type { KeycloakSettings };
 
@@ -20,7 +29,6 @@ export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Record<"ke
   /** Secret (from PostgresCluster.serviceDatabaseSecrets) with username, password and jdbcUrl. */
   databaseSecretName: pulumi.Input<string>;
 }
-
 
 /**
  * Keycloak with the blacklake realm imported at start-up, its data in its own database
@@ -71,9 +79,7 @@ export class Keycloak extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(KEYCLOAK_UID),
-              topologySpreadConstraints: [
-                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
-              ],
+              topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
               containers: [
                 {
                   name: "keycloak",
@@ -117,11 +123,7 @@ export class Keycloak extends pulumi.ComponentResource {
       { ...child, ignoreChanges: s.autoscaling.enabled ? ["spec.replicas"] : [] },
     );
 
-    new k8s.core.v1.Service(
-      name,
-      { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http" }] } },
-      child,
-    );
+    new k8s.core.v1.Service(name, { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http" }] } }, child);
     new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     if (s.autoscaling.enabled) {
       horizontalPodAutoscaler(name, meta(name), { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name }, s.autoscaling, child);

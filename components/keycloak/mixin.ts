@@ -1,4 +1,4 @@
-import { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
+import type { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
 
 // Keycloak's alerts of the operations guide: the service down, and authentication
 // failures (> 50/min critical, a security alert; > 10/min warning).
@@ -78,9 +78,7 @@ export function keycloakMixin(o: KeycloakMixinOptions): MonitoringMixin {
 
   return {
     name: "keycloak",
-    scrapeTargets: [
-      { jobName: KEYCLOAK_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: KEYCLOAK_METRICS_PORT_NAME, path: "/metrics" },
-    ],
+    scrapeTargets: [{ jobName: KEYCLOAK_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: KEYCLOAK_METRICS_PORT_NAME, path: "/metrics" }],
     ruleGroups: [
       { name: "keycloak.recording", rules: recording },
       { name: "keycloak.alerts", rules: alerts },

@@ -32,8 +32,7 @@ export const DEFAULT_REALM = "blacklake";
 export const API_CLIENT_ID = "blacklake-api";
 export const UI_CLIENT_ID = "blacklake-ui";
 
-export const DEFAULT_PASSWORD_POLICY =
-  "length(12) and upperCase(1) and lowerCase(1) and digits(1) and notUsername and passwordHistory(5)";
+export const DEFAULT_PASSWORD_POLICY = "length(12) and upperCase(1) and lowerCase(1) and digits(1) and notUsername and passwordHistory(5)";
 
 /** Keycloak's brute-force detector, per user. All durations in seconds. */
 export interface BruteForceOptions {
@@ -278,11 +277,17 @@ export function renderRealm(options: RealmOptions): RealmRepresentation {
 
   checkedUrl("ui.rootUrl", options.ui.rootUrl);
   if (options.ui.redirectUris.length === 0) throw new Error("keycloak realm: the UI client needs at least one redirect URI");
-  const redirectUris = options.ui.redirectUris.map((u) => (checkedUrl("redirect URI", u), u));
+  const redirectUris = options.ui.redirectUris.map((u) => {
+    checkedUrl("redirect URI", u);
+    return u;
+  });
   const webOrigins = options.ui.webOrigins
     ? options.ui.webOrigins.map((o) => checkedUrl("web origin", o).origin)
     : [...new Set(redirectUris.map((u) => checkedUrl("redirect URI", u).origin))];
-  const postLogoutRedirectUris = (options.ui.postLogoutRedirectUris ?? redirectUris).map((u) => (checkedUrl("post-logout redirect URI", u), u));
+  const postLogoutRedirectUris = (options.ui.postLogoutRedirectUris ?? redirectUris).map((u) => {
+    checkedUrl("post-logout redirect URI", u);
+    return u;
+  });
 
   const roles: RoleRepresentation[] = REALM_ROLES.map((name) => {
     const def = ROLE_DEFINITIONS[name];

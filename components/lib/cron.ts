@@ -137,9 +137,7 @@ const HORIZON_DAYS = 8 * 366;
  */
 export function longestIntervalMinutes(schedule: string): number {
   const cron = parseCron(schedule);
-  const timesOfDay = [...cron.hours]
-    .flatMap((h) => [...cron.minutes].map((m) => h * 60 + m))
-    .sort((a, b) => a - b);
+  const timesOfDay = [...cron.hours].flatMap((h) => [...cron.minutes].map((m) => h * 60 + m)).sort((a, b) => a - b);
   let longest = 0;
   for (let i = 1; i < timesOfDay.length; i++) longest = Math.max(longest, timesOfDay[i] - timesOfDay[i - 1]);
 

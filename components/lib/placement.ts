@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 
 // Where stateful pods go and what they keep: shared by every StatefulSet of the platform.
 
@@ -6,9 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 export function preferOnePodPerNode(selector: Record<string, string>): k8s.types.input.core.v1.Affinity {
   return {
     podAntiAffinity: {
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
-      ],
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } }],
     },
   };
 }

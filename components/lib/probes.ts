@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 
 type Probe = k8s.types.input.core.v1.Probe;
 
@@ -25,11 +25,7 @@ export interface HttpProbePaths {
 
 export function httpProbes(p: HttpProbePaths): ProbePair {
   const get = (path: string) => ({ httpGet: { path, port: p.port } });
-  return withStartup(
-    { readinessProbe: { ...get(p.readinessPath), ...READINESS }, livenessProbe: { ...get(p.livenessPath), ...LIVENESS } },
-    get(p.readinessPath),
-    p.startupSeconds,
-  );
+  return withStartup({ readinessProbe: { ...get(p.readinessPath), ...READINESS }, livenessProbe: { ...get(p.livenessPath), ...LIVENESS } }, get(p.readinessPath), p.startupSeconds);
 }
 
 export function tcpProbes(port: number | string, startupSeconds?: number): ProbePair {

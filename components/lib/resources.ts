@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 
 // The shape the config schema validates for every container's requests and limits.
 export interface ComputeResources {

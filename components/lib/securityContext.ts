@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 
 // The Pod Security "restricted" profile, as defaults. A component that needs a
 // writable root filesystem says so explicitly; nothing here is opt-in.

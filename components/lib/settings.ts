@@ -3,7 +3,7 @@ import { parseQuantity, isByteQuantity } from "./quantity";
 import { CronSyntaxError, parseCron } from "./cron";
 import { imagePinProblem } from "./image";
 import { isDnsLabel } from "./naming";
-import { RESOURCE_PRESETS, ResourcePreset, ComputeResources } from "./resources";
+import { RESOURCE_PRESETS, type ResourcePreset, type ComputeResources } from "./resources";
 
 // Field types every component's settings schema is built from. Every custom message is
 // the "expected ..." half of an error line; stacks/config/problems.ts adds the path and
@@ -12,23 +12,21 @@ import { RESOURCE_PRESETS, ResourcePreset, ComputeResources } from "./resources"
 /** An object that rejects unknown keys and names the keys it does accept. */
 export function strictSection<T extends z.ZodRawShape>(shape: T) {
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys" ? `expected one of the keys ${Object.keys(shape).join(", ")}` : undefined,
+    error: (issue) => (issue.code === "unrecognized_keys" ? `expected one of the keys ${Object.keys(shape).join(", ")}` : undefined),
   });
 }
 
-export const dnsLabel = z
-  .string()
-  .refine(isDnsLabel, { message: "expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)" });
+export const dnsLabel = z.string().refine(isDnsLabel, { message: "expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)" });
 
-export const hostname = z
-  .string()
-  .refine((s) => s.length <= 253 && s.split(".").every(isDnsLabel), {
-    message: "expected a DNS name such as data.example.com",
-  });
+export const hostname = z.string().refine((s) => s.length <= 253 && s.split(".").every(isDnsLabel), {
+  message: "expected a DNS name such as data.example.com",
+});
 
 export const positiveInt = (what = "a whole number") =>
-  z.number({ error: `expected ${what} >= 1` }).int({ error: `expected ${what} >= 1` }).min(1, { error: `expected ${what} >= 1` });
+  z
+    .number({ error: `expected ${what} >= 1` })
+    .int({ error: `expected ${what} >= 1` })
+    .min(1, { error: `expected ${what} >= 1` });
 
 export const percent = z
   .number()
@@ -37,22 +35,17 @@ export const percent = z
   .max(100, { error: "expected a whole percentage from 1 to 100" });
 
 /** A Kubernetes quantity greater than zero, e.g. "500m" or "2". */
-export const cpuQuantity = z.string({ error: 'expected a CPU quantity such as "250m" or "2"' }).refine(
-  (s) => (parseQuantity(s) ?? 0) > 0,
-  { message: 'expected a CPU quantity greater than zero such as "250m" or "2"' },
-);
+export const cpuQuantity = z
+  .string({ error: 'expected a CPU quantity such as "250m" or "2"' })
+  .refine((s) => (parseQuantity(s) ?? 0) > 0, { message: 'expected a CPU quantity greater than zero such as "250m" or "2"' });
 
 /** A byte quantity greater than zero, e.g. "512Mi" or "10Gi". */
-export const byteQuantity = z
-  .string({ error: 'expected a size such as "512Mi" or "10Gi"' })
-  .refine((s) => isByteQuantity(s) && (parseQuantity(s) ?? 0) > 0, {
-    message: 'expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
-  });
+export const byteQuantity = z.string({ error: 'expected a size such as "512Mi" or "10Gi"' }).refine((s) => isByteQuantity(s) && (parseQuantity(s) ?? 0) > 0, {
+  message: 'expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
+});
 
 /** PostgreSQL memory settings use their own units ("256MB"), not Kubernetes ones. */
-export const postgresMemory = z
-  .string()
-  .regex(/^[1-9][0-9]*(kB|MB|GB|TB)$/, { message: 'expected a PostgreSQL size such as "256MB" (units kB, MB, GB, TB)' });
+export const postgresMemory = z.string().regex(/^[1-9][0-9]*(kB|MB|GB|TB)$/, { message: 'expected a PostgreSQL size such as "256MB" (units kB, MB, GB, TB)' });
 
 /** Prometheus durations: "15d", "2h30m". */
 export const promDuration = z
@@ -82,9 +75,7 @@ export const imageRef = z.string().superRefine((value, ctx) => {
   }
 });
 
-export const httpsUrl = z
-  .string()
-  .refine((s) => URL.canParse(s) && new URL(s).protocol === "https:", { message: "expected an https:// URL" });
+export const httpsUrl = z.string().refine((s) => URL.canParse(s) && new URL(s).protocol === "https:", { message: "expected an https:// URL" });
 
 export const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: "expected an e-mail address" });
 
@@ -115,9 +106,5 @@ export const computeResources = z
 export const storage = (defaultSize: string) =>
   strictSection({
     size: byteQuantity.default(defaultSize).describe("Volume size per replica."),
-    storageClass: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Storage class of the volume; defaults to kubernetes.storageClass."),
+    storageClass: z.string().min(1).optional().describe("Storage class of the volume; defaults to kubernetes.storageClass."),
   }).prefault({});

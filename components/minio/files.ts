@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MinioSettings } from "./settings";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
-import { Consumer, platformBuckets, platformConsumers, prometheusBearerToken, renderBootstrapFiles } from "./policies";
+import { type Consumer, platformBuckets, platformConsumers, prometheusBearerToken, renderBootstrapFiles } from "./policies";
 
 // The files the MinIO bootstrap reads, for every target: the Kubernetes component puts
 // them in the bootstrap Job's ConfigMap, the local (Docker) stack uploads them into its

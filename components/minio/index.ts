@@ -1,17 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 import { httpProbes } from "../lib/probes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
-import { Consumer, credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
-import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, MinioSettings } from "./files";
+import { type Consumer, credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
+import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
 
 export type { MinioSettings };
 export { API_PORT };
@@ -85,11 +85,7 @@ export class MinioTenant extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8s.core.v1.Service(
-      name,
-      { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] } },
-      child,
-    );
+    new k8s.core.v1.Service(name, { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] } }, child);
     if (s.console.enabled) {
       new k8s.core.v1.Service(
         `${name}-console`,
@@ -100,10 +96,7 @@ export class MinioTenant extends pulumi.ComponentResource {
 
     const drives = Array.from({ length: s.drivesPerReplica }, (_, i) => `data${i}`);
     const driveRange = s.drivesPerReplica === 1 ? "/data0" : `/data{0...${s.drivesPerReplica - 1}}`;
-    const volumes =
-      s.mode === "distributed"
-        ? pulumi.interpolate`https://${name}-{0...${s.replicas - 1}}.${name}-pods.${ns}.svc${driveRange}`
-        : pulumi.output(driveRange);
+    const volumes = s.mode === "distributed" ? pulumi.interpolate`https://${name}-{0...${s.replicas - 1}}.${name}-pods.${ns}.svc${driveRange}` : pulumi.output(driveRange);
 
     const statefulSet = new k8s.apps.v1.StatefulSet(
       name,
@@ -126,19 +119,8 @@ export class MinioTenant extends pulumi.ComponentResource {
                   name: "minio",
                   image: args.images.minio,
                   command: ["minio"],
-                  args: [
-                    "server",
-                    "--certs-dir",
-                    CERTS_DIR,
-                    "--address",
-                    `:${API_PORT}`,
-                    ...(s.console.enabled ? ["--console-address", `:${CONSOLE_PORT}`] : []),
-                    volumes,
-                  ],
-                  ports: [
-                    { name: "api", containerPort: API_PORT },
-                    ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : []),
-                  ],
+                  args: ["server", "--certs-dir", CERTS_DIR, "--address", `:${API_PORT}`, ...(s.console.enabled ? ["--console-address", `:${CONSOLE_PORT}`] : []), volumes],
+                  ports: [{ name: "api", containerPort: API_PORT }, ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : [])],
                   env: [
                     { name: "MINIO_BROWSER", value: s.console.enabled ? "on" : "off" },
                     // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
@@ -268,9 +250,7 @@ export class MinioTenant extends pulumi.ComponentResource {
     if (s.mirror.enabled) {
       if (!args.offsite) throw new Error("minio: mirror.enabled needs the off-site bucket (aws.offsite)");
       const offsite = args.offsite;
-      const mirror = s.mirror.buckets
-        .map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`)
-        .join(" && ");
+      const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`).join(" && ");
       this.mcJob(`${name}-mirror`, args, {
         schedule: s.mirror.schedule,
         command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp /ca/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],

@@ -1,4 +1,4 @@
-import { AlertRule, latestCronJobRunFailed, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
+import { type AlertRule, latestCronJobRunFailed, type MonitoringMixin, type RecordingRule, type ScrapeTarget } from "../lib/mixin";
 
 // The object store alerts of the operations guide, owned by this component. Metric
 // names are those of MinIO's v2 metrics; the integration test
@@ -140,31 +140,32 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
     },
   ];
   // Only where the mirror runs: without its CronJob these could never fire.
-  if (o.mirror) alerts.push(
-    // The mirror CronJob is the object-storage backup; its success is kube-state-metrics' job status.
-    {
-      alert: "ObjectStorageMirrorFailed",
-      expr: latestCronJobRunFailed(o.namespace, "minio-mirror"),
-      for: "0m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "The off-site mirror of the object store failed",
-        description: "The latest mirror run failed and none has succeeded since: the off-site copy of the buckets is getting older. `kubectl get jobs` shows the failed run.",
-        runbook,
+  if (o.mirror)
+    alerts.push(
+      // The mirror CronJob is the object-storage backup; its success is kube-state-metrics' job status.
+      {
+        alert: "ObjectStorageMirrorFailed",
+        expr: latestCronJobRunFailed(o.namespace, "minio-mirror"),
+        for: "0m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The off-site mirror of the object store failed",
+          description: "The latest mirror run failed and none has succeeded since: the off-site copy of the buckets is getting older. `kubectl get jobs` shows the failed run.",
+          runbook,
+        },
       },
-    },
-    {
-      alert: "ObjectStorageMirrorStale",
-      expr: `time() - kube_cronjob_status_last_successful_time{${ns}, cronjob="minio-mirror"} > 2 * 3600`,
-      for: "10m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "No successful off-site mirror for 2 hours (object storage RPO: 1 hour)",
-        description: "The last successful mirror was {{ $value | humanizeDuration }} ago.",
-        runbook,
+      {
+        alert: "ObjectStorageMirrorStale",
+        expr: `time() - kube_cronjob_status_last_successful_time{${ns}, cronjob="minio-mirror"} > 2 * 3600`,
+        for: "10m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "No successful off-site mirror for 2 hours (object storage RPO: 1 hour)",
+          description: "The last successful mirror was {{ $value | humanizeDuration }} ago.",
+          runbook,
+        },
       },
-    },
-  );
+    );
 
   return {
     name: "minio",

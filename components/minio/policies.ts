@@ -64,11 +64,7 @@ export function platformBuckets(o: BucketOptions = {}): BucketSpec[] {
     encryption: "sse-s3",
     lifecycle: { noncurrentVersionExpirationDays: noncurrent, ...(expirationDays !== undefined ? { expirationDays } : {}) },
   });
-  const buckets = [
-    bucket("data", o.expirationDays?.data ?? SEVEN_YEARS_DAYS),
-    bucket("pgbackrest"),
-    bucket("exports", o.expirationDays?.exports),
-  ];
+  const buckets = [bucket("data", o.expirationDays?.data ?? SEVEN_YEARS_DAYS), bucket("pgbackrest"), bucket("exports", o.expirationDays?.exports)];
   buckets.forEach(validateBucket);
   return buckets;
 }
@@ -265,11 +261,7 @@ export function credentialFiles(consumer: Consumer | string): { accessKey: strin
  * credential files of credentialFiles() must be added from the consumers' Secrets
  * (with prometheusUser, also credentialFiles(PROMETHEUS_CONSUMER)).
  */
-export function renderBootstrapFiles(
-  buckets: BucketSpec[],
-  consumers: Consumer[],
-  o: { prometheusUser?: boolean } = {},
-): Record<string, string> {
+export function renderBootstrapFiles(buckets: BucketSpec[], consumers: Consumer[], o: { prometheusUser?: boolean } = {}): Record<string, string> {
   const names = new Set(buckets.map((b) => b.name));
   if (names.size !== buckets.length) throw new Error("bucket names must be unique");
   const consumerNames = new Set(consumers.map((c) => c.name));

@@ -17,9 +17,7 @@ export const minioSettings = strictSection({
     .describe(
       "kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) for minio.<namespace>.svc and *.minio-pods.<namespace>.svc, from cert-manager or the platform PKI. pgBackRest speaks only TLS to S3.",
     ),
-  noncurrentVersionExpirationDays: positiveInt("a number of days")
-    .default(30)
-    .describe("Overwritten or deleted object versions are kept this long."),
+  noncurrentVersionExpirationDays: positiveInt("a number of days").default(30).describe("Overwritten or deleted object versions are kept this long."),
   mirror: strictSection({
     enabled: z.boolean().default(false).describe("Mirror buckets to the off-site bucket (the object-storage backup)."),
     schedule: cronSchedule.default("0 * * * *").describe("Hourly: the object-storage RPO is 1 hour."),

@@ -1,4 +1,4 @@
-import { Dashboard, DashboardPanel, MonitoringMixin } from "../lib/mixin";
+import type { Dashboard, DashboardPanel, MonitoringMixin } from "../lib/mixin";
 
 // Grafana dashboards as code: the mixins declare panels as data (title, unit, queries);
 // this renders them to Grafana's dashboard JSON with one layout rule, so every dashboard
@@ -51,9 +51,28 @@ export const PLATFORM_DASHBOARDS: Dashboard[] = [
     panels: [
       { title: "Targets up", queries: [{ expr: "sum by (job) (up)", legend: "{{job}}" }] },
       { title: "Firing alerts", queries: [{ expr: 'sum by (severity) (ALERTS{alertstate="firing"})', legend: "{{severity}}" }] },
-      { title: "CPU used / limit", unit: "percentunit", queries: [{ expr: 'sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (pod) (kube_pod_container_resource_limits{resource="cpu"})', legend: "{{pod}}" }] },
-      { title: "Memory used / limit", unit: "percentunit", queries: [{ expr: 'sum by (pod) (container_memory_working_set_bytes{container!=""}) / sum by (pod) (kube_pod_container_resource_limits{resource="memory"})', legend: "{{pod}}" }] },
-      { title: "Volume usage", unit: "percentunit", queries: [{ expr: "1 - kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes", legend: "{{persistentvolumeclaim}}" }] },
+      {
+        title: "CPU used / limit",
+        unit: "percentunit",
+        queries: [
+          {
+            expr: 'sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (pod) (kube_pod_container_resource_limits{resource="cpu"})',
+            legend: "{{pod}}",
+          },
+        ],
+      },
+      {
+        title: "Memory used / limit",
+        unit: "percentunit",
+        queries: [
+          { expr: 'sum by (pod) (container_memory_working_set_bytes{container!=""}) / sum by (pod) (kube_pod_container_resource_limits{resource="memory"})', legend: "{{pod}}" },
+        ],
+      },
+      {
+        title: "Volume usage",
+        unit: "percentunit",
+        queries: [{ expr: "1 - kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes", legend: "{{persistentvolumeclaim}}" }],
+      },
       { title: "Container restarts (1h)", queries: [{ expr: "sum by (pod) (increase(kube_pod_container_status_restarts_total[1h]))", legend: "{{pod}}" }] },
     ],
   },
@@ -66,7 +85,10 @@ export const PLATFORM_DASHBOARDS: Dashboard[] = [
       {
         title: "Latency p50 / p95 / p99",
         unit: "s",
-        queries: [0.5, 0.95, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))`, legend: `p${Math.round(q * 100)}` })),
+        queries: [0.5, 0.95, 0.99].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))`,
+          legend: `p${Math.round(q * 100)}`,
+        })),
       },
       { title: "API replicas", queries: [{ expr: 'kube_deployment_status_replicas_available{deployment="api"}', legend: "available" }] },
     ],
@@ -77,10 +99,24 @@ export const PLATFORM_DASHBOARDS: Dashboard[] = [
     panels: [
       { title: "Last backup age", unit: "s", queries: [{ expr: "pgbackrest_backup_since_last_completion_seconds", legend: "{{backup_type}} repo{{repo_key}}" }] },
       { title: "Backup duration", unit: "s", queries: [{ expr: "pgbackrest_backup_duration_seconds", legend: "{{backup_type}} repo{{repo_key}}" }] },
-      { title: "WAL archived / failed", queries: [{ expr: "rate(pg_blacklake_archiver_archived[15m])", legend: "archived" }, { expr: "rate(pg_blacklake_archiver_failed[15m])", legend: "failed" }] },
-      { title: "Restore drill: last success age", unit: "s", queries: [{ expr: 'time() - kube_cronjob_status_last_successful_time{cronjob=~".*restore-drill"}', legend: "{{cronjob}}" }] },
+      {
+        title: "WAL archived / failed",
+        queries: [
+          { expr: "rate(pg_blacklake_archiver_archived[15m])", legend: "archived" },
+          { expr: "rate(pg_blacklake_archiver_failed[15m])", legend: "failed" },
+        ],
+      },
+      {
+        title: "Restore drill: last success age",
+        unit: "s",
+        queries: [{ expr: 'time() - kube_cronjob_status_last_successful_time{cronjob=~".*restore-drill"}', legend: "{{cronjob}}" }],
+      },
       { title: "Restore drill: failed jobs", queries: [{ expr: 'kube_job_status_failed{job_name=~".*restore-drill.*"}', legend: "{{job_name}}" }] },
-      { title: "Object storage mirror: last success age", unit: "s", queries: [{ expr: 'time() - kube_cronjob_status_last_successful_time{cronjob=~".*mirror"}', legend: "{{cronjob}}" }] },
+      {
+        title: "Object storage mirror: last success age",
+        unit: "s",
+        queries: [{ expr: 'time() - kube_cronjob_status_last_successful_time{cronjob=~".*mirror"}', legend: "{{cronjob}}" }],
+      },
     ],
   },
 ];

@@ -1,7 +1,7 @@
 import type { MonitoringSettings } from "./settings";
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 import { renderDashboards, renderGrafanaDashboardProvider, renderGrafanaDatasources } from "./dashboards";
-import { kubeletScrapeConfigs, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles, StaticScrapeTarget } from "./render";
+import { kubeletScrapeConfigs, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles, type StaticScrapeTarget } from "./render";
 
 // The files Prometheus, Alertmanager and Grafana read, for every target: the Kubernetes
 // component puts them in ConfigMaps and Secrets, the local (Docker) stack uploads them
@@ -31,9 +31,7 @@ export const MONITORING_PATHS = {
 } as const;
 
 /** How Prometheus finds what to scrape: Kubernetes service discovery, or fixed addresses per job. */
-export type ScrapeDiscovery =
-  | { kind: "kubernetes" }
-  | { kind: "static"; targets: Record<string, StaticScrapeTarget | "absent"> };
+export type ScrapeDiscovery = { kind: "kubernetes" } | { kind: "static"; targets: Record<string, StaticScrapeTarget | "absent"> };
 
 export interface PrometheusFilesOptions {
   /** The platform instance: Prometheus' external `platform` label. */
@@ -46,9 +44,7 @@ export interface PrometheusFilesOptions {
 /** prometheus.yml (file name -> text). */
 export function prometheusConfigFiles(s: MonitoringSettings, mixins: MonitoringMixin[], o: PrometheusFilesOptions): Record<"prometheus.yml", string> {
   const discovery =
-    o.discovery.kind === "kubernetes"
-      ? { caFile: MONITORING_PATHS.prometheusCaFile, extraScrapeConfigs: kubeletScrapeConfigs() }
-      : { staticTargets: o.discovery.targets };
+    o.discovery.kind === "kubernetes" ? { caFile: MONITORING_PATHS.prometheusCaFile, extraScrapeConfigs: kubeletScrapeConfigs() } : { staticTargets: o.discovery.targets };
   return {
     "prometheus.yml": renderPrometheusConfig({
       mixins,

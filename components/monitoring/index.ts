@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
-import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
+import { type LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
+import type { MonitoringMixin } from "../lib/mixin";
 import { volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
@@ -17,7 +17,7 @@ import {
   grafanaDashboardFiles,
   grafanaProvisioningFiles,
   MONITORING_PATHS,
-  MonitoringSettings,
+  type MonitoringSettings,
   NOBODY,
   PROMETHEUS_PORT,
   prometheusConfigFiles,
@@ -63,26 +63,38 @@ export class Monitoring extends pulumi.ComponentResource {
     this.grafanaUrl = pulumi.interpolate`http://grafana.${ns}.svc:${GRAFANA_PORT}`;
 
     // --- Prometheus --------------------------------------------------------------------------
-    const serviceAccount = (app: string) =>
-      new k8s.core.v1.ServiceAccount(app, { metadata: meta(app, app), automountServiceAccountToken: false }, child);
+    const serviceAccount = (app: string) => new k8s.core.v1.ServiceAccount(app, { metadata: meta(app, app), automountServiceAccountToken: false }, child);
     const promAccount = serviceAccount("prometheus");
     const bind = (app: string, kind: "Role" | "ClusterRole", rules: k8s.types.input.rbac.v1.PolicyRule[], account: k8s.core.v1.ServiceAccount) => {
       const subjects = [{ kind: "ServiceAccount", name: account.metadata.name, namespace: ns }];
       if (kind === "Role") {
         const role = new k8s.rbac.v1.Role(`${app}-discovery`, { metadata: meta(app, app), rules }, child);
-        new k8s.rbac.v1.RoleBinding(`${app}-discovery`, { metadata: meta(app, app), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects }, child);
+        new k8s.rbac.v1.RoleBinding(
+          `${app}-discovery`,
+          { metadata: meta(app, app), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects },
+          child,
+        );
       } else {
         const role = new k8s.rbac.v1.ClusterRole(`${app}-cluster`, { metadata: clusterMeta(app), rules }, child);
-        new k8s.rbac.v1.ClusterRoleBinding(`${app}-cluster`, { metadata: clusterMeta(app), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects }, child);
+        new k8s.rbac.v1.ClusterRoleBinding(
+          `${app}-cluster`,
+          { metadata: clusterMeta(app), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects },
+          child,
+        );
       }
     };
     // Service discovery needs to read pods in our namespace only; kubelet and cAdvisor
     // metrics are cluster-scoped, read through the API server's node proxy.
     bind("prometheus", "Role", [{ apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] }], promAccount);
-    bind("prometheus", "ClusterRole", [
-      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["nodes/metrics", "nodes/proxy"], verbs: ["get"] },
-    ], promAccount);
+    bind(
+      "prometheus",
+      "ClusterRole",
+      [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["nodes/metrics", "nodes/proxy"], verbs: ["get"] },
+      ],
+      promAccount,
+    );
 
     const ruleFiles = prometheusRuleFiles(s, args.mixins);
     const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${ns}.svc:${ALERTMANAGER_PORT}`);
@@ -149,7 +161,11 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8s.core.v1.Service("prometheus", { metadata: meta("prometheus", "prometheus"), spec: { selector: promSelector, ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http" }] } }, child);
+    new k8s.core.v1.Service(
+      "prometheus",
+      { metadata: meta("prometheus", "prometheus"), spec: { selector: promSelector, ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http" }] } },
+      child,
+    );
 
     // --- Alertmanager --------------------------------------------------------------------------
     // Receivers carry webhook URLs with tokens: the whole file is a Secret.
@@ -167,11 +183,23 @@ export class Monitoring extends pulumi.ComponentResource {
       "alertmanager-pods",
       {
         metadata: meta("alertmanager-pods", "alertmanager"),
-        spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: amSelector, ports: [{ name: "http", port: ALERTMANAGER_PORT, targetPort: "http" }, { name: "cluster", port: 9094, targetPort: "cluster" }] },
+        spec: {
+          clusterIP: "None",
+          publishNotReadyAddresses: true,
+          selector: amSelector,
+          ports: [
+            { name: "http", port: ALERTMANAGER_PORT, targetPort: "http" },
+            { name: "cluster", port: 9094, targetPort: "cluster" },
+          ],
+        },
       },
       child,
     );
-    new k8s.core.v1.Service("alertmanager", { metadata: meta("alertmanager", "alertmanager"), spec: { selector: amSelector, ports: [{ name: "http", port: ALERTMANAGER_PORT, targetPort: "http" }] } }, child);
+    new k8s.core.v1.Service(
+      "alertmanager",
+      { metadata: meta("alertmanager", "alertmanager"), spec: { selector: amSelector, ports: [{ name: "http", port: ALERTMANAGER_PORT, targetPort: "http" }] } },
+      child,
+    );
     new k8s.apps.v1.StatefulSet(
       "alertmanager",
       {
@@ -198,14 +226,23 @@ export class Monitoring extends pulumi.ComponentResource {
                     "--cluster.listen-address=:9094",
                     ...Array.from({ length: s.alertmanager.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.alertmanager-pods.${ns}.svc:9094`),
                   ],
-                  ports: [{ name: "http", containerPort: ALERTMANAGER_PORT }, { name: "cluster", containerPort: 9094 }],
+                  ports: [
+                    { name: "http", containerPort: ALERTMANAGER_PORT },
+                    { name: "cluster", containerPort: 9094 },
+                  ],
                   resources: toResourceRequirements(s.alertmanager.resources),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy" }),
-                  volumeMounts: [{ name: "config", mountPath: "/etc/alertmanager", readOnly: true }, { name: "data", mountPath: "/alertmanager" }],
+                  volumeMounts: [
+                    { name: "config", mountPath: "/etc/alertmanager", readOnly: true },
+                    { name: "data", mountPath: "/alertmanager" },
+                  ],
                 },
               ],
-              volumes: [{ name: "config", secret: { secretName: amConfig.metadata.name } }, { name: "data", emptyDir: { sizeLimit: "1Gi" } }],
+              volumes: [
+                { name: "config", secret: { secretName: amConfig.metadata.name } },
+                { name: "data", emptyDir: { sizeLimit: "1Gi" } },
+              ],
             },
           },
         },
@@ -213,7 +250,11 @@ export class Monitoring extends pulumi.ComponentResource {
       child,
     );
     if (s.alertmanager.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget("alertmanager", { metadata: meta("alertmanager", "alertmanager"), spec: { maxUnavailable: 1, selector: { matchLabels: amSelector } } }, child);
+      new k8s.policy.v1.PodDisruptionBudget(
+        "alertmanager",
+        { metadata: meta("alertmanager", "alertmanager"), spec: { maxUnavailable: 1, selector: { matchLabels: amSelector } } },
+        child,
+      );
     }
 
     // --- Grafana --------------------------------------------------------------------------------
@@ -280,17 +321,26 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       child,
     );
-    new k8s.core.v1.Service("grafana", { metadata: meta("grafana", "grafana"), spec: { selector: grafanaSelector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } }, child);
+    new k8s.core.v1.Service(
+      "grafana",
+      { metadata: meta("grafana", "grafana"), spec: { selector: grafanaSelector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } },
+      child,
+    );
 
     // --- kube-state-metrics ------------------------------------------------------------------
     const ksmAccount = serviceAccount("kube-state-metrics");
-    bind("kube-state-metrics", "ClusterRole", [
-      { apiGroups: [""], resources: ["pods", "nodes", "persistentvolumeclaims", "persistentvolumes", "services", "namespaces", "resourcequotas"], verbs: ["list", "watch"] },
-      { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ["list", "watch"] },
-      { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
-      { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["list", "watch"] },
-      { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list", "watch"] },
-    ], ksmAccount);
+    bind(
+      "kube-state-metrics",
+      "ClusterRole",
+      [
+        { apiGroups: [""], resources: ["pods", "nodes", "persistentvolumeclaims", "persistentvolumes", "services", "namespaces", "resourcequotas"], verbs: ["list", "watch"] },
+        { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ["list", "watch"] },
+        { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
+        { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["list", "watch"] },
+        { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list", "watch"] },
+      ],
+      ksmAccount,
+    );
     new k8s.apps.v1.Deployment(
       "kube-state-metrics",
       {
@@ -309,7 +359,10 @@ export class Monitoring extends pulumi.ComponentResource {
                   name: "kube-state-metrics",
                   image: args.images.kubeStateMetrics,
                   args: [`--port=${KSM_PORT}`, "--telemetry-port=8081"],
-                  ports: [{ name: "http-metrics", containerPort: KSM_PORT }, { name: "telemetry", containerPort: 8081 }],
+                  ports: [
+                    { name: "http-metrics", containerPort: KSM_PORT },
+                    { name: "telemetry", containerPort: 8081 },
+                  ],
                   resources: toResourceRequirements(RESOURCE_PRESETS.small),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes({ port: "telemetry", readinessPath: "/metrics", livenessPath: "/metrics" }),

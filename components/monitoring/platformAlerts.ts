@@ -1,4 +1,4 @@
-import { AlertRule, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
+import type { AlertRule, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
 
 // The alerts of the operations guide that no component owns: any scrape target down, the
 // API's error rate, latency and connection pool, and the resource use of every container
@@ -153,19 +153,17 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
   ];
   // Only where cert-manager's metrics are scraped: without them the alert could never fire.
   if (o.certManager) {
-    service.push(
-      {
-        alert: "CertificateExpiringSoon",
-        expr: `(certmanager_certificate_expiration_timestamp_seconds{${ns}} - time()) / 86400 < ${CERT_EXPIRY_WARNING_DAYS}`,
-        for: "1h",
-        labels: { severity: "warning" },
-        annotations: {
-          summary: `Certificate {{ $labels.name }} expires in less than ${CERT_EXPIRY_WARNING_DAYS} days`,
-          description: "Certificate {{ $labels.name }} expires in {{ $value | humanize }} days and cert-manager has not renewed it.",
-          runbook: runbook("certificates"),
-        },
+    service.push({
+      alert: "CertificateExpiringSoon",
+      expr: `(certmanager_certificate_expiration_timestamp_seconds{${ns}} - time()) / 86400 < ${CERT_EXPIRY_WARNING_DAYS}`,
+      for: "1h",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Certificate {{ $labels.name }} expires in less than ${CERT_EXPIRY_WARNING_DAYS} days`,
+        description: "Certificate {{ $labels.name }} expires in {{ $value | humanize }} days and cert-manager has not renewed it.",
+        runbook: runbook("certificates"),
       },
-    );
+    });
   }
 
   const resources: AlertRule[] = [

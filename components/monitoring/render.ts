@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { AlertRule, isAlertRule, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
+import { type AlertRule, isAlertRule, type MonitoringMixin, type RecordingRule, type ScrapeTarget } from "../lib/mixin";
 
 // Pure renderers from mixins to Prometheus and Alertmanager configuration files. No
 // Pulumi here: the Monitoring component puts the output in ConfigMaps and Secrets, the

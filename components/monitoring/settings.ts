@@ -5,11 +5,7 @@ import { computeResources, email, httpsUrl, positiveInt, promDuration, storage, 
 
 const receiver = z.discriminatedUnion(
   "kind",
-  [
-    strictSection({ kind: z.literal("webhook"), url: httpsUrl }),
-    strictSection({ kind: z.literal("email"), to: email }),
-    strictSection({ kind: z.literal("none") }),
-  ],
+  [strictSection({ kind: z.literal("webhook"), url: httpsUrl }), strictSection({ kind: z.literal("email"), to: email }), strictSection({ kind: z.literal("none") })],
   { error: 'expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
 );
 
@@ -52,9 +48,15 @@ export const monitoringSettings = strictSection({
     .describe("Needed when a receiver is an e-mail address."),
 })
   .superRefine((m, ctx) => {
-    const mailed = Object.entries(m.receivers).filter(([, r]) => r.kind === "email").map(([name]) => name);
+    const mailed = Object.entries(m.receivers)
+      .filter(([, r]) => r.kind === "email")
+      .map(([name]) => name);
     if (mailed.length > 0 && !m.smtp) {
-      ctx.addIssue({ code: "custom", path: ["smtp"], message: `expected { smarthost, from } because ${mailed.map((r) => `receivers.${r}`).join(" and ")} ${mailed.length > 1 ? "send" : "sends"} e-mail` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["smtp"],
+        message: `expected { smarthost, from } because ${mailed.map((r) => `receivers.${r}`).join(" and ")} ${mailed.length > 1 ? "send" : "sends"} e-mail`,
+      });
     }
   })
   .prefault({});

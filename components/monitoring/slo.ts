@@ -1,4 +1,4 @@
-import { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
+import type { AlertRule, MonitoringMixin, RecordingRule } from "../lib/mixin";
 import { API_JOB } from "./platformAlerts";
 
 // The operations guide's SLOs as data, and the multi-window, multi-burn-rate alerts of the
@@ -54,8 +54,7 @@ export const LATENCY_SLO_SECONDS = 0.5;
 
 export function apiSlos(namespace: string): Slo[] {
   const sel = `job="${API_JOB}", namespace="${namespace}"`;
-  const ratioOf5xx = (w: string) =>
-    `sum by (namespace) (rate(http_requests_total{${sel}, code=~"5.."}[${w}])) / sum by (namespace) (rate(http_requests_total{${sel}}[${w}]))`;
+  const ratioOf5xx = (w: string) => `sum by (namespace) (rate(http_requests_total{${sel}, code=~"5.."}[${w}])) / sum by (namespace) (rate(http_requests_total{${sel}}[${w}]))`;
   return [
     {
       name: "availability",

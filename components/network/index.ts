@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NamespaceArgs, objectNamespace } from "../lib/component";
+import { type NamespaceArgs, objectNamespace } from "../lib/component";
 import { standardLabels } from "../lib/labels";
-import { externals, ExternalEndpoints, FLOWS, WORKLOADS } from "./flows";
+import { externals, type ExternalEndpoints, FLOWS, WORKLOADS } from "./flows";
 import { renderNetworkPolicies } from "./policies";
 
 export interface NetworkPoliciesArgs extends ExternalEndpoints, NamespaceArgs {
@@ -15,11 +15,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     super("blacklake:network:Policies", name, {}, opts);
     const labels = standardLabels({ name: "blacklake", instance: args.instance, component: "network" });
     for (const policy of renderNetworkPolicies(FLOWS, WORKLOADS, externals(args))) {
-      new k8s.networking.v1.NetworkPolicy(
-        policy.name,
-        { metadata: { name: policy.name, namespace: objectNamespace(args), labels }, spec: policy.spec },
-        { parent: this },
-      );
+      new k8s.networking.v1.NetworkPolicy(policy.name, { metadata: { name: policy.name, namespace: objectNamespace(args), labels }, spec: policy.spec }, { parent: this });
     }
     this.registerOutputs({});
   }

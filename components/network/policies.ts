@@ -1,5 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
-import { DNS_NAMESPACE, DNS_PORT, External, Flow, Workload } from "./flows";
+import { DNS_NAMESPACE, DNS_PORT, type External, type Flow, type Workload } from "./flows";
 
 // NetworkPolicy specs rendered from the flow matrix: a default deny of ingress and
 // egress for every pod, DNS for everyone, then per workload one policy that allows
@@ -41,7 +41,10 @@ export function renderNetworkPolicies(flows: Flow[], workloads: Workload[], exte
         egress: [
           {
             to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": DNS_NAMESPACE } } }],
-            ports: [{ protocol: "UDP", port: DNS_PORT }, { protocol: "TCP", port: DNS_PORT }],
+            ports: [
+              { protocol: "UDP", port: DNS_PORT },
+              { protocol: "TCP", port: DNS_PORT },
+            ],
           },
         ],
       },

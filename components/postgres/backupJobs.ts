@@ -1,6 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LabelIdentity, standardLabels } from "../lib/labels";
+import { type LabelIdentity, standardLabels } from "../lib/labels";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
@@ -67,13 +67,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
     opts,
   );
 
-  const cronJob = (
-    jobName: string,
-    component: string,
-    schedule: string,
-    deadlineSeconds: number,
-    pod: k8s.types.input.core.v1.PodSpec,
-  ) =>
+  const cronJob = (jobName: string, component: string, schedule: string, deadlineSeconds: number, pod: k8s.types.input.core.v1.PodSpec) =>
     new k8s.batch.v1.CronJob(
       jobName,
       {

@@ -17,16 +17,11 @@ interface CustomQuery {
 
 const QUERIES: Record<string, CustomQuery> = {
   blacklake_connections: {
-    query:
-      "SELECT count(*)::float AS used, current_setting('max_connections')::float AS max FROM pg_stat_activity WHERE backend_type = 'client backend'",
-    metrics: [
-      { used: { usage: "GAUGE", description: "Client connections in use" } },
-      { max: { usage: "GAUGE", description: "max_connections" } },
-    ],
+    query: "SELECT count(*)::float AS used, current_setting('max_connections')::float AS max FROM pg_stat_activity WHERE backend_type = 'client backend'",
+    metrics: [{ used: { usage: "GAUGE", description: "Client connections in use" } }, { max: { usage: "GAUGE", description: "max_connections" } }],
   },
   blacklake_cache: {
-    query:
-      "SELECT datname, blks_hit::float AS hit, blks_read::float AS read FROM pg_stat_database WHERE datname IS NOT NULL AND datname NOT IN ('template0', 'template1')",
+    query: "SELECT datname, blks_hit::float AS hit, blks_read::float AS read FROM pg_stat_database WHERE datname IS NOT NULL AND datname NOT IN ('template0', 'template1')",
     metrics: [
       { datname: { usage: "LABEL", description: "Database" } },
       { hit: { usage: "COUNTER", description: "Blocks found in shared buffers" } },
@@ -42,8 +37,7 @@ const QUERIES: Record<string, CustomQuery> = {
     ],
   },
   blacklake_longest_transaction: {
-    query:
-      "SELECT COALESCE(max(EXTRACT(EPOCH FROM now() - xact_start)), 0) AS seconds FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend'",
+    query: "SELECT COALESCE(max(EXTRACT(EPOCH FROM now() - xact_start)), 0) AS seconds FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend'",
     metrics: [{ seconds: { usage: "GAUGE", description: "Age of the oldest open transaction" } }],
   },
   blacklake_lock_waits: {
@@ -52,10 +46,7 @@ const QUERIES: Record<string, CustomQuery> = {
   },
   blacklake_database_size: {
     query: "SELECT datname, pg_database_size(datname)::float AS bytes FROM pg_database WHERE datallowconn",
-    metrics: [
-      { datname: { usage: "LABEL", description: "Database" } },
-      { bytes: { usage: "GAUGE", description: "Database size on disk" } },
-    ],
+    metrics: [{ datname: { usage: "LABEL", description: "Database" } }, { bytes: { usage: "GAUGE", description: "Database size on disk" } }],
   },
   blacklake_archiver: {
     query:

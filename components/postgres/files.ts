@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PostgresSettings } from "./settings";
 import { renderExporterQueries } from "./exporterQueries";
-import { BackupRepo, renderPgbackrestConf, RepoStorage } from "./pgbackrestConf";
+import { type BackupRepo, renderPgbackrestConf, type RepoStorage } from "./pgbackrestConf";
 import { renderPgHba, renderPostgresqlConf } from "./postgresqlConf";
 
 // The files the database reads, for every target: the Kubernetes component puts them in

@@ -1,16 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { toResourceRequirements, RESOURCE_PRESETS } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { postgresMixin } from "./mixin";
-import { RepoStorage } from "./pgbackrestConf";
+import type { RepoStorage } from "./pgbackrestConf";
 import { backupCronJobs } from "./backupJobs";
 import {
   EXPORTER_USER,
@@ -18,7 +18,7 @@ import {
   POSTGRES_PORT,
   POSTGRES_UID,
   postgresConfigFiles,
-  PostgresSettings,
+  type PostgresSettings,
   REPLICATION_USER,
   resolveBackupRepo,
   STANZA,
@@ -60,7 +60,6 @@ export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, Pos
    */
   serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
 }
-
 
 /**
  * PostgreSQL 16 as a StatefulSet: ordinal 0 is the primary, the others stream from it.
@@ -291,11 +290,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       child,
     );
 
-    new k8s.policy.v1.PodDisruptionBudget(
-      name,
-      { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-      child,
-    );
+    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
 
     backupCronJobs({
       name,

@@ -1,5 +1,5 @@
 import { longestIntervalMinutes } from "../lib/cron";
-import { AlertRule, latestCronJobRunFailed, MonitoringMixin, RecordingRule } from "../lib/mixin";
+import { type AlertRule, latestCronJobRunFailed, type MonitoringMixin, type RecordingRule } from "../lib/mixin";
 
 // The PostgreSQL and backup alerts of the operations guide, owned by this component.
 // Thresholds are the guide's; schedule-based ones are derived from the stack's own
@@ -154,30 +154,31 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     ),
   ];
   // Only where the weekly drill runs: without its CronJob these could never fire.
-  if (o.restoreDrill) backups.push(
-    {
-      alert: "PostgresRestoreDrillFailed",
-      expr: latestCronJobRunFailed(o.namespace, `${o.name}-restore-drill`),
-      for: "0m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "The weekly restore drill failed",
-        description: "The latest drill failed and none has succeeded since: the latest backup could not be restored and queried. `kubectl get jobs` shows the failed run.",
-        runbook: runbook("restore-drill.md"),
+  if (o.restoreDrill)
+    backups.push(
+      {
+        alert: "PostgresRestoreDrillFailed",
+        expr: latestCronJobRunFailed(o.namespace, `${o.name}-restore-drill`),
+        for: "0m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The weekly restore drill failed",
+          description: "The latest drill failed and none has succeeded since: the latest backup could not be restored and queried. `kubectl get jobs` shows the failed run.",
+          runbook: runbook("restore-drill.md"),
+        },
       },
-    },
-    {
-      alert: "PostgresRestoreDrillMissing",
-      expr: `time() - kube_cronjob_status_last_successful_time{namespace="${o.namespace}", cronjob="${o.name}-restore-drill"} > 8 * 86400`,
-      for: "1h",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "No successful restore drill for more than 8 days",
-        description: "The last successful restore drill was {{ $value | humanizeDuration }} ago.",
-        runbook: runbook("restore-drill.md"),
+      {
+        alert: "PostgresRestoreDrillMissing",
+        expr: `time() - kube_cronjob_status_last_successful_time{namespace="${o.namespace}", cronjob="${o.name}-restore-drill"} > 8 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "No successful restore drill for more than 8 days",
+          description: "The last successful restore drill was {{ $value | humanizeDuration }} ago.",
+          runbook: runbook("restore-drill.md"),
+        },
       },
-    },
-  );
+    );
 
   return {
     name: "postgres",

@@ -70,12 +70,7 @@ function repoLines(repo: BackupRepo): string[] {
           ...(s.caFile ? [`${p}-storage-ca-file=${s.caFile}`] : []),
           ...(s.keyType === "web-id" ? [`${p}-s3-key-type=web-id`] : []),
         ];
-  return [
-    ...storage,
-    `${p}-retention-full-type=time`,
-    `${p}-retention-full=${repo.retentionFullDays}`,
-    ...(repo.encrypted ? [`${p}-cipher-type=aes-256-cbc`] : []),
-  ];
+  return [...storage, `${p}-retention-full-type=time`, `${p}-retention-full=${repo.retentionFullDays}`, ...(repo.encrypted ? [`${p}-cipher-type=aes-256-cbc`] : [])];
 }
 
 export function renderPgbackrestConf(o: PgbackrestConfOptions): string {

@@ -64,9 +64,7 @@ const backupRepo = strictSection({
   }
 });
 
-const sqlIdentifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier (letters, digits, _; at most 63)" });
+const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier (letters, digits, _; at most 63)" });
 
 export const postgresSettings = strictSection({
   instances: positiveInt("an instance count").default(2).describe("Primary plus streaming read replicas."),
@@ -81,13 +79,7 @@ export const postgresSettings = strictSection({
     maintenanceWorkMem: postgresMemory.default("64MB"),
     effectiveCacheSize: postgresMemory.default("1GB"),
   }).prefault({}),
-  archiveTimeoutSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(60)
-    .describe("Force a WAL segment switch at least this often: the worst-case data loss (RPO)."),
+  archiveTimeoutSeconds: z.number().int().min(1).max(3600).default(60).describe("Force a WAL segment switch at least this often: the worst-case data loss (RPO)."),
   replicationLagAlertSeconds: z
     .number()
     .int()

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RedisSettings } from "./settings";
-import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl, RedisUsers } from "./redisConf";
+import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl, type RedisUsers } from "./redisConf";
 
 // The files Redis reads, for every target: the Kubernetes component puts them in its
 // ConfigMap, the local (Docker) stack uploads them into its container. The ACL file and

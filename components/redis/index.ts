@@ -1,20 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 import { execProbes, httpProbes } from "../lib/probes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN, redisMixin } from "./mixin";
-import { MASTER_NAME, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles, RedisSettings, SENTINEL_PORT } from "./files";
+import { MASTER_NAME, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles, type RedisSettings, SENTINEL_PORT } from "./files";
 
 export { MASTER_NAME, REDIS_PORT, SENTINEL_PORT };
 export type { RedisSettings };
 export type RedisImages = Record<"redis" | "redisExporter", string>;
-
 
 /**
  * Redis for the job queue: password-only access through ACL users, AOF persistence,
@@ -70,9 +69,7 @@ export class RedisQueue extends pulumi.ComponentResource {
     // What clients (and the sentinels among themselves) authenticate to Sentinel with: a
     // password of its own, since the sentinel user's above may reconfigure Redis.
     const sentinelAuth = sentinelAuthPassword ? secret(`${name}-sentinel-auth`, { password: sentinelAuthPassword }) : undefined;
-    const sentinelAuthEnv = sentinelAuth
-      ? [{ name: "SENTINEL_AUTH_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelAuth.metadata.name, key: "password" } } }]
-      : [];
+    const sentinelAuthEnv = sentinelAuth ? [{ name: "SENTINEL_AUTH_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelAuth.metadata.name, key: "password" } } }] : [];
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -83,8 +80,7 @@ export class RedisQueue extends pulumi.ComponentResource {
       child,
     );
 
-    const service = (serviceName: string, spec: k8s.types.input.core.v1.ServiceSpec) =>
-      new k8s.core.v1.Service(serviceName, { metadata: meta(serviceName), spec }, child);
+    const service = (serviceName: string, spec: k8s.types.input.core.v1.ServiceSpec) => new k8s.core.v1.Service(serviceName, { metadata: meta(serviceName), spec }, child);
     const redisPort = { name: "redis", port: REDIS_PORT, targetPort: "redis" };
     const sentinelPort = { name: "sentinel", port: SENTINEL_PORT, targetPort: "sentinel" };
     const headless = service(`${name}-pods`, {

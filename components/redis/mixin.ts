@@ -1,4 +1,4 @@
-import { MonitoringMixin } from "../lib/mixin";
+import type { MonitoringMixin } from "../lib/mixin";
 
 // The job-queue alerts of the operations guide: queue depth > 100, dead letters present,
 // Redis cache hit ratio < 80%, and Redis itself down or out of memory.

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { AutoscalingSettings, horizontalPodAutoscaler } from "../lib/autoscaling";
-import { NamespaceArgs, objectNamespace } from "../lib/component";
-import { LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
+import { type AutoscalingSettings, horizontalPodAutoscaler } from "../lib/autoscaling";
+import { type NamespaceArgs, objectNamespace } from "../lib/component";
+import { type LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { httpProbes } from "../lib/probes";
-import { ComputeResources, toResourceRequirements } from "../lib/resources";
+import { type ComputeResources, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
 /** An environment variable read from one key of a Secret. */
@@ -103,11 +103,7 @@ export class Workload extends pulumi.ComponentResource {
       { ...child, ignoreChanges: args.autoscaling.enabled ? ["spec.replicas"] : [] },
     );
 
-    new k8s.core.v1.Service(
-      name,
-      { metadata: meta, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] } },
-      child,
-    );
+    new k8s.core.v1.Service(name, { metadata: meta, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: args.port, targetPort: "http" }] } }, child);
     new k8s.policy.v1.PodDisruptionBudget(
       name,
       // With one replica, maxUnavailable 1 keeps node drains possible; with more, one at a time.

@@ -21,15 +21,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  Cluster,
+  type Cluster,
   CommandError,
   ensurePostgresInstalled,
   OUR_TUNING,
-  PgbackrestTuning,
+  type PgbackrestTuning,
   productionPostgres,
-  Repo,
+  type Repo,
   run,
-  RunResult,
+  type RunResult,
   Sandbox,
   sleep,
 } from "../../test/integration/support";
@@ -226,11 +226,9 @@ async function main(): Promise<void> {
     await primary.pgbackrest("stanza-create");
     await primary.psql("CREATE DATABASE bench");
     progress(`pgbench -i -s ${SCALE}`);
-    const init = await primary.runAs(
-      path.join(pgBin, "pgbench"),
-      ["-i", "-s", String(SCALE), "-I", "dtGvp", "-q", "-h", primary.socketDir, "-p", String(primary.port), "bench"],
-      { timeoutMs: 1_800_000 },
-    );
+    const init = await primary.runAs(path.join(pgBin, "pgbench"), ["-i", "-s", String(SCALE), "-I", "dtGvp", "-q", "-h", primary.socketDir, "-p", String(primary.port), "bench"], {
+      timeoutMs: 1_800_000,
+    });
     const dbBytes = Number(await primary.psql("SELECT pg_database_size('bench')"));
     progress(`pgbench database: ${(dbBytes / 2 ** 30).toFixed(2)} GiB in ${(init.ms / 1000).toFixed(1)} s`);
 
@@ -270,6 +268,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -16,8 +16,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runUnderMocks } from "../synth/mockRuntime";
-import { stackConfig, STACKS, StackName } from "../../test/harness";
-import { ControlPlane, engine, EngineOptions } from "../../test/engine/support";
+import { stackConfig, STACKS, type StackName } from "../../test/harness";
+import { ControlPlane, engine, type EngineOptions } from "../../test/engine/support";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -59,7 +59,10 @@ function dryRunFloorSeconds(stack: StackName, plane: ControlPlane, options: Engi
     set: { ...options.set, "kubernetes.renderYamlToDirectory": dir },
   });
   if (rendered.status !== 0) throw new Error(`rendering ${stack} failed:\n${rendered.output.slice(-4000)}`);
-  const files = fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f));
+  const files = fs
+    .readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => path.join(dir, f));
   // Namespaced objects need their namespace to exist, even in a dry run.
   const namespaces = files.filter((f) => /kind: Namespace\b/.test(fs.readFileSync(f, "utf8")));
   for (const f of namespaces) plane.kubectl(["apply", "--server-side", "-f", f]);
@@ -79,7 +82,14 @@ async function main() {
   try {
     const cluster: EngineOptions = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true, set: { "kubernetes.skipAwait": "true" } };
     const result: Record<string, unknown> = {
-      bench: "preview", runs: RUNS, cpus: os.cpus().length, mock: {}, preview: {}, previewWithoutPolicyPack: {}, floor: {}, ratio: {},
+      bench: "preview",
+      runs: RUNS,
+      cpus: os.cpus().length,
+      mock: {},
+      preview: {},
+      previewWithoutPolicyPack: {},
+      floor: {},
+      ratio: {},
     };
     for (const stack of STACKS) {
       log(`mock runtime: ${stack}`);
@@ -100,7 +110,7 @@ async function main() {
     }
     result.target = "prod preview <= 3x its kubectl dry-run floor";
     result.targetMet = (result.ratio as Record<string, number>).prod <= 3;
-    process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v) : v)) + "\n");
+    process.stdout.write(`${JSON.stringify(result, (_k, v) => (typeof v === "number" ? round(v) : v))}\n`);
   } finally {
     plane.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });

@@ -31,15 +31,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { Document, parse, parseDocument, stringify } from "yaml";
-import {
-  CommandError,
-  EngineEvent,
-  LocalWorkspace,
-  OpType,
-  PulumiCommand,
-  Stack,
-} from "@pulumi/pulumi/automation";
+import { type Document, parse, parseDocument, stringify } from "yaml";
+import { CommandError, type EngineEvent, LocalWorkspace, type OpType, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { runPlatformProgram } from "../../stacks/program";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -162,7 +155,10 @@ export function withoutCloud(edit: StackFileEdit): void {
 function prepareWorkspace(dir: string, run: EngineRun): void {
   const committed = path.join(REPO, `Pulumi.${run.stack}.yaml`);
   if (!fs.existsSync(committed)) {
-    const known = fs.readdirSync(REPO).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+    const known = fs
+      .readdirSync(REPO)
+      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+      .map((f) => f.split(".")[1]);
     throw new UsageError(`--stack: found "${run.stack}"; expected one of ${known.join(", ")} (a Pulumi.<stack>.yaml)`);
   }
   fs.mkdirSync(dir, { recursive: true });
@@ -246,10 +242,13 @@ export async function runEngine(run: EngineRun): Promise<EngineReport> {
     if (violation) report.policyViolations.push(violation);
   };
   const streams = { onOutput: write, onError: write, onEvent, color: "never" as const };
-  const policy = run.policy === false ? {} : {
-    policyPacks: [path.join(REPO, "scripts/engine/policy-pack")],
-    policyPackConfigs: [path.join(REPO, "policies/config", `${run.stack}.json`)].filter((f) => fs.existsSync(f)),
-  };
+  const policy =
+    run.policy === false
+      ? {}
+      : {
+          policyPacks: [path.join(REPO, "scripts/engine/policy-pack")],
+          policyPackConfigs: [path.join(REPO, "policies/config", `${run.stack}.json`)].filter((f) => fs.existsSync(f)),
+        };
   const started = Date.now();
   try {
     switch (run.operation) {
@@ -316,7 +315,7 @@ function parseArgs(argv: string[]): EngineRun & { report?: string } {
 }
 
 async function main(): Promise<number> {
-  let run;
+  let run: ReturnType<typeof parseArgs> | undefined;
   try {
     run = parseArgs(process.argv.slice(2));
     const report = await runEngine(run);

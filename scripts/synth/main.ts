@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { configFromStackFile, validateConfig } from "../../stacks/config";
-import { CapturedResource, runUnderMocks } from "./mockRuntime";
+import { type CapturedResource, runUnderMocks } from "./mockRuntime";
 import { REDACTED, synthTree } from "./render";
 
 // npm run synth -- --stack <name> --out <dir>
@@ -32,7 +32,9 @@ function dockerTree(resources: CapturedResource[]): Map<string, string> {
     const envs = ((r.inputs.envs ?? []) as string[]).map((e) => `${e.split("=")[0]}=${REDACTED}`);
     const inputs = { ...r.inputs, envs, uploads: uploads.map((u, i) => ({ ...u, content: secretUpload(i) ? REDACTED : `files/${name}${u.file}` })) };
     tree.set(`containers/${name}.json`, `${JSON.stringify(inputs, null, 2)}\n`);
-    uploads.forEach((u, i) => tree.set(`files/${name}${u.file}`, secretUpload(i) ? REDACTED : String(u.content ?? "")));
+    uploads.forEach((u, i) => {
+      tree.set(`files/${name}${u.file}`, secretUpload(i) ? REDACTED : String(u.content ?? ""));
+    });
   }
   return tree;
 }

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtime from "@pulumi/pulumi/runtime/rpc";
-import { PROJECT, RawConfig } from "../../stacks/config";
+import { PROJECT, type RawConfig } from "../../stacks/config";
 import { runPlatformProgram } from "../../stacks/program";
 
 // Runs the real program under Pulumi's mock runtime: no engine, no providers, no
@@ -62,7 +62,15 @@ function mockCall(token: string, inputs: Record<string, unknown>, providerInputs
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/blacklake-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-      return { proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`, userName: "AWS", password: "mock-ecr-password", authorizationToken: "mock", expiresAt: "", id: "mock", region };
+      return {
+        proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`,
+        userName: "AWS",
+        password: "mock-ecr-password",
+        authorizationToken: "mock",
+        expiresAt: "",
+        id: "mock",
+        region,
+      };
     default:
       return inputs;
   }
@@ -91,12 +99,7 @@ function secretPaths(node: unknown, path: string[] = []): string[] {
 }
 
 function stringConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      `${PROJECT}:${key}`,
-      typeof value === "string" ? value : JSON.stringify(value),
-    ]),
-  );
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 // The Pulumi runtime is process-global: runs must not overlap, so they queue.
@@ -152,10 +155,7 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
 
   // The mock monitor does not pass the parent to newResource; record it on the way in.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource: (
-      req: { getType(): string; getName(): string; getParent(): string; getObject(): { toJavaScript(): unknown } },
-      cb: unknown,
-    ) => unknown;
+    registerResource: (req: { getType(): string; getName(): string; getParent(): string; getObject(): { toJavaScript(): unknown } }, cb: unknown) => unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {

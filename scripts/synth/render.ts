@@ -34,8 +34,7 @@ function canonical(value: unknown, topLevel = false): unknown {
 /** Secret values never reach disk: every key of data and stringData is kept, its value is not. */
 function redactSecret(object: KubernetesObject): KubernetesObject {
   if (object.kind !== "Secret") return object;
-  const redact = (map: unknown) =>
-    map && typeof map === "object" ? Object.fromEntries(Object.keys(map).map((k) => [k, REDACTED])) : map;
+  const redact = (map: unknown) => (map && typeof map === "object" ? Object.fromEntries(Object.keys(map).map((k) => [k, REDACTED])) : map);
   return { ...object, data: redact(object.data), stringData: redact(object.stringData) };
 }
 

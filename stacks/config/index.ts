@@ -1,7 +1,7 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { describeProblems, expectedFor, isUnder } from "./problems";
-import { platformConfigSchema, PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
-import { RawConfig } from "./source";
+import { platformConfigSchema, type PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
+import type { RawConfig } from "./source";
 
 export { configFromRuntime, configFromStackFile, PROJECT } from "./source";
 export type { RawConfig } from "./source";

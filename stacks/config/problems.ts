@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 
 // Turns zod issues into one line per problem: `<key path>: found <value>; expected <allowed>`.
 // Schema messages already are the "expected ..." half; this file supplies it for zod's

@@ -20,17 +20,10 @@ export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 const kubernetes = strictSection({
-  renderYamlToDirectory: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Write manifests to this directory instead of applying them to a cluster (the dev default)."),
+  renderYamlToDirectory: z.string().min(1).optional().describe("Write manifests to this directory instead of applying them to a cluster (the dev default)."),
   context: z.string().min(1).optional().describe("kubeconfig context to deploy to; the ambient one if unset."),
   storageClass: z.string().min(1).default("standard").describe("Storage class for every volume that names none."),
-  skipAwait: z
-    .boolean()
-    .default(false)
-    .describe("Engine-tier test clusters have no kubelet: do not wait for readiness. Never on for a real cluster."),
+  skipAwait: z.boolean().default(false).describe("Engine-tier test clusters have no kubelet: do not wait for readiness. Never on for a real cluster."),
 }).prefault({});
 
 /** Each component's default images, each overridable here; a value must be pinned. */
@@ -67,12 +60,7 @@ const aws = strictSection({
 }).prefault({});
 
 const imageBuild = strictSection({
-  enabled: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Build images/postgres and images/backup-tools, push them, and run them pinned by digest. Off: the pinned images under `images`.",
-    ),
+  enabled: z.boolean().default(false).describe("Build images/postgres and images/backup-tools, push them, and run them pinned by digest. Off: the pinned images under `images`."),
   registry: z
     .discriminatedUnion(
       "kind",
@@ -85,12 +73,8 @@ const imageBuild = strictSection({
         }),
         strictSection({
           kind: z.literal("registry"),
-          server: z
-            .string()
-            .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, { message: 'expected a registry host such as "ghcr.io" or "registry.example.com:5000"' }),
-          repositoryPrefix: z
-            .string()
-            .regex(/^[a-z0-9]+([._\/-][a-z0-9]+)*$/, { message: 'expected a repository path such as "blacklake"' }),
+          server: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, { message: 'expected a registry host such as "ghcr.io" or "registry.example.com:5000"' }),
+          repositoryPrefix: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { message: 'expected a repository path such as "blacklake"' }),
         }),
       ],
       { error: 'expected a registry { kind: "ecr", region } or { kind: "registry", server, repositoryPrefix }' },
@@ -127,10 +111,7 @@ const shape = {
     .describe("kubernetes: the cluster components; docker: the same services as containers on one Docker engine (the local stack)."),
   namespace: dnsLabel.default("blacklake").describe("Namespace that holds the platform."),
   domain: hostname.default("blacklake.internal").describe("Base DNS name for the platform's hosts."),
-  highAvailability: z
-    .boolean()
-    .default(true)
-    .describe("Require replica counts that survive the loss of one node; must be on in prod."),
+  highAvailability: z.boolean().default(true).describe("Require replica counts that survive the loss of one node; must be on in prod."),
   kubernetes,
   network: networkSettings,
   images,
@@ -181,12 +162,8 @@ const crossSectionRules: CrossRule[] = [
   haRule("keycloak", ["autoscaling", "minReplicas"], (c) =>
     c.keycloak.enabled && c.keycloak.autoscaling.enabled && c.keycloak.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined,
   ),
-  haRule("api", ["autoscaling", "minReplicas"], (c) =>
-    c.api.enabled && c.api.autoscaling.enabled && c.api.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined,
-  ),
-  haRule("monitoring", ["alertmanager", "replicas"], (c) =>
-    c.monitoring.alertmanager.replicas < 2 ? `expected at least 2 ${HA}` : undefined,
-  ),
+  haRule("api", ["autoscaling", "minReplicas"], (c) => (c.api.enabled && c.api.autoscaling.enabled && c.api.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined)),
+  haRule("monitoring", ["alertmanager", "replicas"], (c) => (c.monitoring.alertmanager.replicas < 2 ? `expected at least 2 ${HA}` : undefined)),
   {
     dependsOn: ["minio", "aws"],
     path: () => ["minio", "mirror", "enabled"],
@@ -196,10 +173,7 @@ const crossSectionRules: CrossRule[] = [
     (i): CrossRule => ({
       dependsOn: ["postgres", "aws"],
       path: () => ["postgres", "backups", "pgbackrest", "repos", i, "storage"],
-      problem: (c) =>
-        c.postgres.backups.pgbackrest.repos[i]?.storage === "aws" && !c.aws.offsite.enabled
-          ? 'expected "minio" while aws.offsite.enabled is false'
-          : undefined,
+      problem: (c) => (c.postgres.backups.pgbackrest.repos[i]?.storage === "aws" && !c.aws.offsite.enabled ? 'expected "minio" while aws.offsite.enabled is false' : undefined),
     }),
   ),
   // The local stack is a laptop's: no cloud account, nothing built or pushed.
@@ -218,16 +192,10 @@ const crossSectionRules: CrossRule[] = [
   ),
   // What the production policy pack forbids, caught before anything is registered.
   prodRule("highAvailability", [], (c) => (!c.highAvailability ? `expected true ${IN_PROD}` : undefined)),
-  prodRule("minio", ["console", "enabled"], (c) =>
-    c.minio.console.enabled ? `expected false ${IN_PROD} (the console is an admin surface)` : undefined,
-  ),
-  prodRule("monitoring", ["grafana", "anonymousAccess"], (c) =>
-    c.monitoring.grafana.anonymousAccess ? `expected false ${IN_PROD}` : undefined,
-  ),
+  prodRule("minio", ["console", "enabled"], (c) => (c.minio.console.enabled ? `expected false ${IN_PROD} (the console is an admin surface)` : undefined)),
+  prodRule("monitoring", ["grafana", "anonymousAccess"], (c) => (c.monitoring.grafana.anonymousAccess ? `expected false ${IN_PROD}` : undefined)),
   prodRule("monitoring", ["receivers", "critical", "kind"], (c) =>
-    c.monitoring.receivers.critical.kind === "none"
-      ? `expected "webhook" or "email" ${IN_PROD}: critical alerts must page someone`
-      : undefined,
+    c.monitoring.receivers.critical.kind === "none" ? `expected "webhook" or "email" ${IN_PROD}: critical alerts must page someone` : undefined,
   ),
   prodRule("postgres", ["backups", "pgbackrest", "repos"], (c) =>
     c.postgres.backups.pgbackrest.repos.length === 0 ? `expected at least one backup repository ${IN_PROD}` : undefined,
@@ -235,9 +203,7 @@ const crossSectionRules: CrossRule[] = [
   prodRule("postgres", ["backups", "pgbackrest", "restoreDrill", "enabled"], (c) =>
     !c.postgres.backups.pgbackrest.restoreDrill.enabled ? `expected true ${IN_PROD}: untested backups are not backups` : undefined,
   ),
-  prodRule("postgres", ["archiveTimeoutSeconds"], (c) =>
-    c.postgres.archiveTimeoutSeconds > 900 ? `expected at most 900 ${IN_PROD} (the RPO is 15 minutes)` : undefined,
-  ),
+  prodRule("postgres", ["archiveTimeoutSeconds"], (c) => (c.postgres.archiveTimeoutSeconds > 900 ? `expected at most 900 ${IN_PROD} (the RPO is 15 minutes)` : undefined)),
 ];
 
 export const platformConfigSchema = crossSectionRules.reduce(
@@ -249,10 +215,7 @@ export const platformConfigSchema = crossSectionRules.reduce(
       },
       {
         // Problems found by other cross-section rules do not make a section unreadable.
-        when: (payload) =>
-          !payload.issues.some(
-            (i) => !(i.code === "custom" && i.params?.crossSection) && rule.dependsOn.includes(i.path?.[0] as Section),
-          ),
+        when: (payload) => !payload.issues.some((i) => !(i.code === "custom" && i.params?.crossSection) && rule.dependsOn.includes(i.path?.[0] as Section)),
       },
     ) as unknown as typeof schema,
   strictSection(shape),

@@ -90,9 +90,7 @@ export function localContainer(spec: LocalContainerSpec, ctx: LocalContainerCont
       restart: spec.oneShot ? "no" : RESTART_POLICY,
       // A job is attached to until it exits, so what depends on it starts after it finished.
       ...(spec.oneShot ? { attach: true, logs: true, mustRun: false } : {}),
-      healthcheck: spec.healthcheck
-        ? { tests: ["CMD-SHELL", spec.healthcheck], interval: "10s", timeout: "5s", retries: 6, startPeriod: "60s" }
-        : undefined,
+      healthcheck: spec.healthcheck ? { tests: ["CMD-SHELL", spec.healthcheck], interval: "10s", timeout: "5s", retries: 6, startPeriod: "60s" } : undefined,
       labels: Object.entries({ "app.kubernetes.io/part-of": "blacklake", "app.kubernetes.io/managed-by": "pulumi", ...spec.labels }).map(([label, value]) => ({ label, value })),
     },
     { parent: ctx.parent, dependsOn: ctx.dependsOn, deleteBeforeReplace: true },

@@ -1,5 +1,5 @@
 import { selectorLabels } from "../../components/lib/labels";
-import { MonitoringMixin } from "../../components/lib/mixin";
+import type { MonitoringMixin } from "../../components/lib/mixin";
 import { keycloakMixin } from "../../components/keycloak/mixin";
 import { minioMixin } from "../../components/minio/mixin";
 import { Monitoring } from "../../components/monitoring";
@@ -31,7 +31,14 @@ export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
       kubeStateMetrics: { namespace: ns, podSelector: Monitoring.kubeStateMetricsSelector(ns), portName: "http-metrics" },
     }),
     sloMixin({ namespace: ns }),
-    postgresMixin({ namespace: ns, name: "postgres", podSelector: selector("postgres", ns, "database"), repos: o.postgresRepos, replicationLagAlertSeconds: o.replicationLagAlertSeconds, restoreDrill: o.restoreDrill }),
+    postgresMixin({
+      namespace: ns,
+      name: "postgres",
+      podSelector: selector("postgres", ns, "database"),
+      repos: o.postgresRepos,
+      replicationLagAlertSeconds: o.replicationLagAlertSeconds,
+      restoreDrill: o.restoreDrill,
+    }),
     redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),
     minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage"), mirror: false }),
     ...(o.keycloak ? [keycloakMixin({ namespace: ns, podSelector: selector("keycloak", ns, "identity") })] : []),

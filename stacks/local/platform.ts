@@ -3,7 +3,16 @@ import * as docker from "@pulumi/docker";
 import { generatedPassword } from "../../components/lib/credentials";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv, keycloakRealmFiles, realmDiscoveryPath } from "../../components/keycloak/files";
+import {
+  KEYCLOAK_ARGS,
+  KEYCLOAK_HTTP_PORT,
+  KEYCLOAK_IMPORT_DIR,
+  KEYCLOAK_MANAGEMENT_PORT,
+  KEYCLOAK_UID,
+  keycloakHostnameEnv,
+  keycloakRealmFiles,
+  realmDiscoveryPath,
+} from "../../components/keycloak/files";
 import { DEFAULT_REALM } from "../../components/keycloak/realm";
 import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../../components/minio/files";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
@@ -25,7 +34,7 @@ import { DEFAULT_SECRETS_DIR } from "../../components/monitoring/render";
 import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../../components/postgres/files";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/redis/mixin";
 import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
-import { localContainer, LocalContainerSpec, uploadDir } from "./container";
+import { localContainer, type LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
 import type { MonitoringMixin } from "../../components/lib/mixin";
 import { localScrapeTargets } from "./scrapeTargets";
@@ -177,7 +186,13 @@ export class LocalPlatform extends pulumi.ComponentResource {
     });
 
     // --- Redis -----------------------------------------------------------------------------------
-    const redisPasswords = { app: password("redis-app"), exporter: password("redis-exporter"), replication: password("redis-replication"), sentinel: password("redis-sentinel"), admin: password("redis-admin") };
+    const redisPasswords = {
+      app: password("redis-app"),
+      exporter: password("redis-exporter"),
+      replication: password("redis-replication"),
+      sentinel: password("redis-sentinel"),
+      admin: password("redis-admin"),
+    };
     const aclFiles = pulumi
       .all([redisPasswords.app, redisPasswords.exporter, redisPasswords.replication, redisPasswords.sentinel, redisPasswords.admin])
       .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
@@ -313,7 +328,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
     // --- the API ---------------------------------------------------------------------------------
     if (config.api.enabled) {
-      const apiKeys = consumerKeys["api"];
+      const apiKeys = consumerKeys.api;
       if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
       run({
         service: "api",
@@ -345,7 +360,14 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
     // --- Prometheus, Alertmanager, Grafana ------------------------------------------------------------
     const m = config.monitoring;
-    const mixins = (this.mixins = localMixins({ instance: ns, postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })), replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds, restoreDrill: false, keycloak: config.keycloak.enabled }));
+    this.mixins = localMixins({
+      instance: ns,
+      postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
+      replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds,
+      restoreDrill: false,
+      keycloak: config.keycloak.enabled,
+    });
+    const mixins = [...this.mixins];
     const scrapeTargets = localScrapeTargets(ns, {
       api: config.api.enabled ? { host: "api", port: config.api.port } : "absent",
       "kube-state-metrics": "absent",
@@ -356,7 +378,11 @@ export class LocalPlatform extends pulumi.ComponentResource {
       "minio-node": { host: "minio", port: MINIO_API_PORT },
       ...(config.keycloak.enabled ? { keycloak: { host: "keycloak", port: KEYCLOAK_MANAGEMENT_PORT } } : {}),
     });
-    const promFiles = prometheusConfigFiles(m, mixins, { instance: ns, alertmanagers: [`alertmanager:${ALERTMANAGER_PORT}`], discovery: { kind: "static", targets: scrapeTargets } });
+    const promFiles = prometheusConfigFiles(m, mixins, {
+      instance: ns,
+      alertmanagers: [`alertmanager:${ALERTMANAGER_PORT}`],
+      discovery: { kind: "static", targets: scrapeTargets },
+    });
     const scrapeUser = consumerKeys[PROMETHEUS_CONSUMER];
     const minioToken = pulumi.all([scrapeUser.accessKey, scrapeUser.secretKey]).apply(([a, s]) => minioPrometheusTokenFiles(a, s));
     const wget = (port: number, path: string) => `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
@@ -374,7 +400,11 @@ export class LocalPlatform extends pulumi.ComponentResource {
       uploads: [
         ...uploadDir(MONITORING_PATHS.prometheusConfigDir, promFiles),
         ...uploadDir(MONITORING_PATHS.prometheusRulesDir, prometheusRuleFiles(m, mixins)),
-        ...uploadDir(`${DEFAULT_SECRETS_DIR}/${MINIO_PROMETHEUS_TOKEN_SECRET.name}`, { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) }, true),
+        ...uploadDir(
+          `${DEFAULT_SECRETS_DIR}/${MINIO_PROMETHEUS_TOKEN_SECRET.name}`,
+          { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) },
+          true,
+        ),
       ],
       volumes: [{ volume: volume("prometheus-data"), path: MONITORING_PATHS.prometheusData }],
       ports: [{ internal: PROMETHEUS_PORT, external: local.ports.prometheus }],

@@ -1,4 +1,4 @@
-import { StaticScrapeTarget } from "../../components/monitoring/render";
+import type { StaticScrapeTarget } from "../../components/monitoring/render";
 
 // Where Prometheus finds each mixin job on the stack's Docker network: fixed container
 // addresses instead of Kubernetes service discovery. The labels are the ones discovery

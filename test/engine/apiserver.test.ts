@@ -41,8 +41,7 @@ async function synthToDisk(stack: (typeof STACKS)[number]) {
 
 describe.each(STACKS)("the %s stack on a real kube-apiserver", (stack) => {
   let synth: Awaited<ReturnType<typeof synthToDisk>>;
-  const apply = (dir: string) =>
-    plane.kubectl(["apply", "--server-side", "--field-manager=blacklake", "--validate=strict", "-f", dir]);
+  const apply = (dir: string) => plane.kubectl(["apply", "--server-side", "--field-manager=blacklake", "--validate=strict", "-f", dir]);
 
   beforeAll(async () => {
     synth = await synthToDisk(stack);
@@ -105,6 +104,6 @@ describe("the API server tier catches what it should", () => {
     const typo = statefulSet.replace("serviceName:", "serviceNmae:");
     const result = plane.kubectl(["apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", "-"], typo);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('field not declared in schema');
+    expect(result.stderr).toContain("field not declared in schema");
   });
 });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changedSteps, checkpoint, ControlPlane, engine, EngineOptions, EngineResult } from "./support";
+import { changedSteps, checkpoint, ControlPlane, engine, type EngineOptions, type EngineResult } from "./support";
 
 // staging and prod under the real engine against a real kube-apiserver on loopback: what
 // CI runs on every pull request (preview with the policy pack) and on merge (up). The
@@ -127,9 +127,7 @@ describe("the staging stack applied by the real engine", () => {
     const preview = engine("preview", "staging", { ...options, set: { ...options.set, ...set } });
     expect(preview.status, preview.output).toBe(0);
     const changed = changedSteps(preview.report!);
-    expect(changed.map((s) => `${s.op} ${s.type.split(":").pop()} ${s.urn.split("::").pop()}`).sort()).toEqual(
-      updates.map((u) => `update ${u}`).sort(),
-    );
+    expect(changed.map((s) => `${s.op} ${s.type.split(":").pop()} ${s.urn.split("::").pop()}`).sort()).toEqual(updates.map((u) => `update ${u}`).sort());
     for (const step of changed) expect(step.replaceKeys, step.urn).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { runUnderMocks } from "../../scripts/synth/mockRuntime";
 import { kubernetesObjects } from "../../scripts/synth/render";
 import { ROOT, stackConfig } from "../harness";
 import { DEV_PASSPHRASE, workspaceDir } from "../../scripts/engine/pulumi";
-import { changedSteps, checkpoint, engine, EngineResult, objectKey, pulumiCli, renderedObjects } from "./support";
+import { changedSteps, checkpoint, engine, type EngineResult, objectKey, pulumiCli, renderedObjects } from "./support";
 
 /** How the engine marks a secret value in a checkpoint. */
 const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
@@ -20,7 +20,12 @@ const manifests = path.join(stateDir, "manifests");
 const options = { stateDir, set: { "kubernetes.renderYamlToDirectory": manifests } };
 
 const stackFiles = () =>
-  Object.fromEntries(fs.readdirSync(ROOT).filter((f) => /^Pulumi(\.[a-z]+)?\.yaml$/.test(f)).map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")]));
+  Object.fromEntries(
+    fs
+      .readdirSync(ROOT)
+      .filter((f) => /^Pulumi(\.[a-z]+)?\.yaml$/.test(f))
+      .map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")]),
+  );
 const committedStackFiles = stackFiles();
 
 let firstUp: EngineResult;

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { parseAllDocuments } from "yaml";
-import { EngineReport, PlannedStep, TOOLS_PULUMI_HOME, workspaceDir } from "../../scripts/engine/pulumi";
+import { type EngineReport, type PlannedStep, TOOLS_PULUMI_HOME, workspaceDir } from "../../scripts/engine/pulumi";
 import type { KubernetesObject } from "../../scripts/synth/render";
 import { ROOT } from "../harness";
 import { freePort } from "../integration/support/cluster";
@@ -22,9 +22,12 @@ export function engineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   return { ...process.env, PATH: [...binDirs(), process.env.PATH].join(":"), ...extra };
 }
 
-
 export class ControlPlane {
-  private constructor(readonly dir: string, readonly env: NodeJS.ProcessEnv, readonly kubeconfig: string) {}
+  private constructor(
+    readonly dir: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly kubeconfig: string,
+  ) {}
 
   static async start(): Promise<ControlPlane> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-control-plane-"));
@@ -121,8 +124,7 @@ export function renderedObjects(dir: string): KubernetesObject[] {
   return objects;
 }
 
-export const objectKey = (o: { kind: string; metadata: { name: string; namespace?: string } }) =>
-  `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`;
+export const objectKey = (o: { kind: string; metadata: { name: string; namespace?: string } }) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`;
 
 /** The Pulumi CLI itself on a stack the driver ran (e.g. `stack export --show-secrets`). */
 export function pulumiCli(stateDir: string, stack: string, args: string[], passphrase = TEST_PASSPHRASE): SpawnSyncReturns<string> {

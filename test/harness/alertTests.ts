@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
-import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, RuleFileOptions } from "../../components/monitoring/render";
+import type { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
+import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, type RuleFileOptions } from "../../components/monitoring/render";
 
 // promtool unit tests for every alert of every mixin: a firing case and a quiet case, as
 // input series (promtool's expanding notation, one sample per `interval`) and an eval
@@ -218,12 +218,18 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   MinioDiskUsageCritical: minioDiskCase(5, 15),
   MinioS3ErrorsHigh: {
     firing: {
-      series: [s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(10)), s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100))],
+      series: [
+        s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(10)),
+        s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100)),
+      ],
       at: "30m",
       alerts: [{ labels: ns, value: 0.1 }],
     },
     quiet: {
-      series: [s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(1)), s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100))],
+      series: [
+        s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(1)),
+        s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100)),
+      ],
       at: "30m",
     },
   },
@@ -258,12 +264,18 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   ContainerCpuUsageHigh: {
     // 54 CPU-seconds per minute = 0.9 cores, against a limit of 1 core.
     firing: {
-      series: [s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(54)), s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1))],
+      series: [
+        s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(54)),
+        s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1)),
+      ],
       at: "30m",
       alerts: [{ labels: { ...ns, ...ctr }, value: 0.9 }],
     },
     quiet: {
-      series: [s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(30)), s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1))],
+      series: [
+        s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(30)),
+        s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1)),
+      ],
       at: "30m",
     },
   },
@@ -282,11 +294,11 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
 
 function backupCase(type: "full" | "incr", bad: number, good: number): (rule: AlertRule) => AlertCase {
   return (rule) => {
-  const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: (rule.labels.repo ?? "repo1").replace(/^repo/, "") };
-  return {
-    firing: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(bad))], at: "30m", alerts: [{ labels: { stanza: "blacklake" }, value: bad }] },
-    quiet: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(good))], at: "30m" },
-  };
+    const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: (rule.labels.repo ?? "repo1").replace(/^repo/, "") };
+    return {
+      firing: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(bad))], at: "30m", alerts: [{ labels: { stanza: "blacklake" }, value: bad }] },
+      quiet: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(good))], at: "30m" },
+    };
   };
 }
 
@@ -304,10 +316,7 @@ function authCase(badPerMinute: number, goodPerMinute: number): AlertCase {
   return {
     firing: { series: [s("keycloak_user_events_total", labels, counter(badPerMinute))], at: "30m", alerts: [{ labels: { ...ns, realm: "blacklake" }, value: badPerMinute }] },
     quiet: {
-      series: [
-        s("keycloak_user_events_total", labels, counter(goodPerMinute)),
-        s("keycloak_user_events_total", { ...labels, error: "" }, counter(500)),
-      ],
+      series: [s("keycloak_user_events_total", labels, counter(goodPerMinute)), s("keycloak_user_events_total", { ...labels, error: "" }, counter(500))],
       at: "30m",
     },
   };
@@ -451,9 +460,7 @@ function inNamespace(c: AlertCase, namespace: string): AlertCase {
 
 function expectedAlert(rule: AlertRule, e: ExpectedAlert, o: RuleFileOptions) {
   const labels = { ...e.labels, ...renderedLabels(rule) };
-  const annotations = Object.fromEntries(
-    Object.entries(renderedAnnotations(rule, o)).map(([k, v]) => [k, expandTemplate(v, { ...labels, alertname: rule.alert }, e.value)]),
-  );
+  const annotations = Object.fromEntries(Object.entries(renderedAnnotations(rule, o)).map(([k, v]) => [k, expandTemplate(v, { ...labels, alertname: rule.alert }, e.value)]));
   return { exp_labels: labels, exp_annotations: annotations };
 }
 

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { configFromStackFile, RawConfig } from "../../stacks/config";
-import { CapturedResource, runUnderMocks } from "../../scripts/synth/mockRuntime";
+import { configFromStackFile, type RawConfig } from "../../stacks/config";
+import { type CapturedResource, runUnderMocks } from "../../scripts/synth/mockRuntime";
 
 // The unit tests' view of a program run: every registered resource, and small queries
 // over them. The program itself is the real one; only the engine is mocked.

@@ -85,8 +85,7 @@ describe("Keycloak with our realm", () => {
   it("has the realm roles, admin > user > viewer, service-account and guest standalone", async () => {
     const names = (await kc.adminOk("GET", `realms/${REALM}/roles`)).json.map((r: any) => r.name);
     expect(names).toEqual(expect.arrayContaining([...REALM_ROLES]));
-    const composites = async (role: string) =>
-      (await kc.adminOk("GET", `realms/${REALM}/roles/${role}/composites`)).json.map((r: any) => r.name).sort();
+    const composites = async (role: string) => (await kc.adminOk("GET", `realms/${REALM}/roles/${role}/composites`)).json.map((r: any) => r.name).sort();
     expect(await composites("admin")).toEqual(["user", "viewer"]);
     expect(await composites("user")).toEqual(["viewer"]);
     for (const role of ["viewer", "service-account", "guest"]) expect(await composites(role), role).toEqual([]);
@@ -104,7 +103,9 @@ describe("Keycloak with our realm", () => {
 
   it("makes the UI use the code flow with PKCE S256, on its own redirect URIs only", async () => {
     const auth = (params: Record<string, string>) =>
-      http(`${realmUrl()}/protocol/openid-connect/auth?${new URLSearchParams({ client_id: UI_CLIENT_ID, scope: "openid", redirect_uri: `${UI_ORIGIN}/callback`, state: "s", ...params })}`);
+      http(
+        `${realmUrl()}/protocol/openid-connect/auth?${new URLSearchParams({ client_id: UI_CLIENT_ID, scope: "openid", redirect_uri: `${UI_ORIGIN}/callback`, state: "s", ...params })}`,
+      );
     const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     const withPkce = await auth({ response_type: "code", code_challenge: challenge, code_challenge_method: "S256" });
@@ -250,7 +251,7 @@ describe("Keycloak with our realm", () => {
         });
     }
 
-    it("counts failed logins as keycloak_user_events_total{event=\"login\"|\"client_login\", error!=\"\"}: what the alerts select", async () => {
+    it('counts failed logins as keycloak_user_events_total{event="login"|"client_login", error!=""}: what the alerts select', async () => {
       const samples = (await userEvents()).filter((s) => s.labels.realm === REALM);
       const value = (event: string, error: string) => samples.find((s) => s.labels.event === event && s.labels.error === error)?.value ?? 0;
       // the brute-force test's failures, and the wrong client secret

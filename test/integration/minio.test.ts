@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlertRule } from "../../components/lib/mixin";
 import { minioMixin, MINIO_CLUSTER_METRICS_PATH, MINIO_JOB, MINIO_NODE_JOB, MINIO_NODE_METRICS_PATH } from "../../components/minio/mixin";
 import {
-  BucketSpec,
-  Consumer,
+  type BucketSpec,
+  type Consumer,
   credentialFiles,
   lifecycleConfiguration,
   platformBuckets,
@@ -19,8 +19,8 @@ import {
 import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
 import { parseConfig } from "../../stacks/config";
 import { stackConfig } from "../harness";
-import { chownToServerUser, Cluster, ensurePostgresInstalled, OUR_TUNING, Sandbox, STANZA } from "./support";
-import { BootstrapRun, ensureMinioInstalled, MinioBins, MinioServer, runBootstrap, runLocal } from "./support/minio";
+import { chownToServerUser, type Cluster, ensurePostgresInstalled, OUR_TUNING, Sandbox, STANZA } from "./support";
+import { type BootstrapRun, ensureMinioInstalled, type MinioBins, MinioServer, runBootstrap, runLocal } from "./support/minio";
 
 // A real MinIO (4 drives, erasure coded, TLS with a private CA, static KMS key) set up
 // ONLY by our bootstrap script from the files our renderers produce; then pgBackRest,
@@ -84,7 +84,11 @@ function canonical(v: unknown): unknown {
 async function snapshot(): Promise<unknown> {
   const out: Record<string, unknown> = {};
   const ls = await server.mc(["--json", "ls", "root"]);
-  out.buckets = ls.stdout.trim().split("\n").map((l) => JSON.parse(l) as { key: string; lastModified: string }).map((b) => `${b.key} ${b.lastModified}`);
+  out.buckets = ls.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { key: string; lastModified: string })
+    .map((b) => `${b.key} ${b.lastModified}`);
   for (const b of buckets) {
     out[`version ${b.name}`] = (await server.mcJson(["version", "info", `root/${b.name}`])).versioning;
     out[`encrypt ${b.name}`] = (await server.mcJson(["encrypt", "info", `root/${b.name}`])).encryption;
@@ -127,7 +131,10 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
 
   it("has every bucket, each versioned", async () => {
     const ls = await server.mc(["--json", "ls", "root"]);
-    const names = ls.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { key: string }).key.replace(/\/$/, ""));
+    const names = ls.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { key: string }).key.replace(/\/$/, ""));
     expect(names.sort()).toEqual(buckets.map((b) => b.name).sort());
     for (const b of buckets) {
       const info = await server.mcJson<{ versioning: { status: string } }>(["version", "info", `root/${b.name}`]);
@@ -270,9 +277,13 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
 
   it("serves Prometheus metrics only with a bearer token, including every metric the mixin uses", async () => {
     const curl = (p: string, token?: string) =>
-      runLocal("curl", ["-sS", "--max-time", "20", "--cacert", server.caFile, "-w", "\n%{http_code}", ...(token ? ["-H", `Authorization: Bearer ${token}`] : []), `${server.url}${p}`], {
-        timeoutMs: 30_000,
-      });
+      runLocal(
+        "curl",
+        ["-sS", "--max-time", "20", "--cacert", server.caFile, "-w", "\n%{http_code}", ...(token ? ["-H", `Authorization: Bearer ${token}`] : []), `${server.url}${p}`],
+        {
+          timeoutMs: 30_000,
+        },
+      );
     const status = (r: { stdout: string }) => r.stdout.trim().split("\n").pop();
     expect(status(await curl(MINIO_CLUSTER_METRICS_PATH))).toBe("403");
 
@@ -304,7 +315,12 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
     const names = async (p: string) => {
       const r = await curl(p, bearerToken);
       expect(status(r), p).toBe("200");
-      return new Set(r.stdout.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+      return new Set(
+        r.stdout
+          .split("\n")
+          .filter((l) => l && !l.startsWith("#"))
+          .map((l) => l.split(/[{ ]/)[0]),
+      );
     };
     const scraped: Record<string, Set<string>> = {
       [MINIO_JOB]: await names(MINIO_CLUSTER_METRICS_PATH),
@@ -417,7 +433,10 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
 
   it("leaves the backup in the pgbackrest bucket, encrypted at rest by MinIO", async () => {
     const ls = await server.mc(["--json", "ls", "--recursive", "root/pgbackrest/pgbackrest/"]);
-    const objects = ls.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { key: string }).key);
+    const objects = ls.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { key: string }).key);
     const [info] = await primary.info();
     const label = info.backup[0].label;
     expect(objects).toContain(`archive/${STANZA}/archive.info`);

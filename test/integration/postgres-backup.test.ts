@@ -3,12 +3,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   chownToServerUser,
-  Cluster,
+  type Cluster,
   ensurePostgresInstalled,
   freePort,
   pidsMentioning,
   productionPostgres,
-  Repo,
+  type Repo,
   runRestoreDrill,
   Sandbox,
   serverUser,
@@ -65,9 +65,7 @@ describe("PostgreSQL with our rendered postgresql.conf and pg_hba.conf", () => {
     ]);
     const { sharedBuffers } = productionPostgres().parameters;
     expect(await primary.psql(`SELECT setting::bigint * 8192 = pg_size_bytes('${sharedBuffers}') FROM pg_settings WHERE name = 'shared_buffers'`)).toBe("t");
-    expect(await primary.psql("SHOW archive_command")).toBe(
-      `pgbackrest --config=${primary.pgbackrestConfPath} --stanza=${STANZA} archive-push %p`,
-    );
+    expect(await primary.psql("SHOW archive_command")).toBe(`pgbackrest --config=${primary.pgbackrestConfPath} --stanza=${STANZA} archive-push %p`);
   });
 
   it("authenticates TCP clients with SCRAM passwords and the local socket by peer", async () => {
@@ -95,9 +93,7 @@ describe("PostgreSQL with our rendered postgresql.conf and pg_hba.conf", () => {
 
   it("can create pg_stat_statements (preloaded) and pg_trgm", async () => {
     await primary.psql("CREATE EXTENSION pg_stat_statements; CREATE EXTENSION pg_trgm;");
-    expect(await primary.psql("SELECT extname FROM pg_extension WHERE extname IN ('pg_stat_statements','pg_trgm') ORDER BY 1")).toBe(
-      "pg_stat_statements\npg_trgm",
-    );
+    expect(await primary.psql("SELECT extname FROM pg_extension WHERE extname IN ('pg_stat_statements','pg_trgm') ORDER BY 1")).toBe("pg_stat_statements\npg_trgm");
     // Only works when the library was loaded at server start.
     await primary.psql("SELECT 4711 AS marker");
     expect(Number(await primary.psql("SELECT count(*) FROM pg_stat_statements WHERE query LIKE 'SELECT $1 AS marker%'"))).toBeGreaterThan(0);

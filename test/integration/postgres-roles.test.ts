@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Cluster, ensurePostgresInstalled, Sandbox } from "./support";
+import { type Cluster, ensurePostgresInstalled, Sandbox } from "./support";
 import { ROOT } from "../harness";
 
 // The SQL the StatefulSet's first start (bootstrap.sql) and the per-service Jobs
@@ -13,18 +13,32 @@ let pg: Cluster;
 
 async function psqlFile(file: string, vars: Record<string, string>, db = "postgres") {
   return pg.runAs(path.join(sandbox.pgBin, "psql"), [
-    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", pg.socketDir, "-p", String(pg.port), "-d", db,
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-h",
+    pg.socketDir,
+    "-p",
+    String(pg.port),
+    "-d",
+    db,
     ...Object.entries(vars).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
-    "-f", path.join(SCRIPTS, file),
+    "-f",
+    path.join(SCRIPTS, file),
   ]);
 }
 
 /** Runs SQL over TCP as a password user, returning stdout or the error text. */
 async function asUser(user: string, password: string, db: string, sql: string): Promise<string> {
-  const r = await pg.runAs(path.join(sandbox.pgBin, "psql"), ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(pg.port), "-U", user, "-d", db, "-c", sql], {
-    env: { PGPASSWORD: password },
-    allowFailure: true,
-  });
+  const r = await pg.runAs(
+    path.join(sandbox.pgBin, "psql"),
+    ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(pg.port), "-U", user, "-d", db, "-c", sql],
+    {
+      env: { PGPASSWORD: password },
+      allowFailure: true,
+    },
+  );
   return `${r.stdout}${r.stderr}`.trim();
 }
 
@@ -34,9 +48,13 @@ beforeAll(async () => {
   await pg.initdb();
   await pg.start();
   await psqlFile("bootstrap.sql", {
-    app_database: "blacklake", app_user: "blacklake_app", app_password: "app-secret",
-    replication_user: "replicator", replication_password: "repl-secret",
-    exporter_user: "metrics", exporter_password: "metrics-secret",
+    app_database: "blacklake",
+    app_user: "blacklake_app",
+    app_password: "app-secret",
+    replication_user: "replicator",
+    replication_password: "repl-secret",
+    exporter_user: "metrics",
+    exporter_password: "metrics-secret",
   });
   await pg.psql("CREATE TABLE items (id bigserial PRIMARY KEY, name text)", { db: "blacklake" });
 });
@@ -47,7 +65,9 @@ afterAll(async () => {
 
 describe("bootstrap.sql", () => {
   it("makes the application role a least-privilege, non-superuser login", async () => {
-    expect(await pg.psql("SELECT rolsuper || ',' || rolcreatedb || ',' || rolcreaterole || ',' || rolreplication FROM pg_roles WHERE rolname = 'blacklake_app'")).toBe("false,false,false,false");
+    expect(await pg.psql("SELECT rolsuper || ',' || rolcreatedb || ',' || rolcreaterole || ',' || rolreplication FROM pg_roles WHERE rolname = 'blacklake_app'")).toBe(
+      "false,false,false,false",
+    );
   });
 
   it("lets the application change rows and use sequences, not the schema", async () => {
@@ -61,7 +81,9 @@ describe("bootstrap.sql", () => {
   });
 
   it("enables pg_stat_statements and pg_trgm in the application database", async () => {
-    expect(await pg.psql("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname IN ('pg_stat_statements','pg_trgm')", { db: "blacklake" })).toBe("pg_stat_statements,pg_trgm");
+    expect(await pg.psql("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname IN ('pg_stat_statements','pg_trgm')", { db: "blacklake" })).toBe(
+      "pg_stat_statements,pg_trgm",
+    );
     expect(await asUser("blacklake_app", "app-secret", "blacklake", "SELECT similarity('blacklake', 'blaklake') > 0.3")).toBe("t");
   });
 

@@ -4,10 +4,10 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALERT_TESTS, caseName, KNOWN_BROKEN, OPTIONAL_ALERTS, renderPromtoolTests } from "../harness/alertTests";
-import { MonitoringMixin } from "../../components/lib/mixin";
+import type { MonitoringMixin } from "../../components/lib/mixin";
 import { platformMixin } from "../../components/monitoring/platformAlerts";
-import { DOC_STACKS, stackMonitoring, StackMonitoring } from "../../scripts/docs/alerts";
-import { allAlerts, kubeletScrapeConfigs, Receiver, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles } from "../../components/monitoring/render";
+import { DOC_STACKS, stackMonitoring, type StackMonitoring } from "../../scripts/docs/alerts";
+import { allAlerts, kubeletScrapeConfigs, type Receiver, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles } from "../../components/monitoring/render";
 import { ensurePrometheusInstalled, run, writeFiles } from "./support/prometheus";
 
 // promtool and amtool on OUR rendered files: the rule files every stack deploys (its

@@ -3,13 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  renderRedisConf,
-  renderReplicationInclude,
-  renderSentinelConf,
-  renderUsersAcl,
-  RedisUsers,
-} from "../../components/redis/redisConf";
+import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl, type RedisUsers } from "../../components/redis/redisConf";
 import { ROOT } from "../harness";
 import { freePort, RedisProcess, redisCli, waitFor } from "./support/redis";
 
@@ -144,11 +138,20 @@ describe("replication and Sentinel failover with our users", () => {
       fs.mkdirSync(dir, { recursive: true });
       const file = path.join(dir, "sentinel.conf");
       const conf = renderSentinelConf({
-        bind: "127.0.0.1", port: sentinelPort, masterName: "queue", masterHost: "127.0.0.1", masterPort: primaryPort,
-        quorum: 2, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000,
+        bind: "127.0.0.1",
+        port: sentinelPort,
+        masterName: "queue",
+        masterHost: "127.0.0.1",
+        masterPort: primaryPort,
+        quorum: 2,
+        downAfterMilliseconds: 2000,
+        failoverTimeoutMilliseconds: 10000,
       });
       // What sentinel-start.sh appends: credentials for Redis, and the password clients and the other sentinels use.
-      fs.writeFileSync(file, `${conf}sentinel auth-user queue sentinel\nsentinel auth-pass queue ${passwords.sentinel}\nrequirepass ${sentinelClients.password}\nsentinel sentinel-pass ${sentinelClients.password}\n`);
+      fs.writeFileSync(
+        file,
+        `${conf}sentinel auth-user queue sentinel\nsentinel auth-pass queue ${passwords.sentinel}\nrequirepass ${sentinelClients.password}\nsentinel sentinel-pass ${sentinelClients.password}\n`,
+      );
       const sentinel = new RedisProcess("redis-sentinel", file, sentinelPort);
       started.push(sentinel);
       await sentinel.start();
@@ -181,8 +184,13 @@ describe("our start scripts under busybox sh (the redis alpine image has no bash
     fs.writeFileSync(
       path.join(configDir, "redis.conf"),
       renderRedisConf({
-        bind: "127.0.0.1", port, dataDir, aclFile: path.join(configDir, "users.acl"),
-        replicationInclude: path.join(configDir, "replication.conf"), maxmemory: "64mb", maxmemoryPolicy: "noeviction",
+        bind: "127.0.0.1",
+        port,
+        dataDir,
+        aclFile: path.join(configDir, "users.acl"),
+        replicationInclude: path.join(configDir, "replication.conf"),
+        maxmemory: "64mb",
+        maxmemoryPolicy: "noeviction",
       }),
     );
     const redis = new RedisProcess("redis-server", path.join(runDir, "redis.conf"), port, {
@@ -217,16 +225,26 @@ describe("our start scripts under busybox sh (the redis alpine image has no bash
     fs.writeFileSync(
       path.join(sentinelDir, "sentinel.conf"),
       renderSentinelConf({
-        bind: "127.0.0.1", port: sentinelPort, masterName: "queue", masterHost: "127.0.0.1", masterPort: primaryPort,
-        quorum: 1, downAfterMilliseconds: 2000, failoverTimeoutMilliseconds: 10000,
+        bind: "127.0.0.1",
+        port: sentinelPort,
+        masterName: "queue",
+        masterHost: "127.0.0.1",
+        masterPort: primaryPort,
+        quorum: 1,
+        downAfterMilliseconds: 2000,
+        failoverTimeoutMilliseconds: 10000,
       }),
     );
     const sentinel = new RedisProcess("redis-sentinel", path.join(sentinelRun, "sentinel.conf"), sentinelPort, {
       command: "busybox",
       args: ["sh", script("sentinel-start.sh")],
       env: {
-        SELF_HOST: "127.0.0.1", MASTER_NAME: "queue", SENTINEL_PASSWORD: passwords.sentinel, SENTINEL_AUTH_PASSWORD: sentinelAuth,
-        REDIS_CONFIG_DIR: sentinelDir, SENTINEL_RUN_DIR: sentinelRun,
+        SELF_HOST: "127.0.0.1",
+        MASTER_NAME: "queue",
+        SENTINEL_PASSWORD: passwords.sentinel,
+        SENTINEL_AUTH_PASSWORD: sentinelAuth,
+        REDIS_CONFIG_DIR: sentinelDir,
+        SENTINEL_RUN_DIR: sentinelRun,
       },
     });
     started.push(sentinel);
@@ -239,8 +257,12 @@ describe("our start scripts under busybox sh (the redis alpine image has no bash
     await waitFor(() => /flags\nmaster\n/.test(redisCli(sentinelPort, client, ["SENTINEL", "MASTER", "queue"])), "Sentinel to see the primary as healthy");
 
     const later = scripted("scripted-2", laterPort, {
-      PRIMARY_HOST: "no-such-host.invalid", PRIMARY_PORT: String(primaryPort), SELF_HOST: "localhost",
-      SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: String(sentinelPort), SENTINEL_AUTH_PASSWORD: sentinelAuth,
+      PRIMARY_HOST: "no-such-host.invalid",
+      PRIMARY_PORT: String(primaryPort),
+      SELF_HOST: "localhost",
+      SENTINEL_HOST: "127.0.0.1",
+      SENTINEL_PORT: String(sentinelPort),
+      SENTINEL_AUTH_PASSWORD: sentinelAuth,
     });
     await later.redis.start();
     expect(fs.readFileSync(later.redis.log, "utf8")).toContain("starts as replica of 127.0.0.1");

@@ -73,12 +73,8 @@ const workflowFiles = fs
   .readdirSync(WORKFLOWS_DIR)
   .filter((f) => /\.ya?ml$/.test(f))
   .sort();
-const texts: Record<string, string> = Object.fromEntries(
-  workflowFiles.map((f) => [f, fs.readFileSync(path.join(WORKFLOWS_DIR, f), "utf8")]),
-);
-const workflows: Record<string, Workflow> = Object.fromEntries(
-  workflowFiles.map((f) => [f, parseYaml(texts[f]) as Workflow]),
-);
+const texts: Record<string, string> = Object.fromEntries(workflowFiles.map((f) => [f, fs.readFileSync(path.join(WORKFLOWS_DIR, f), "utf8")]));
+const workflows: Record<string, Workflow> = Object.fromEntries(workflowFiles.map((f) => [f, parseYaml(texts[f]) as Workflow]));
 
 function workflow(file: string): Workflow {
   const wf = workflows[file];
@@ -235,9 +231,7 @@ describe("workflow rules", () => {
       const comments = pulumiSteps(j).some((s) => s.with?.["comment-on-pr"] === true);
       for (const [scope, level] of Object.entries(perms as Record<string, string>)) {
         const ok =
-          (scope === "contents" && level === "read") ||
-          (scope === "id-token" && level === "write" && assumes) ||
-          (scope === "pull-requests" && level === "write" && comments);
+          (scope === "contents" && level === "read") || (scope === "id-token" && level === "write" && assumes) || (scope === "pull-requests" && level === "write" && comments);
         expect(ok, `${file} job ${name}: ${scope}: ${level}`).toBe(true);
       }
     }
@@ -261,9 +255,7 @@ describe("workflow rules", () => {
     }
     for (const [file, name, j] of allJobs()) {
       if (pulumiSteps(j).length === 0) continue;
-      expect(j.env?.PULUMI_BACKEND_URL, `${file} job ${name}`).toBe(
-        "${{ vars.PULUMI_BACKEND_URL }}",
-      );
+      expect(j.env?.PULUMI_BACKEND_URL, `${file} job ${name}`).toBe("${{ vars.PULUMI_BACKEND_URL }}");
       // The program and the policy pack need the root's node_modules.
       expect(
         j.steps.some((s) => s.run?.startsWith("npm ci")),
@@ -347,9 +339,7 @@ describe("workflow rules", () => {
     // Every job that runs `pulumi up` is inside one of those groups.
     for (const [file, name, j] of allJobs()) {
       if (!pulumiSteps(j).some((s) => s.with?.command === "up")) continue;
-      const group = [j.concurrency, workflow(file).concurrency]
-        .map((c) => (c === undefined ? undefined : typeof c === "string" ? c : c.group))
-        .find((g) => g !== undefined);
+      const group = [j.concurrency, workflow(file).concurrency].map((c) => (c === undefined ? undefined : typeof c === "string" ? c : c.group)).find((g) => g !== undefined);
       expect(["deploy-staging", "deploy-prod"], `${file} job ${name}`).toContain(group);
     }
   });

@@ -28,9 +28,7 @@ export const container = (name: string, image: string, longRunning = true) => ({
     readOnlyRootFilesystem: true,
     runAsNonRoot: true,
   },
-  ...(longRunning
-    ? { readinessProbe: { httpGet: { path: "/ready", port: 8080 } }, livenessProbe: { httpGet: { path: "/live", port: 8080 } } }
-    : {}),
+  ...(longRunning ? { readinessProbe: { httpGet: { path: "/ready", port: 8080 } }, livenessProbe: { httpGet: { path: "/live", port: 8080 } } } : {}),
 });
 
 const podSecurity = { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } };
@@ -306,5 +304,4 @@ export function edit(stack: InputResource[], type: string, name: string, change:
   return copy;
 }
 
-export const without = (stack: InputResource[], type: string, name: string) =>
-  stack.filter((r) => !(r.type.endsWith(type) && r.name === name));
+export const without = (stack: InputResource[], type: string, name: string) => stack.filter((r) => !(r.type.endsWith(type) && r.name === name));

@@ -111,7 +111,8 @@ export function toPolicyResources(resources: InputResource[]): PolicyResource[] 
       isType: (cls) => isTypeOf(type, cls),
       asType: ((cls: unknown) => (isTypeOf(type, cls) ? props : undefined)) as PolicyResource["asType"],
     };
-    if (r.provider) resource.provider = { type: "pulumi:providers:kubernetes", name: r.provider, urn: `urn:pulumi:${STACK}::${PROJECT}::pulumi:providers:kubernetes::${r.provider}`, props: {} };
+    if (r.provider)
+      resource.provider = { type: "pulumi:providers:kubernetes", name: r.provider, urn: `urn:pulumi:${STACK}::${PROJECT}::pulumi:providers:kubernetes::${r.provider}`, props: {} };
     if (!byName.has(`${r.name}-id`)) byName.set(`${r.name}-id`, resource); // the mock id; first declared wins
     return resource;
   });
@@ -189,8 +190,7 @@ export async function runPolicies(policies: Policies, resources: InputResource[]
 
 export const mandatory = (violations: Violation[]) => violations.filter((v) => v.level === "mandatory");
 
-export const describe = (violations: Violation[]) =>
-  violations.map((v) => `[${v.level}] ${v.policy}: ${v.message}`).join("\n") || "(none)";
+export const describe = (violations: Violation[]) => violations.map((v) => `[${v.level}] ${v.policy}: ${v.message}`).join("\n") || "(none)";
 
 /** The policy config a stack is previewed with (`--policy-pack-config policies/config/<stack>.json`). */
 export function policyConfigFor(stack: string): PolicyPackConfig {

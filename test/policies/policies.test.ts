@@ -2,7 +2,7 @@ import { describe as suite, expect, it } from "vitest";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { allPolicies } from "../../policies/policies";
 import { baseStack, edit, find, without } from "./fixtures";
-import { describe, InputResource, runPolicies } from "./harness";
+import { describe, type InputResource, runPolicies } from "./harness";
 
 // One compliant and one violating fixture per policy. The compliant fixture is the whole
 // hand-written mini stack (fixtures.ts); the violating one edits a single thing in it.
@@ -22,8 +22,7 @@ const pgConf = (change: (conf: string) => string) => () =>
   edit(baseStack(), "ConfigMap", "postgres-config", (i) => (i.data["postgresql.conf"] = change(i.data["postgresql.conf"])));
 const backrestConf = (change: (conf: string) => string) => () =>
   edit(baseStack(), "ConfigMap", "postgres-config", (i) => (i.data["pgbackrest.conf"] = change(i.data["pgbackrest.conf"])));
-const rules = (change: (yaml: string) => string) => () =>
-  edit(baseStack(), "ConfigMap", "prometheus-rules", (i) => (i.data["web.rules.yml"] = change(i.data["web.rules.yml"])));
+const rules = (change: (yaml: string) => string) => () => edit(baseStack(), "ConfigMap", "prometheus-rules", (i) => (i.data["web.rules.yml"] = change(i.data["web.rules.yml"])));
 const adminDoc = (action: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 
 export const FIXTURES: Record<string, Fixture> = {
@@ -159,8 +158,7 @@ export const FIXTURES: Record<string, Fixture> = {
     alsoFires: ["aws-s3-bucket-versioned"],
   },
   "aws-s3-sse-kms": {
-    violating: () =>
-      edit(baseStack(), "BucketServerSideEncryptionConfigurationV2", "backups", (i) => (i.rules[0].applyServerSideEncryptionByDefault = { sseAlgorithm: "AES256" })),
+    violating: () => edit(baseStack(), "BucketServerSideEncryptionConfigurationV2", "backups", (i) => (i.rules[0].applyServerSideEncryptionByDefault = { sseAlgorithm: "AES256" })),
     mentions: ['BucketServerSideEncryptionConfigurationV2 "backups"', "sseAlgorithm is AES256", 'Use "aws:kms"'],
     alsoFires: ["aws-s3-bucket-encrypted"],
   },
@@ -267,8 +265,14 @@ suite("policy fixtures", () => {
   it("every policy in the pack has a fixture pair, and every fixture names a policy of the pack", () => {
     const names = allPolicies.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.filter((n) => !(n in FIXTURES)), "policies without fixtures").toEqual([]);
-    expect(Object.keys(FIXTURES).filter((n) => !names.includes(n)), "fixtures without a policy").toEqual([]);
+    expect(
+      names.filter((n) => !(n in FIXTURES)),
+      "policies without fixtures",
+    ).toEqual([]);
+    expect(
+      Object.keys(FIXTURES).filter((n) => !names.includes(n)),
+      "fixtures without a policy",
+    ).toEqual([]);
     expect(names.length).toBeGreaterThanOrEqual(30);
   });
 
@@ -296,9 +300,7 @@ suite("policy fixtures", () => {
       const text = violations.map((v) => v.message).join("\n");
       for (const fragment of fixture.mentions) expect(text, `${name} message`).toContain(fragment);
       // The other policies stay quiet: each fixture breaks exactly what it is about.
-      const others = (await runPolicies(allPolicies, fixture.violating(), fixture.config)).filter(
-        (v) => v.policy !== name && !(fixture.alsoFires ?? []).includes(v.policy),
-      );
+      const others = (await runPolicies(allPolicies, fixture.violating(), fixture.config)).filter((v) => v.policy !== name && !(fixture.alsoFires ?? []).includes(v.policy));
       expect(others, describe(others)).toEqual([]);
     });
   }
@@ -324,7 +326,13 @@ suite("policy config", () => {
       "stack-network-policy-default-deny": "mandatory",
     });
     expect(violations.map((v) => v.level)).toEqual(["mandatory"]);
-    expect(await runPolicies(policyNamed("k8s-service-type"), edit(baseStack(), "Service", "web", (i) => (i.spec.type = "NodePort")), { "k8s-service-type": "disabled" })).toEqual([]);
+    expect(
+      await runPolicies(
+        policyNamed("k8s-service-type"),
+        edit(baseStack(), "Service", "web", (i) => (i.spec.type = "NodePort")),
+        { "k8s-service-type": "disabled" },
+      ),
+    ).toEqual([]);
   });
 
   it("resource violations carry the resource's URN; stack violations point at the offending resource", async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe as suite, expect, it } from "vitest";
 import { allPolicies } from "../../policies/policies";
-import { runStack, STACKS, StackName } from "../harness";
-import { describe, mandatory, policyConfigFor, runPolicies, Violation } from "./harness";
+import { runStack, STACKS, type StackName } from "../harness";
+import { describe, mandatory, policyConfigFor, runPolicies, type Violation } from "./harness";
 
 // The pack over what the real program registers for each stack (under Pulumi mocks),
 // with the policy config that stack is previewed with (policies/config/<stack>.json).
@@ -27,7 +27,10 @@ suite("policy pack over the synthesized stacks", () => {
       // Tracked: keycloak needs a writable
       // root (its Quarkus build dir); the postgres socket emptyDir has no size limit.
       const known = ["k8s-read-only-root-filesystem", "k8s-emptydir-size-limit"];
-      expect(advisory.filter((v) => !known.includes(v.policy)), describe(advisory)).toEqual([]);
+      expect(
+        advisory.filter((v) => !known.includes(v.policy)),
+        describe(advisory),
+      ).toEqual([]);
     });
   }
 });

@@ -12,7 +12,10 @@ describe("the off-site backup bucket (prod)", () => {
     expect(sse.applyServerSideEncryptionByDefault.sseAlgorithm).toBe("aws:kms");
     expect(inputs(run.one("aws:kms/key:Key", "offsite-key")).enableKeyRotation).toBe(true);
     expect(inputs(run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "offsite-public-access"))).toMatchObject({
-      blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
     });
     expect(inputs(run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "offsite-ownership")).rule.objectOwnership).toBe("BucketOwnerEnforced");
   });
@@ -20,7 +23,10 @@ describe("the off-site backup bucket (prod)", () => {
   it("moves to infrequent access at 90 days, archive at 365, deletes after 7 years", async () => {
     const run = await runStack("prod");
     const rule = inputs(run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "offsite-lifecycle")).rules[0];
-    expect(rule.transitions).toEqual([{ days: 90, storageClass: "STANDARD_IA" }, { days: 365, storageClass: "GLACIER" }]);
+    expect(rule.transitions).toEqual([
+      { days: 90, storageClass: "STANDARD_IA" },
+      { days: 365, storageClass: "GLACIER" },
+    ]);
     expect(rule.expiration).toEqual({ days: 2555 });
     expect(rule.noncurrentVersionExpiration).toEqual({ noncurrentDays: 90 });
   });

@@ -9,7 +9,10 @@ describe("CI access by OIDC federation", () => {
   it("prod: the deploy role trusts only the production environment of the repository, the preview role only preview-prod", async () => {
     const run = await runStack("prod");
     const trust = (name: string) => statements(inputs(run.one("aws:iam/role:Role", name)).assumeRolePolicy)[0];
-    for (const [role, environment] of [["ci-deploy", "production"], ["ci-preview", "preview-prod"]]) {
+    for (const [role, environment] of [
+      ["ci-deploy", "production"],
+      ["ci-preview", "preview-prod"],
+    ]) {
       expect(trust(role)).toEqual({
         Effect: "Allow",
         Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { postgresClusterExample } from "../../examples/postgres-cluster";
 import { Keycloak } from "../../components/keycloak";
 import { KEYCLOAK_DEFAULT_IMAGES, keycloakSettings } from "../../components/keycloak/settings";
-import { MonitoringMixin } from "../../components/lib/mixin";
+import type { MonitoringMixin } from "../../components/lib/mixin";
 import { MinioTenant } from "../../components/minio";
 import { MINIO_DEFAULT_IMAGES, minioSettings } from "../../components/minio/settings";
 import { Monitoring } from "../../components/monitoring";
 import { MONITORING_DEFAULT_IMAGES, monitoringSettings } from "../../components/monitoring/settings";
 import { RedisQueue } from "../../components/redis";
 import { REDIS_DEFAULT_IMAGES, redisSettings } from "../../components/redis/settings";
-import { Registered, runProgram } from "../harness";
+import { type Registered, runProgram } from "../harness";
 
 // Each component composed on its own, outside the platform, with a namespace that is not
 // its instance label (the platform's stacks use one value for both, so a component that
@@ -70,7 +70,15 @@ describe("a component composed on its own, in a namespace other than its instanc
 
   it("Monitoring: Alertmanager's peers and Prometheus' Alertmanagers are in the namespace", async () => {
     const { registered } = await runProgram(
-      () => new Monitoring("monitoring", { ...placement, settings: monitoringSettings.parse({}), images: MONITORING_DEFAULT_IMAGES, mixins: [], scrapeSecrets: [], caSecretName: "ca" }),
+      () =>
+        new Monitoring("monitoring", {
+          ...placement,
+          settings: monitoringSettings.parse({}),
+          images: MONITORING_DEFAULT_IMAGES,
+          mixins: [],
+          scrapeSecrets: [],
+          caSecretName: "ca",
+        }),
     );
     expect(misplaced(registered, [])).toEqual([]);
     const am = registered.one("kubernetes:apps/v1:StatefulSet", "alertmanager").inputs as any;
@@ -78,7 +86,12 @@ describe("a component composed on its own, in a namespace other than its instanc
     const prometheusYml = (registered.one("kubernetes:core/v1:ConfigMap", "prometheus-config").inputs as any).data["prometheus.yml"];
     expect(prometheusYml).toContain("alertmanager-0.alertmanager-pods.data.svc:9093");
     // Cluster-scoped names are unique per namespace, which is unique in a cluster; an instance label need not be.
-    expect(registered.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").map((r) => (r.inputs.metadata as { name: string }).name).sort()).toEqual(["data-kube-state-metrics", "data-prometheus"]);
+    expect(
+      registered
+        .ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
+        .map((r) => (r.inputs.metadata as { name: string }).name)
+        .sort(),
+    ).toEqual(["data-kube-state-metrics", "data-prometheus"]);
   });
 
   it("MinIO and Keycloak: their mixins are in the namespace", async () => {
@@ -87,7 +100,8 @@ describe("a component composed on its own, in a namespace other than its instanc
     );
     expect(misplaced(minio, [tenant.mixin])).toEqual([]);
     const { registered: keycloak, outputs: identity } = await runProgram(
-      () => new Keycloak("keycloak", { ...placement, settings: keycloakSettings.parse({}), images: KEYCLOAK_DEFAULT_IMAGES, domain: "example.com", databaseSecretName: "keycloak-db" }),
+      () =>
+        new Keycloak("keycloak", { ...placement, settings: keycloakSettings.parse({}), images: KEYCLOAK_DEFAULT_IMAGES, domain: "example.com", databaseSecretName: "keycloak-db" }),
     );
     expect(misplaced(keycloak, [identity.mixin])).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validateConfig } from "../../stacks/config";
-import { stackConfig, StackName } from "../harness";
+import { stackConfig, type StackName } from "../harness";
 
 // Each bad config must stop with one line naming the key path, the value found and
 // what is allowed. Cases mutate a valid stack file so each isolates one problem.
@@ -34,81 +34,295 @@ const badCases: BadCase[] = [
   { name: "instances as a string", mutate: (v) => (v.postgres.instances = "three"), line: 'postgres.instances: found "three"; expected an instance count >= 1' },
   { name: "section as a scalar", mutate: (v) => (v.redis = "big"), line: 'redis: found "big"; expected an object' },
   { name: "boolean as a string", mutate: (v) => (v.highAvailability = "yes"), line: 'highAvailability: found "yes"; expected a boolean' },
-  { name: "list as an object", mutate: (v) => (v.postgres.backups.pgbackrest.repos = { name: "repo1" }), line: "postgres.backups.pgbackrest.repos: found an object; expected an array" },
+  {
+    name: "list as an object",
+    mutate: (v) => (v.postgres.backups.pgbackrest.repos = { name: "repo1" }),
+    line: "postgres.backups.pgbackrest.repos: found an object; expected an array",
+  },
   { name: "fractional replica count", mutate: (v) => (v.minio.replicas = 4.5), line: "minio.replicas: found 4.5; expected a replica count >= 1" },
   { name: "missing environment", mutate: (v) => delete v.environment, line: 'environment: found nothing; expected one of "dev", "staging", "prod"' },
   { name: "unknown environment", mutate: (v) => (v.environment = "production"), line: 'environment: found "production"; expected one of "dev", "staging", "prod"' },
   // unknown keys
-  { name: "typo at the top level", mutate: (v) => (v.postgress = {}), line: "postgress: found an unknown key; expected one of the keys environment, target, namespace, domain, highAvailability, kubernetes, network, images, api, postgres, minio, redis, keycloak, monitoring, aws, imageBuild, local" },
-  { name: "typo in a section", mutate: (v) => (v.postgres.replicas = 3), line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, backups" },
-  { name: "typo deep in a list", mutate: (v) => (repo0(v).schedules.ful = "0 1 * * *"), line: "postgres.backups.pgbackrest.repos[0].schedules.ful: found an unknown key; expected one of the keys full, diff, incr" },
+  {
+    name: "typo at the top level",
+    mutate: (v) => (v.postgress = {}),
+    line: "postgress: found an unknown key; expected one of the keys environment, target, namespace, domain, highAvailability, kubernetes, network, images, api, postgres, minio, redis, keycloak, monitoring, aws, imageBuild, local",
+  },
+  {
+    name: "typo in a section",
+    mutate: (v) => (v.postgres.replicas = 3),
+    line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, backups",
+  },
+  {
+    name: "typo deep in a list",
+    mutate: (v) => (repo0(v).schedules.ful = "0 1 * * *"),
+    line: "postgres.backups.pgbackrest.repos[0].schedules.ful: found an unknown key; expected one of the keys full, diff, incr",
+  },
   // sizes and quantities
   { name: "zero instances", mutate: (v) => (v.postgres.instances = 0), line: "postgres.instances: found 0; expected an instance count >= 1" },
   { name: "negative replicas", mutate: (v) => (v.minio.replicas = -4), line: "minio.replicas: found -4; expected a replica count >= 1" },
-  { name: "storage in words", mutate: (v) => (v.postgres.storage.size = "10 gigs"), line: 'postgres.storage.size: found "10 gigs"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)' },
-  { name: "zero storage", mutate: (v) => (v.minio.storage.size = "0Gi"), line: 'minio.storage.size: found "0Gi"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)' },
-  { name: "negative storage", mutate: (v) => (v.monitoring.prometheus.storage.size = "-5Gi"), line: 'monitoring.prometheus.storage.size: found "-5Gi"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)' },
-  { name: "memory in millibytes", mutate: (v) => (v.api = { resources: { requests: { cpu: "100m", memory: "128m" }, limits: { cpu: "1", memory: "1Gi" } } }), line: 'api.resources.requests.memory: found "128m"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)' },
-  { name: "zero CPU", mutate: (v) => (v.api = { resources: { requests: { cpu: "0", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } } }), line: 'api.resources.requests.cpu: found "0"; expected a CPU quantity greater than zero such as "250m" or "2"' },
-  { name: "request above limit", mutate: (v) => (v.api = { resources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } } }), line: 'api.resources.requests.cpu: found "2"; expected a request no larger than the limit (1)' },
-  { name: "unknown preset", mutate: (v) => (v.redis = { resources: "huge" }), line: 'redis.resources: found "huge"; expected a preset (nano, small, medium, large) or { requests: { cpu, memory }, limits: { cpu, memory } }' },
-  { name: "PostgreSQL memory in Kubernetes units", mutate: (v) => (v.postgres.parameters = { sharedBuffers: "256Mi" }), line: 'postgres.parameters.sharedBuffers: found "256Mi"; expected a PostgreSQL size such as "256MB" (units kB, MB, GB, TB)' },
-  { name: "Prometheus retention without unit", mutate: (v) => (v.monitoring.prometheus.retention = "15"), line: 'monitoring.prometheus.retention: found "15"; expected a Prometheus duration such as "30s", "15d" or "1h30m"' },
+  {
+    name: "storage in words",
+    mutate: (v) => (v.postgres.storage.size = "10 gigs"),
+    line: 'postgres.storage.size: found "10 gigs"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
+  },
+  {
+    name: "zero storage",
+    mutate: (v) => (v.minio.storage.size = "0Gi"),
+    line: 'minio.storage.size: found "0Gi"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
+  },
+  {
+    name: "negative storage",
+    mutate: (v) => (v.monitoring.prometheus.storage.size = "-5Gi"),
+    line: 'monitoring.prometheus.storage.size: found "-5Gi"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
+  },
+  {
+    name: "memory in millibytes",
+    mutate: (v) => (v.api = { resources: { requests: { cpu: "100m", memory: "128m" }, limits: { cpu: "1", memory: "1Gi" } } }),
+    line: 'api.resources.requests.memory: found "128m"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
+  },
+  {
+    name: "zero CPU",
+    mutate: (v) => (v.api = { resources: { requests: { cpu: "0", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } } }),
+    line: 'api.resources.requests.cpu: found "0"; expected a CPU quantity greater than zero such as "250m" or "2"',
+  },
+  {
+    name: "request above limit",
+    mutate: (v) => (v.api = { resources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } } }),
+    line: 'api.resources.requests.cpu: found "2"; expected a request no larger than the limit (1)',
+  },
+  {
+    name: "unknown preset",
+    mutate: (v) => (v.redis = { resources: "huge" }),
+    line: 'redis.resources: found "huge"; expected a preset (nano, small, medium, large) or { requests: { cpu, memory }, limits: { cpu, memory } }',
+  },
+  {
+    name: "PostgreSQL memory in Kubernetes units",
+    mutate: (v) => (v.postgres.parameters = { sharedBuffers: "256Mi" }),
+    line: 'postgres.parameters.sharedBuffers: found "256Mi"; expected a PostgreSQL size such as "256MB" (units kB, MB, GB, TB)',
+  },
+  {
+    name: "Prometheus retention without unit",
+    mutate: (v) => (v.monitoring.prometheus.retention = "15"),
+    line: 'monitoring.prometheus.retention: found "15"; expected a Prometheus duration such as "30s", "15d" or "1h30m"',
+  },
   // cron schedules
-  { name: "cron with four fields", mutate: (v) => (repo0(v).schedules.full = "0 2 * *"), line: 'postgres.backups.pgbackrest.repos[0].schedules.full: found "0 2 * *"; expected a five-field cron schedule such as "0 2 * * *" (this one has 4 fields, a schedule needs 5 (minute hour day-of-month month day-of-week))' },
-  { name: "cron minute out of range", mutate: (v) => (repo0(v).schedules.incr = "61 */4 * * *"), line: 'postgres.backups.pgbackrest.repos[0].schedules.incr: found "61 */4 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one minute 61 is outside 0-59)' },
-  { name: "cron hour out of range", mutate: (v) => (repo0(v).schedules.full = "0 24 * * *"), line: 'postgres.backups.pgbackrest.repos[0].schedules.full: found "0 24 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one hour 24 is outside 0-23)' },
-  { name: "cron zero step", mutate: (v) => (repo0(v).schedules.incr = "0 */0 * * *"), line: 'postgres.backups.pgbackrest.repos[0].schedules.incr: found "0 */0 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one hour step "0" must be a positive number)' },
-  { name: "cron words", mutate: (v) => (v.postgres.backups.pgbackrest.restoreDrill = { schedule: "every sunday" }), line: 'postgres.backups.pgbackrest.restoreDrill.schedule: found "every sunday"; expected a five-field cron schedule such as "0 2 * * *" (this one has 2 fields, a schedule needs 5 (minute hour day-of-month month day-of-week))' },
+  {
+    name: "cron with four fields",
+    mutate: (v) => (repo0(v).schedules.full = "0 2 * *"),
+    line: 'postgres.backups.pgbackrest.repos[0].schedules.full: found "0 2 * *"; expected a five-field cron schedule such as "0 2 * * *" (this one has 4 fields, a schedule needs 5 (minute hour day-of-month month day-of-week))',
+  },
+  {
+    name: "cron minute out of range",
+    mutate: (v) => (repo0(v).schedules.incr = "61 */4 * * *"),
+    line: 'postgres.backups.pgbackrest.repos[0].schedules.incr: found "61 */4 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one minute 61 is outside 0-59)',
+  },
+  {
+    name: "cron hour out of range",
+    mutate: (v) => (repo0(v).schedules.full = "0 24 * * *"),
+    line: 'postgres.backups.pgbackrest.repos[0].schedules.full: found "0 24 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one hour 24 is outside 0-23)',
+  },
+  {
+    name: "cron zero step",
+    mutate: (v) => (repo0(v).schedules.incr = "0 */0 * * *"),
+    line: 'postgres.backups.pgbackrest.repos[0].schedules.incr: found "0 */0 * * *"; expected a five-field cron schedule such as "0 2 * * *" (this one hour step "0" must be a positive number)',
+  },
+  {
+    name: "cron words",
+    mutate: (v) => (v.postgres.backups.pgbackrest.restoreDrill = { schedule: "every sunday" }),
+    line: 'postgres.backups.pgbackrest.restoreDrill.schedule: found "every sunday"; expected a five-field cron schedule such as "0 2 * * *" (this one has 2 fields, a schedule needs 5 (minute hour day-of-month month day-of-week))',
+  },
   // retention vs schedule
-  { name: "full retention shorter than weekly fulls", mutate: (v) => { repo0(v).schedules.full = "0 2 * * 0"; repo0(v).retention.fullDays = 3; }, line: 'postgres.backups.pgbackrest.repos[0].retention.fullDays: found 3; expected at least the longest gap between full backups of "0 2 * * 0" (7.0 days)' },
-  { name: "incremental retention shorter than monthly incrementals", mutate: (v) => { repo0(v).schedules.incr = "0 3 1 * *"; repo0(v).retention.incrementalDays = 7; }, line: 'postgres.backups.pgbackrest.repos[0].retention.incrementalDays: found 7; expected at least the longest gap between incremental backups of "0 3 1 * *" (31.0 days)' },
-  { name: "a schedule that never runs", mutate: (v) => (repo0(v).schedules.full = "0 2 31 2 *"), line: 'postgres.backups.pgbackrest.repos[0].retention.fullDays: found 30; expected at least the longest gap between full backups of "0 2 31 2 *" (forever)' },
-  { name: "incrementals kept longer than their full", mutate: (v) => (repo0(v).retention.incrementalDays = 40), line: "postgres.backups.pgbackrest.repos[0].retention.incrementalDays: found 40; expected at most fullDays (30): an incremental expires with the full it builds on" },
+  {
+    name: "full retention shorter than weekly fulls",
+    mutate: (v) => {
+      repo0(v).schedules.full = "0 2 * * 0";
+      repo0(v).retention.fullDays = 3;
+    },
+    line: 'postgres.backups.pgbackrest.repos[0].retention.fullDays: found 3; expected at least the longest gap between full backups of "0 2 * * 0" (7.0 days)',
+  },
+  {
+    name: "incremental retention shorter than monthly incrementals",
+    mutate: (v) => {
+      repo0(v).schedules.incr = "0 3 1 * *";
+      repo0(v).retention.incrementalDays = 7;
+    },
+    line: 'postgres.backups.pgbackrest.repos[0].retention.incrementalDays: found 7; expected at least the longest gap between incremental backups of "0 3 1 * *" (31.0 days)',
+  },
+  {
+    name: "a schedule that never runs",
+    mutate: (v) => (repo0(v).schedules.full = "0 2 31 2 *"),
+    line: 'postgres.backups.pgbackrest.repos[0].retention.fullDays: found 30; expected at least the longest gap between full backups of "0 2 31 2 *" (forever)',
+  },
+  {
+    name: "incrementals kept longer than their full",
+    mutate: (v) => (repo0(v).retention.incrementalDays = 40),
+    line: "postgres.backups.pgbackrest.repos[0].retention.incrementalDays: found 40; expected at most fullDays (30): an incremental expires with the full it builds on",
+  },
   // replicas vs HA
-  { name: "single PostgreSQL with HA", mutate: (v) => (v.postgres.instances = 1), line: "postgres.instances: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)" },
-  { name: "Sentinel with two Redis replicas", mutate: (v) => (v.redis = { replicas: 2 }), line: "redis.replicas: found 2; expected at least 3 when sentinel.enabled (a quorum of 2)" },
-  { name: "distributed MinIO below four drives", mutate: (v) => (v.minio.replicas = 2), line: "minio.replicas: found 2; expected replicas x drivesPerReplica >= 4 for distributed erasure coding (drivesPerReplica is 1)" },
-  { name: "standalone MinIO with HA", mutate: (v) => (v.minio = { mode: "standalone", replicas: 1 }), line: 'minio.mode: found "standalone"; expected "distributed" to survive the loss of one node (highAvailability is on)' },
-  { name: "one Alertmanager with HA", mutate: (v) => (v.monitoring.alertmanager = { replicas: 1 }), line: "monitoring.alertmanager.replicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)" },
-  { name: "API HPA min 1 with HA", mutate: (v) => (v.api = { autoscaling: { minReplicas: 1 } }), line: "api.autoscaling.minReplicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)" },
-  { name: "HPA min above max", stack: "staging", mutate: (v) => (v.api.autoscaling = { minReplicas: 8, maxReplicas: 6 }), line: "api.autoscaling.minReplicas: found 8; expected at most maxReplicas (6)" },
+  {
+    name: "single PostgreSQL with HA",
+    mutate: (v) => (v.postgres.instances = 1),
+    line: "postgres.instances: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)",
+  },
+  {
+    name: "Sentinel with two Redis replicas",
+    mutate: (v) => (v.redis = { replicas: 2 }),
+    line: "redis.replicas: found 2; expected at least 3 when sentinel.enabled (a quorum of 2)",
+  },
+  {
+    name: "distributed MinIO below four drives",
+    mutate: (v) => (v.minio.replicas = 2),
+    line: "minio.replicas: found 2; expected replicas x drivesPerReplica >= 4 for distributed erasure coding (drivesPerReplica is 1)",
+  },
+  {
+    name: "standalone MinIO with HA",
+    mutate: (v) => (v.minio = { mode: "standalone", replicas: 1 }),
+    line: 'minio.mode: found "standalone"; expected "distributed" to survive the loss of one node (highAvailability is on)',
+  },
+  {
+    name: "one Alertmanager with HA",
+    mutate: (v) => (v.monitoring.alertmanager = { replicas: 1 }),
+    line: "monitoring.alertmanager.replicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)",
+  },
+  {
+    name: "API HPA min 1 with HA",
+    mutate: (v) => (v.api = { autoscaling: { minReplicas: 1 } }),
+    line: "api.autoscaling.minReplicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)",
+  },
+  {
+    name: "HPA min above max",
+    stack: "staging",
+    mutate: (v) => (v.api.autoscaling = { minReplicas: 8, maxReplicas: 6 }),
+    line: "api.autoscaling.minReplicas: found 8; expected at most maxReplicas (6)",
+  },
   // prod with what the policy pack forbids
   { name: "prod without HA", mutate: (v) => (v.highAvailability = false), line: "highAvailability: found false; expected true in prod" },
-  { name: "prod with the MinIO console", mutate: (v) => (v.minio.console = { enabled: true }), line: "minio.console.enabled: found true; expected false in prod (the console is an admin surface)" },
-  { name: "prod with anonymous Grafana", mutate: (v) => (v.monitoring.grafana = { anonymousAccess: true }), line: "monitoring.grafana.anonymousAccess: found true; expected false in prod" },
-  { name: "prod paging nobody", mutate: (v) => (v.monitoring.receivers.critical = { kind: "none" }), line: 'monitoring.receivers.critical.kind: found "none"; expected "webhook" or "email" in prod: critical alerts must page someone' },
-  { name: "prod without backups", mutate: (v) => (v.postgres.backups.pgbackrest.repos = []), line: "postgres.backups.pgbackrest.repos: found a list of 0; expected at least one backup repository in prod" },
-  { name: "prod without restore drills", mutate: (v) => (v.postgres.backups.pgbackrest.restoreDrill = { enabled: false }), line: "postgres.backups.pgbackrest.restoreDrill.enabled: found false; expected true in prod: untested backups are not backups" },
-  { name: "prod archive timeout beyond the RPO", mutate: (v) => (v.postgres.archiveTimeoutSeconds = 1800), line: "postgres.archiveTimeoutSeconds: found 1800; expected at most 900 in prod (the RPO is 15 minutes)" },
+  {
+    name: "prod with the MinIO console",
+    mutate: (v) => (v.minio.console = { enabled: true }),
+    line: "minio.console.enabled: found true; expected false in prod (the console is an admin surface)",
+  },
+  {
+    name: "prod with anonymous Grafana",
+    mutate: (v) => (v.monitoring.grafana = { anonymousAccess: true }),
+    line: "monitoring.grafana.anonymousAccess: found true; expected false in prod",
+  },
+  {
+    name: "prod paging nobody",
+    mutate: (v) => (v.monitoring.receivers.critical = { kind: "none" }),
+    line: 'monitoring.receivers.critical.kind: found "none"; expected "webhook" or "email" in prod: critical alerts must page someone',
+  },
+  {
+    name: "prod without backups",
+    mutate: (v) => (v.postgres.backups.pgbackrest.repos = []),
+    line: "postgres.backups.pgbackrest.repos: found a list of 0; expected at least one backup repository in prod",
+  },
+  {
+    name: "prod without restore drills",
+    mutate: (v) => (v.postgres.backups.pgbackrest.restoreDrill = { enabled: false }),
+    line: "postgres.backups.pgbackrest.restoreDrill.enabled: found false; expected true in prod: untested backups are not backups",
+  },
+  {
+    name: "prod archive timeout beyond the RPO",
+    mutate: (v) => (v.postgres.archiveTimeoutSeconds = 1800),
+    line: "postgres.archiveTimeoutSeconds: found 1800; expected at most 900 in prod (the RPO is 15 minutes)",
+  },
   // other cross-field and format rules
-  { name: "off-site repo without off-site bucket", mutate: (v) => (v.aws.offsite.enabled = false), line: 'postgres.backups.pgbackrest.repos[1].storage: found "aws"; expected "minio" while aws.offsite.enabled is false' },
-  { name: "duplicate repo names", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].name = "repo1"), line: 'postgres.backups.pgbackrest.repos[1].name: found "repo1"; expected "repo2": a repository\'s name is its pgBackRest index, its place in this list (repo1 first)' },
+  {
+    name: "off-site repo without off-site bucket",
+    mutate: (v) => (v.aws.offsite.enabled = false),
+    line: 'postgres.backups.pgbackrest.repos[1].storage: found "aws"; expected "minio" while aws.offsite.enabled is false',
+  },
+  {
+    name: "duplicate repo names",
+    mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].name = "repo1"),
+    line: 'postgres.backups.pgbackrest.repos[1].name: found "repo1"; expected "repo2": a repository\'s name is its pgBackRest index, its place in this list (repo1 first)',
+  },
   // The name and the place in the list once disagreed: MinIO's key went to one, pgBackRest's index to the other.
   {
     name: "repo names that contradict their place",
     mutate: (v) => {
       const [first, second] = v.postgres.backups.pgbackrest.repos;
-      v.postgres.backups.pgbackrest.repos = [{ ...first, name: "repo2" }, { ...second, name: "repo1" }];
+      v.postgres.backups.pgbackrest.repos = [
+        { ...first, name: "repo2" },
+        { ...second, name: "repo1" },
+      ];
     },
     line: 'postgres.backups.pgbackrest.repos[0].name: found "repo2"; expected "repo1": a repository\'s name is its pgBackRest index, its place in this list (repo1 first)',
   },
-  { name: "two repositories in one store", mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].storage = "minio"), line: 'postgres.backups.pgbackrest.repos[1].storage: found "minio"; expected a storage no other repository uses (minio is taken)' },
-  { name: "repo name outside PGO's range", mutate: (v) => (repo0(v).name = "primary"), line: 'postgres.backups.pgbackrest.repos[0].name: found "primary"; expected repo1, repo2, repo3 or repo4' },
-  { name: "lifecycle out of order", mutate: (v) => (v.aws.offsite.transitionToArchiveDays = 60), line: "aws.offsite.transitionToArchiveDays: found 60; expected more than transitionToInfrequentAccessDays (90)" },
-  { name: "replica in the same region", mutate: (v) => (v.aws.offsite.replicaRegion = "eu-west-1"), line: 'aws.offsite.replicaRegion: found "eu-west-1"; expected a region other than eu-west-1' },
+  {
+    name: "two repositories in one store",
+    mutate: (v) => (v.postgres.backups.pgbackrest.repos[1].storage = "minio"),
+    line: 'postgres.backups.pgbackrest.repos[1].storage: found "minio"; expected a storage no other repository uses (minio is taken)',
+  },
+  {
+    name: "repo name outside PGO's range",
+    mutate: (v) => (repo0(v).name = "primary"),
+    line: 'postgres.backups.pgbackrest.repos[0].name: found "primary"; expected repo1, repo2, repo3 or repo4',
+  },
+  {
+    name: "lifecycle out of order",
+    mutate: (v) => (v.aws.offsite.transitionToArchiveDays = 60),
+    line: "aws.offsite.transitionToArchiveDays: found 60; expected more than transitionToInfrequentAccessDays (90)",
+  },
+  {
+    name: "replica in the same region",
+    mutate: (v) => (v.aws.offsite.replicaRegion = "eu-west-1"),
+    line: 'aws.offsite.replicaRegion: found "eu-west-1"; expected a region other than eu-west-1',
+  },
   { name: "malformed region", mutate: (v) => (v.aws.offsite.region = "Ireland"), line: 'aws.offsite.region: found "Ireland"; expected an AWS region such as "eu-west-1"' },
-  { name: "image on latest", mutate: (v) => (v.images = { redis: "redis:latest" }), line: 'images.redis: found "redis:latest"; expected a pinned image "repository:exact-tag" or "repository@sha256:<digest>" (this one uses the moving tag "latest")' },
-  { name: "untagged image", mutate: (v) => (v.images = { grafana: "grafana/grafana" }), line: 'images.grafana: found "grafana/grafana"; expected a pinned image "repository:exact-tag" or "repository@sha256:<digest>" (this one has neither a tag nor a digest)' },
-  { name: "namespace not a DNS label", mutate: (v) => (v.namespace = "BlackLake_Prod"), line: "namespace: found \"BlackLake_Prod\"; expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)" },
+  {
+    name: "image on latest",
+    mutate: (v) => (v.images = { redis: "redis:latest" }),
+    line: 'images.redis: found "redis:latest"; expected a pinned image "repository:exact-tag" or "repository@sha256:<digest>" (this one uses the moving tag "latest")',
+  },
+  {
+    name: "untagged image",
+    mutate: (v) => (v.images = { grafana: "grafana/grafana" }),
+    line: 'images.grafana: found "grafana/grafana"; expected a pinned image "repository:exact-tag" or "repository@sha256:<digest>" (this one has neither a tag nor a digest)',
+  },
+  {
+    name: "namespace not a DNS label",
+    mutate: (v) => (v.namespace = "BlackLake_Prod"),
+    line: "namespace: found \"BlackLake_Prod\"; expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)",
+  },
   { name: "domain with a space", mutate: (v) => (v.domain = "black lake.com"), line: 'domain: found "black lake.com"; expected a DNS name such as data.example.com' },
-  { name: "e-mail receivers without a mail relay", mutate: (v) => delete v.monitoring.smtp, line: "monitoring.smtp: found nothing; expected { smarthost, from } because receivers.critical and receivers.warning send e-mail" },
-  { name: "a mail relay without a port", mutate: (v) => (v.monitoring.smtp.smarthost = "smtp.example.com"), line: 'monitoring.smtp.smarthost: found "smtp.example.com"; expected "host:port" such as "smtp.example.com:587"' },
-  { name: "unknown receiver kind", mutate: (v) => (v.monitoring.receivers.warning = { kind: "pager" }), line: 'monitoring.receivers.warning.kind: found "pager"; expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }' },
-  { name: "webhook over plain http, value kept secret", mutate: (v) => (v.monitoring.receivers.critical = { kind: "webhook", url: "http://hooks.example.com/T0KEN" }), line: "monitoring.receivers.critical.url: found [secret]; expected an https:// URL" },
-  { name: "redis maxmemory leaves no headroom under the memory limit", mutate: (v) => (v.redis = { maxmemory: "900mb" }), line: 'redis.maxmemory: found "900mb"; expected at most 768mb, 75% of resources.limits.memory (1Gi): the rest is headroom for AOF rewrites and buffers' },
-  { name: "redis maxmemory equal to a small limit", mutate: (v) => (v.redis = { maxmemory: "256mb", resources: "small" }), line: 'redis.maxmemory: found "256mb"; expected at most 192mb, 75% of resources.limits.memory (256Mi): the rest is headroom for AOF rewrites and buffers' },
-  { name: "unknown eviction policy", mutate: (v) => (v.redis = { maxmemoryPolicy: "lru" }), line: 'redis.maxmemoryPolicy: found "lru"; expected one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"' },
+  {
+    name: "e-mail receivers without a mail relay",
+    mutate: (v) => delete v.monitoring.smtp,
+    line: "monitoring.smtp: found nothing; expected { smarthost, from } because receivers.critical and receivers.warning send e-mail",
+  },
+  {
+    name: "a mail relay without a port",
+    mutate: (v) => (v.monitoring.smtp.smarthost = "smtp.example.com"),
+    line: 'monitoring.smtp.smarthost: found "smtp.example.com"; expected "host:port" such as "smtp.example.com:587"',
+  },
+  {
+    name: "unknown receiver kind",
+    mutate: (v) => (v.monitoring.receivers.warning = { kind: "pager" }),
+    line: 'monitoring.receivers.warning.kind: found "pager"; expected a receiver { kind: "webhook", url } or { kind: "email", to } or { kind: "none" }',
+  },
+  {
+    name: "webhook over plain http, value kept secret",
+    mutate: (v) => (v.monitoring.receivers.critical = { kind: "webhook", url: "http://hooks.example.com/T0KEN" }),
+    line: "monitoring.receivers.critical.url: found [secret]; expected an https:// URL",
+  },
+  {
+    name: "redis maxmemory leaves no headroom under the memory limit",
+    mutate: (v) => (v.redis = { maxmemory: "900mb" }),
+    line: 'redis.maxmemory: found "900mb"; expected at most 768mb, 75% of resources.limits.memory (1Gi): the rest is headroom for AOF rewrites and buffers',
+  },
+  {
+    name: "redis maxmemory equal to a small limit",
+    mutate: (v) => (v.redis = { maxmemory: "256mb", resources: "small" }),
+    line: 'redis.maxmemory: found "256mb"; expected at most 192mb, 75% of resources.limits.memory (256Mi): the rest is headroom for AOF rewrites and buffers',
+  },
+  {
+    name: "unknown eviction policy",
+    mutate: (v) => (v.redis = { maxmemoryPolicy: "lru" }),
+    line: 'redis.maxmemoryPolicy: found "lru"; expected one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"',
+  },
 ];
 
 describe("config validation: every bad case names its key path, the value found and what is allowed", () => {
@@ -159,7 +373,10 @@ describe("config validation: reporting", () => {
 
   it("fills production defaults from the operations guide", () => {
     const result = validateConfig({
-      values: { environment: "prod", monitoring: { receivers: { critical: { kind: "email", to: "oncall@example.com" } }, smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" } } },
+      values: {
+        environment: "prod",
+        monitoring: { receivers: { critical: { kind: "email", to: "oncall@example.com" } }, smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" } },
+      },
       secretPaths: [],
     });
     if (!result.ok) throw new Error(result.problems.join("\n"));
@@ -169,7 +386,13 @@ describe("config validation: reporting", () => {
     expect(postgres.backups.pgbackrest.repos).toEqual([
       { name: "repo1", storage: "minio", schedules: { full: "0 2 * * *", incr: "0 */4 * * *" }, retention: { fullDays: 30, incrementalDays: 7 } },
     ]);
-    expect(api.autoscaling).toMatchObject({ minReplicas: 2, maxReplicas: 20, targetCpuUtilizationPercent: 70, scaleUpStabilizationSeconds: 120, scaleDownStabilizationSeconds: 300 });
+    expect(api.autoscaling).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 20,
+      targetCpuUtilizationPercent: 70,
+      scaleUpStabilizationSeconds: 120,
+      scaleDownStabilizationSeconds: 300,
+    });
     expect(api.resources.requests).toEqual({ cpu: "100m", memory: "128Mi" });
   });
 });

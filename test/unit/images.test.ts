@@ -29,7 +29,11 @@ describe("ECR repositories (staging and prod build their images)", () => {
     const policies = run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy").map((r) => JSON.parse(inputs(r).policy));
     expect(policies).toHaveLength(2);
     for (const { rules } of policies) {
-      expect(rules[0]).toMatchObject({ rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }, action: { type: "expire" } });
+      expect(rules[0]).toMatchObject({
+        rulePriority: 1,
+        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+        action: { type: "expire" },
+      });
       expect(rules[1]).toMatchObject({ rulePriority: 2, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } });
     }
   });

@@ -1,21 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isAlertRule, RecordingRule } from "../../components/lib/mixin";
-import {
-  AUTH_FAILURES_CRITICAL_PER_MINUTE,
-  AUTH_FAILURES_WARNING_PER_MINUTE,
-  keycloakMixin,
-  LOGIN_FAILURES_PER_MINUTE,
-} from "../../components/keycloak/mixin";
-import {
-  API_CLIENT_ID,
-  ClientRepresentation,
-  DEFAULT_PASSWORD_POLICY,
-  RealmOptions,
-  renderRealm,
-  UI_CLIENT_ID,
-} from "../../components/keycloak/realm";
+import { isAlertRule, type RecordingRule } from "../../components/lib/mixin";
+import { AUTH_FAILURES_CRITICAL_PER_MINUTE, AUTH_FAILURES_WARNING_PER_MINUTE, keycloakMixin, LOGIN_FAILURES_PER_MINUTE } from "../../components/keycloak/mixin";
+import { API_CLIENT_ID, type ClientRepresentation, DEFAULT_PASSWORD_POLICY, type RealmOptions, renderRealm, UI_CLIENT_ID } from "../../components/keycloak/realm";
 import { ROOT } from "../harness";
 
 const SECRET = "unit-test-secret-0123456789abcdef";
@@ -68,9 +56,7 @@ describe("the Keycloak realm", () => {
   });
 
   it("gives the API client's service account user the service-account role only", () => {
-    expect(realm.users).toEqual([
-      { username: "service-account-blacklake-api", enabled: true, serviceAccountClientId: API_CLIENT_ID, realmRoles: ["service-account"] },
-    ]);
+    expect(realm.users).toEqual([{ username: "service-account-blacklake-api", enabled: true, serviceAccountClientId: API_CLIENT_ID, realmRoles: ["service-account"] }]);
   });
 
   it("makes blacklake-ui public, code flow with PKCE S256 only, on its own URLs", () => {
@@ -95,13 +81,21 @@ describe("the Keycloak realm", () => {
     const ui = client(
       renderRealm({
         ...base,
-        ui: { ...base.ui, redirectUris: ["https://a.example.com/app/*", "http://localhost:3000/*"], webOrigins: ["https://a.example.com"], postLogoutRedirectUris: ["https://a.example.com/bye", "https://a.example.com/"] },
+        ui: {
+          ...base.ui,
+          redirectUris: ["https://a.example.com/app/*", "http://localhost:3000/*"],
+          webOrigins: ["https://a.example.com"],
+          postLogoutRedirectUris: ["https://a.example.com/bye", "https://a.example.com/"],
+        },
       }),
       UI_CLIENT_ID,
     );
     expect(ui.webOrigins).toEqual(["https://a.example.com"]);
     expect(ui.attributes["post.logout.redirect.uris"]).toBe("https://a.example.com/bye##https://a.example.com/");
-    const derived = client(renderRealm({ ...base, ui: { ...base.ui, redirectUris: ["https://a.example.com/x/*", "https://a.example.com/y/*", "http://localhost:3000/*"] } }), UI_CLIENT_ID);
+    const derived = client(
+      renderRealm({ ...base, ui: { ...base.ui, redirectUris: ["https://a.example.com/x/*", "https://a.example.com/y/*", "http://localhost:3000/*"] } }),
+      UI_CLIENT_ID,
+    );
     expect(derived.webOrigins).toEqual(["https://a.example.com", "http://localhost:3000"]);
   });
 
@@ -194,9 +188,7 @@ describe("the Keycloak monitoring mixin", () => {
   it("computes failures per minute from Keycloak's user event counter, failures only", () => {
     const rec = rules.find((r): r is RecordingRule => "record" in r && r.record === LOGIN_FAILURES_PER_MINUTE)!;
     // rate() is per second: * 60 makes it per minute, the unit of the thresholds
-    expect(rec.expr).toBe(
-      'sum by (namespace, realm) (rate(keycloak_user_events_total{job="keycloak", namespace="blacklake", event=~"login|client_login", error!=""}[5m])) * 60',
-    );
+    expect(rec.expr).toBe('sum by (namespace, realm) (rate(keycloak_user_events_total{job="keycloak", namespace="blacklake", event=~"login|client_login", error!=""}[5m])) * 60');
     // Keycloak 26 has no event="login_error" (the integration test checks against the server)
     expect(rec.expr).not.toContain("login_error");
   });

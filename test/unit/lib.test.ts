@@ -30,11 +30,7 @@ describe("components/lib", () => {
 
   it("keeps selectors to the stable label subset", () => {
     const id = { name: "postgres", instance: "blacklake", component: "database" };
-    expect(Object.keys(selectorLabels(id)).sort()).toEqual([
-      "app.kubernetes.io/component",
-      "app.kubernetes.io/instance",
-      "app.kubernetes.io/name",
-    ]);
+    expect(Object.keys(selectorLabels(id)).sort()).toEqual(["app.kubernetes.io/component", "app.kubernetes.io/instance", "app.kubernetes.io/name"]);
     expect(standardLabels(id)).toMatchObject({ "app.kubernetes.io/part-of": "blacklake", "app.kubernetes.io/managed-by": "pulumi" });
   });
 

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { allPolicies } from "../../policies/policies";
 import { parseConfig } from "../../stacks/config";
-import { CapturedResource } from "../../scripts/synth/mockRuntime";
-import { localConfig, Registered, runLocal, runStack } from "../harness";
+import type { CapturedResource } from "../../scripts/synth/mockRuntime";
+import { localConfig, type Registered, runLocal, runStack } from "../harness";
 import { describe as describeViolations, mandatory, runPolicies } from "../policies/harness";
 
 // The local stack (target "docker") against the Kubernetes target: the same rendered
@@ -29,8 +29,7 @@ beforeAll(async () => {
 
 const containers = () => local.ofType(CONTAINER);
 const container = (service: string) => local.one(CONTAINER, service);
-const uploads = (service: string): Record<string, string> =>
-  Object.fromEntries(((container(service).inputs.uploads ?? []) as Upload[]).map((u) => [u.file, u.content]));
+const uploads = (service: string): Record<string, string> => Object.fromEntries(((container(service).inputs.uploads ?? []) as Upload[]).map((u) => [u.file, u.content]));
 /** Paths of the uploads whose content is a Pulumi secret. */
 const secretUploads = (service: string) =>
   ((container(service).inputs.uploads ?? []) as Upload[]).filter((_, i) => container(service).secretInputs.includes(`uploads.${i}.content`)).map((u) => u.file);
@@ -39,7 +38,11 @@ const secretEnv = (service: string) =>
 const configMap = (name: string) => cluster.one(CONFIG_MAP, name).inputs.data as Record<string, string>;
 const secret = (name: string) => cluster.one(SECRET, name).inputs.stringData as Record<string, string>;
 const inDir = (files: Record<string, string>, dir: string) =>
-  Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith(`${dir}/`)).map(([f, c]) => [f.slice(dir.length + 1), c]));
+  Object.fromEntries(
+    Object.entries(files)
+      .filter(([f]) => f.startsWith(`${dir}/`))
+      .map(([f, c]) => [f.slice(dir.length + 1), c]),
+  );
 
 describe("local: the files both targets mount", () => {
   it("postgresql.conf, pg_hba.conf and the scripts are byte-identical to the ConfigMap's", () => {
@@ -136,8 +139,7 @@ describe("local: the files both targets mount", () => {
 });
 
 describe("local: ports", () => {
-  const published = () =>
-    containers().flatMap((c) => ((c.inputs.ports ?? []) as Port[]).map((p) => ({ container: c.name, ...p })));
+  const published = () => containers().flatMap((c) => ((c.inputs.ports ?? []) as Port[]).map((p) => ({ container: c.name, ...p })));
 
   it("Grafana on 3001, Prometheus on 9090 and the API on 8080, on 127.0.0.1", () => {
     expect(published()).toEqual(
@@ -182,7 +184,15 @@ describe("local: containers", () => {
     expect(root.map((c) => c.name)).toEqual(["volume-owners"]);
     expect(root[0].inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CHOWN"] });
     const users = Object.fromEntries(containers().map((c) => [c.name, c.inputs.user]));
-    expect(users).toMatchObject({ postgres: "999:999", redis: "999:999", minio: "1000:1000", keycloak: "1000:1000", prometheus: "65534:65534", alertmanager: "65534:65534", grafana: "472:472" });
+    expect(users).toMatchObject({
+      postgres: "999:999",
+      redis: "999:999",
+      minio: "1000:1000",
+      keycloak: "1000:1000",
+      prometheus: "65534:65534",
+      alertmanager: "65534:65534",
+      grafana: "472:472",
+    });
   });
 
   it("services restart unless-stopped; the one-shot jobs run once and are waited for", () => {
@@ -191,10 +201,26 @@ describe("local: containers", () => {
       if (jobs.includes(c.name)) expect(c.inputs, c.name).toMatchObject({ restart: "no", attach: true, mustRun: false });
       else expect(c.inputs.restart, c.name).toBe("unless-stopped");
     }
-    expect(containers().map((c) => c.name).sort()).toEqual(
+    expect(
+      containers()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(
       [
-        "alertmanager", "api", "grafana", "keycloak", "minio", "minio-bootstrap", "pgbackrest-exporter", "postgres",
-        "postgres-db-keycloak", "postgres-exporter", "prometheus", "redis", "redis-exporter", "volume-owners",
+        "alertmanager",
+        "api",
+        "grafana",
+        "keycloak",
+        "minio",
+        "minio-bootstrap",
+        "pgbackrest-exporter",
+        "postgres",
+        "postgres-db-keycloak",
+        "postgres-exporter",
+        "prometheus",
+        "redis",
+        "redis-exporter",
+        "volume-owners",
       ].sort(),
     );
   });
@@ -214,7 +240,8 @@ describe("local: containers", () => {
   });
 
   it("data lives in named volumes", () => {
-    const volumes = (service: string) => ((container(service).inputs.volumes ?? []) as { volumeName: string; containerPath: string }[]).map((v) => `${v.volumeName}:${v.containerPath}`);
+    const volumes = (service: string) =>
+      ((container(service).inputs.volumes ?? []) as { volumeName: string; containerPath: string }[]).map((v) => `${v.volumeName}:${v.containerPath}`);
     expect(volumes("postgres")).toEqual(["blacklake-local-pgdata:/pgdata", "blacklake-local-pgbackrest-repo:/pgbackrest-repo"]);
     expect(volumes("redis")).toEqual(["blacklake-local-redis-data:/data"]);
     expect(volumes("prometheus")).toEqual(["blacklake-local-prometheus-data:/prometheus"]);
@@ -244,9 +271,18 @@ describe("local: images", () => {
     const pinned = new Set(Object.values(config.images));
     for (const ref of refs) expect(pinned.has(ref), ref).toBe(true);
     const expected: Record<string, string> = {
-      postgres: config.images.postgres, redis: config.images.redis, minio: config.images.minio, "minio-bootstrap": config.images.mc,
-      keycloak: config.images.keycloak, prometheus: config.images.prometheus, alertmanager: config.images.alertmanager, grafana: config.images.grafana, api: config.images.api,
-      "postgres-exporter": config.images.postgresExporter, "pgbackrest-exporter": config.images.pgbackrestExporter, "redis-exporter": config.images.redisExporter,
+      postgres: config.images.postgres,
+      redis: config.images.redis,
+      minio: config.images.minio,
+      "minio-bootstrap": config.images.mc,
+      keycloak: config.images.keycloak,
+      prometheus: config.images.prometheus,
+      alertmanager: config.images.alertmanager,
+      grafana: config.images.grafana,
+      api: config.images.api,
+      "postgres-exporter": config.images.postgresExporter,
+      "pgbackrest-exporter": config.images.pgbackrestExporter,
+      "redis-exporter": config.images.redisExporter,
     };
     const idOf = (c: CapturedResource) => images.find((i) => c.inputs.image === idFromMock(i))?.inputs.name;
     for (const [service, ref] of Object.entries(expected)) expect(idOf(container(service)), service).toBe(ref);

@@ -10,7 +10,7 @@ import {
   lifecycleConfiguration,
   platformBuckets,
   platformConsumers,
-  PolicyDocument,
+  type PolicyDocument,
   policyName,
   prometheusBearerToken,
   prometheusPolicy,
@@ -50,7 +50,9 @@ describe("MinIO consumer policies", () => {
         }
       }
       // Nothing that changes a bucket's configuration or the server's.
-      const actions = statements(doc).filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
+      const actions = statements(doc)
+        .filter((s) => s.Effect === "Allow")
+        .flatMap((s) => s.Action);
       expect(actions.filter((a) => /Bucket(Policy|Versioning|Lifecycle|Encryption)|CreateBucket|DeleteBucket|admin:/.test(a))).toEqual([]);
     });
   }
@@ -64,16 +66,21 @@ describe("MinIO consumer policies", () => {
     const objectLevel = statements(doc).find((s) => s.Effect === "Allow" && s.Resource?.includes("arn:aws:s3:::pgbackrest/*"))!;
     expect(objectLevel.Resource).toEqual(["arn:aws:s3:::pgbackrest/*"]);
     expect(new Set(objectLevel.Action)).toEqual(new Set(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]));
-    expect(statements(doc).filter((s) => s.Effect === "Allow").flatMap((s) => s.Action).sort()).toEqual(
-      ["s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"],
-    );
+    expect(
+      statements(doc)
+        .filter((s) => s.Effect === "Allow")
+        .flatMap((s) => s.Action)
+        .sort(),
+    ).toEqual(["s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
   });
 
   it("denies destroying old versions explicitly (MinIO lets s3:DeleteObject delete a version otherwise)", () => {
     for (const c of consumers) {
       const deny = statements(consumerPolicy(c)).filter((s) => s.Effect === "Deny");
       expect(deny).toEqual([{ Sid: "KeepOldVersions", Effect: "Deny", Action: ["s3:DeleteObjectVersion"], Resource: [...c.buckets].sort().map((b) => `arn:aws:s3:::${b}/*`) }]);
-      const allowed = statements(consumerPolicy(c)).filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
+      const allowed = statements(consumerPolicy(c))
+        .filter((s) => s.Effect === "Allow")
+        .flatMap((s) => s.Action);
       expect(allowed.filter((a) => /Version/.test(a))).toEqual([]);
     }
   });
@@ -239,7 +246,16 @@ describe("the MinIO monitoring mixin", () => {
 
   it("has node/drive down, disk usage 80%/90%, S3 error and off-site mirror alerts", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(
-      ["MinioDiskUsageCritical", "MinioDiskUsageHigh", "MinioDriveOffline", "MinioNodeDown", "MinioS3ErrorsHigh", "MinioTargetDown", "ObjectStorageMirrorFailed", "ObjectStorageMirrorStale"].sort(),
+      [
+        "MinioDiskUsageCritical",
+        "MinioDiskUsageHigh",
+        "MinioDriveOffline",
+        "MinioNodeDown",
+        "MinioS3ErrorsHigh",
+        "MinioTargetDown",
+        "ObjectStorageMirrorFailed",
+        "ObjectStorageMirrorStale",
+      ].sort(),
     );
     expect(DISK_USAGE_WARNING).toBe(0.8);
     expect(DISK_USAGE_CRITICAL).toBe(0.9);
@@ -251,7 +267,6 @@ describe("the MinIO monitoring mixin", () => {
     expect(alert("MinioDriveOffline").labels.severity).toBe("critical");
     expect(alert("MinioS3ErrorsHigh").expr).toContain("blacklake:minio_s3_5xx_errors:ratio_rate5m");
   });
-
 
   it("records every series its alerts read", () => {
     const recorded = new Set(mixin.ruleGroups.flatMap((g) => g.rules).flatMap((r) => ("record" in r ? [r.record] : [])));

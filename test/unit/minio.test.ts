@@ -44,7 +44,9 @@ describe("the MinIO component", () => {
     const mirror = (prod.one("kubernetes:batch/v1:CronJob", "minio-mirror").inputs as any).spec;
     expect(mirror.schedule).toBe("0 * * * *");
     expect(mirror.concurrencyPolicy).toBe("Forbid");
-    expect(mirror.jobTemplate.spec.template.spec.containers[0].command.at(-1)).toContain("mc mirror --overwrite --preserve src/blacklake-data dst/blacklake-offsite-backups/minio/blacklake-data");
+    expect(mirror.jobTemplate.spec.template.spec.containers[0].command.at(-1)).toContain(
+      "mc mirror --overwrite --preserve src/blacklake-data dst/blacklake-offsite-backups/minio/blacklake-data",
+    );
     expect((await runStack("staging")).has("kubernetes:batch/v1:CronJob", "minio-mirror")).toBe(false);
   });
 
@@ -52,11 +54,18 @@ describe("the MinIO component", () => {
     const prod = await runStack("prod");
     const env = (prod.one("kubernetes:batch/v1:CronJob", "minio-mirror").inputs as any).spec.jobTemplate.spec.template.spec.containers[0].env;
     const source = env.filter((e: any) => e.name.startsWith("SRC_")).map((e: any) => e.valueFrom.secretKeyRef);
-    expect(source).toEqual([{ name: "minio-mirror-credentials", key: "accessKey" }, { name: "minio-mirror-credentials", key: "secretKey" }]);
+    expect(source).toEqual([
+      { name: "minio-mirror-credentials", key: "accessKey" },
+      { name: "minio-mirror-credentials", key: "secretKey" },
+    ]);
     expect(JSON.stringify(env)).not.toContain("MINIO_ROOT");
     const bootstrap = (prod.one("kubernetes:core/v1:ConfigMap", "minio-bootstrap").inputs as any).data;
     expect(bootstrap.users).toContain("mirror blacklake-mirror\n");
-    expect(JSON.parse(bootstrap["policy.blacklake-mirror.json"]).Statement.flatMap((s: any) => s.Action).sort()).toEqual(["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]);
+    expect(
+      JSON.parse(bootstrap["policy.blacklake-mirror.json"])
+        .Statement.flatMap((s: any) => s.Action)
+        .sort(),
+    ).toEqual(["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]);
     const staging = (await runStack("staging")).one("kubernetes:core/v1:ConfigMap", "minio-bootstrap").inputs as any;
     expect(staging.data.users).not.toContain("mirror");
   });

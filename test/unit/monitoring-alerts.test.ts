@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlertRule, isAlertRule, MonitoringMixin } from "../../components/lib/mixin";
+import { type AlertRule, isAlertRule, type MonitoringMixin } from "../../components/lib/mixin";
 import { allAlerts, renderedAnnotations } from "../../components/monitoring/render";
 import { platformMixin } from "../../components/monitoring/platformAlerts";
-import { ALERTS_DOC, alertsDoc, DOC_STACKS, GUIDE, stackMonitoring, StackMonitoring, unmatchedGuideLines } from "../../scripts/docs/alerts";
+import { ALERTS_DOC, alertsDoc, DOC_STACKS, GUIDE, stackMonitoring, type StackMonitoring, unmatchedGuideLines } from "../../scripts/docs/alerts";
 import { ALERT_TESTS, alertsWithoutTests, expandTemplate, KNOWN_BROKEN, OPTIONAL_ALERTS, templateFunctions } from "../harness/alertTests";
 import { ROOT } from "../harness";
 
@@ -53,7 +53,11 @@ describe.each(DOC_STACKS)("every alert the %s stack deploys", (stack) => {
 
   it("watches the stack's own namespace in every alert", () => {
     for (const a of alertsOf(m)) expect(a.expr, a.alert).toContain(`namespace="${m.namespace}"`);
-    for (const a of alertsOf(m)) expect([...a.expr.matchAll(/namespace="([^"]*)"/g)].map((x) => x[1]).filter((n) => n !== m.namespace), a.alert).toEqual([]);
+    for (const a of alertsOf(m))
+      expect(
+        [...a.expr.matchAll(/namespace="([^"]*)"/g)].map((x) => x[1]).filter((n) => n !== m.namespace),
+        a.alert,
+      ).toEqual([]);
   });
 
   it("names each platform and SLO alert in a platform runbook", () => {
@@ -120,7 +124,10 @@ describe("docs/alerts.md", () => {
       for (const a of alertsOf(m)) {
         const rows = doc.split("\n").filter((l) => l.startsWith(`| [${a.alert}](`));
         expect(rows.length, a.alert).toBeGreaterThan(0);
-        expect(rows.some((l) => l.split(" | ")[2].split(", ").includes(m.stack)), `${a.alert} for ${m.stack}`).toBe(true);
+        expect(
+          rows.some((l) => l.split(" | ")[2].split(", ").includes(m.stack)),
+          `${a.alert} for ${m.stack}`,
+        ).toBe(true);
       }
     }
   });

@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { MonitoringMixin } from "../../components/lib/mixin";
+import type { MonitoringMixin } from "../../components/lib/mixin";
 import { stackMonitoring } from "../../scripts/docs/alerts";
-import {
-  alertGroupOf,
-  allAlerts,
-  kubeletScrapeConfigs,
-  podLabelMeta,
-  renderAlertmanagerConfig,
-  renderPrometheusConfig,
-  renderRuleFiles,
-} from "../../components/monitoring/render";
+import { alertGroupOf, allAlerts, kubeletScrapeConfigs, podLabelMeta, renderAlertmanagerConfig, renderPrometheusConfig, renderRuleFiles } from "../../components/monitoring/render";
 import { BURN_WINDOWS, SLO_WINDOWS, sloErrorRatio, sloMixin, apiSlos } from "../../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
 import { platformMixin } from "../../components/monitoring/platformAlerts";
@@ -22,11 +14,27 @@ beforeAll(async () => {
 });
 const base = "https://git.example.com/blacklake/platform/blob/main/";
 
-type Job = { job_name: string; scheme?: string; metrics_path: string; honor_labels?: boolean; authorization?: { type: string; credentials_file: string }; tls_config?: { ca_file: string }; kubernetes_sd_configs: { role: string; namespaces?: { names: string[] } }[]; relabel_configs: { action: string; source_labels?: string[]; regex?: string; target_label?: string }[] };
+type Job = {
+  job_name: string;
+  scheme?: string;
+  metrics_path: string;
+  honor_labels?: boolean;
+  authorization?: { type: string; credentials_file: string };
+  tls_config?: { ca_file: string };
+  kubernetes_sd_configs: { role: string; namespaces?: { names: string[] } }[];
+  relabel_configs: { action: string; source_labels?: string[]; regex?: string; target_label?: string }[];
+};
 
 function prometheus(extra: Partial<Parameters<typeof renderPrometheusConfig>[0]> = {}) {
   return parse(
-    renderPrometheusConfig({ mixins, scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: ["alertmanager:9093"], ruleFiles: ["/etc/prometheus/rules/*.yml"], ...extra }),
+    renderPrometheusConfig({
+      mixins,
+      scrapeInterval: "30s",
+      evaluationInterval: "30s",
+      alertmanagers: ["alertmanager:9093"],
+      ruleFiles: ["/etc/prometheus/rules/*.yml"],
+      ...extra,
+    }),
   ) as { global: Record<string, string>; rule_files: string[]; alerting: unknown; scrape_configs: Job[] };
 }
 
@@ -68,16 +76,24 @@ describe("renderPrometheusConfig", () => {
   });
 
   it("honors the labels of kube-state-metrics and cert-manager", () => {
-    expect(prometheus().scrape_configs.filter((j) => j.honor_labels).map((j) => j.job_name)).toEqual(["kube-state-metrics"]);
+    expect(
+      prometheus()
+        .scrape_configs.filter((j) => j.honor_labels)
+        .map((j) => j.job_name),
+    ).toEqual(["kube-state-metrics"]);
     const certManager = { namespace: "cert-manager", podSelector: { "app.kubernetes.io/name": "cert-manager" }, portName: "http-metrics" };
-    const cfg = prometheus({ mixins: [platformMixin({ namespace: "blacklake", api: { namespace: "blacklake", podSelector: {}, portName: "http" }, kubeStateMetrics: certManager, certManager })] });
+    const cfg = prometheus({
+      mixins: [platformMixin({ namespace: "blacklake", api: { namespace: "blacklake", podSelector: {}, portName: "http" }, kubeStateMetrics: certManager, certManager })],
+    });
     expect(cfg.scrape_configs.filter((j) => j.honor_labels).map((j) => j.job_name)).toEqual(["kube-state-metrics", "cert-manager"]);
   });
 
   it("appends extra scrape configs and refuses duplicate job names", () => {
     const cfg = prometheus({ extraScrapeConfigs: kubeletScrapeConfigs() });
     expect(cfg.scrape_configs.slice(-2).map((j) => j.job_name)).toEqual(["kubelet", "cadvisor"]);
-    expect(() => renderPrometheusConfig({ mixins: [mixins[0], mixins[0]], scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: [], ruleFiles: [] })).toThrow(/two scrape targets/);
+    expect(() => renderPrometheusConfig({ mixins: [mixins[0], mixins[0]], scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: [], ruleFiles: [] })).toThrow(
+      /two scrape targets/,
+    );
   });
 });
 
@@ -121,7 +137,12 @@ describe("renderRuleFiles", () => {
 });
 
 describe("renderAlertmanagerConfig", () => {
-  type AM = { global: Record<string, unknown>; route: { receiver: string; group_by: string[]; routes: { receiver: string; matchers: string[]; group_wait: string; repeat_interval: string }[] }; inhibit_rules: unknown[]; receivers: Record<string, unknown>[] };
+  type AM = {
+    global: Record<string, unknown>;
+    route: { receiver: string; group_by: string[]; routes: { receiver: string; matchers: string[]; group_wait: string; repeat_interval: string }[] };
+    inhibit_rules: unknown[];
+    receivers: Record<string, unknown>[];
+  };
   const render = (...args: Parameters<typeof renderAlertmanagerConfig>) => parse(renderAlertmanagerConfig(...args)) as AM;
 
   it("routes critical to the paging receiver quickly and warnings to the other", () => {
@@ -129,16 +150,16 @@ describe("renderAlertmanagerConfig", () => {
     expect(am.route.group_by).toEqual(["alertname", "namespace"]);
     expect(am.route.routes[0]).toMatchObject({ receiver: "critical", matchers: ['severity="critical"'], group_wait: "10s", repeat_interval: "1h" });
     expect(am.route.routes[1]).toMatchObject({ receiver: "warning", matchers: ['severity="warning"'] });
-    expect(am.receivers).toEqual([
-      { name: "critical", webhook_configs: [{ url: "https://pager.example.com/x", send_resolved: true }] },
-      { name: "warning" },
-    ]);
+    expect(am.receivers).toEqual([{ name: "critical", webhook_configs: [{ url: "https://pager.example.com/x", send_resolved: true }] }, { name: "warning" }]);
     expect(am.inhibit_rules).toEqual([{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["namespace", "alertgroup"] }]);
     expect(am.global.smtp_smarthost).toBeUndefined();
   });
 
   it("sends e-mail through the smarthost it is given, and refuses e-mail without one", () => {
-    const am = render({ receivers: { critical: { kind: "none" }, warning: { kind: "email", to: "ops@example.com" } }, smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" } });
+    const am = render({
+      receivers: { critical: { kind: "none" }, warning: { kind: "email", to: "ops@example.com" } },
+      smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" },
+    });
     expect(am.global).toMatchObject({ smtp_smarthost: "smtp.example.com:587", smtp_from: "alerts@example.com", smtp_require_tls: true });
     expect(am.receivers[1]).toEqual({ name: "warning", email_configs: [{ to: "ops@example.com", send_resolved: true }] });
     expect(() => renderAlertmanagerConfig({ receivers: { critical: { kind: "email", to: "a@b.c" }, warning: { kind: "none" } } })).toThrow(/smtp/);
@@ -150,7 +171,11 @@ describe("SLOs", () => {
   const mixin = sloMixin({ namespace: "blacklake" });
 
   it("are the guide's three, with the workbook's four window pairs", () => {
-    expect(slos.map((s) => [s.name, s.objective])).toEqual([["availability", 0.999], ["latency", 0.95], ["errors", 0.99]]);
+    expect(slos.map((s) => [s.name, s.objective])).toEqual([
+      ["availability", 0.999],
+      ["latency", 0.95],
+      ["errors", 0.99],
+    ]);
     expect(BURN_WINDOWS.map((w) => [w.long, w.short, w.factor, w.severity])).toEqual([
       ["1h", "5m", 14.4, "critical"],
       ["6h", "30m", 6, "critical"],
@@ -175,7 +200,7 @@ describe("SLOs", () => {
     );
     const slow = allAlerts([mixin]).find((a) => a.alert === "ApiLatencyErrorBudgetBurnSlow")!;
     expect(slow.labels.severity).toBe("warning");
-    expect(slow.expr).toContain("ratio_rate1d{namespace=\"blacklake\"} > 0.15 and");
-    expect(slow.expr).toContain("ratio_rate3d{namespace=\"blacklake\"} > 0.05 and");
+    expect(slow.expr).toContain('ratio_rate1d{namespace="blacklake"} > 0.15 and');
+    expect(slow.expr).toContain('ratio_rate3d{namespace="blacklake"} > 0.05 and');
   });
 });

@@ -9,12 +9,24 @@ import { runStack, STACKS } from "../harness";
 // the pod for that direction.
 
 type Labels = Record<string, string>;
-interface Peer { podSelector?: { matchLabels?: Labels }; namespaceSelector?: { matchLabels?: Labels }; ipBlock?: { cidr: string } }
-interface Rule { from?: Peer[]; to?: Peer[]; ports?: { port: number; protocol?: string }[] }
-interface Policy { podSelector: { matchLabels?: Labels }; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] }
+interface Peer {
+  podSelector?: { matchLabels?: Labels };
+  namespaceSelector?: { matchLabels?: Labels };
+  ipBlock?: { cidr: string };
+}
+interface Rule {
+  from?: Peer[];
+  to?: Peer[];
+  ports?: { port: number; protocol?: string }[];
+}
+interface Policy {
+  podSelector: { matchLabels?: Labels };
+  policyTypes: string[];
+  ingress?: Rule[];
+  egress?: Rule[];
+}
 
-const selects = (selector: { matchLabels?: Labels } | undefined, labels: Labels) =>
-  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+const selects = (selector: { matchLabels?: Labels } | undefined, labels: Labels) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
 
 /** An endpoint: a workload of the namespace (by labels), or an outside place. */
 type Endpoint = { kind: "pod"; name: string; labels: Labels } | { kind: "namespace"; name: string; namespace: string } | { kind: "cidr"; name: string; cidr: string };
@@ -61,9 +73,7 @@ describe.each(STACKS)("NetworkPolicies of the %s stack", (stack) => {
       }
     }
     // The declared matrix, with the kube-apiserver and kubelets both inside the private ranges this test probes.
-    const declared = new Set(
-      FLOWS.filter((f) => f.to !== "kubelets").map((f) => `${f.from} -> ${f.to}:${f.port}`),
-    );
+    const declared = new Set(FLOWS.filter((f) => f.to !== "kubelets").map((f) => `${f.from} -> ${f.to}:${f.port}`));
     for (const f of FLOWS.filter((f) => f.to === "kubelets")) declared.add(`${f.from} -> kube-apiserver:${f.port}`);
     expect([...allowed].sort()).toEqual([...declared].sort());
   });
@@ -87,7 +97,10 @@ describe("the flow matrix", () => {
       return template ? [template.metadata.labels as Labels] : [];
     });
     for (const w of WORKLOADS) {
-      expect(podTemplates.some((labels) => selects({ matchLabels: w.podLabels }, labels)), w.name).toBe(true);
+      expect(
+        podTemplates.some((labels) => selects({ matchLabels: w.podLabels }, labels)),
+        w.name,
+      ).toBe(true);
     }
   });
 });

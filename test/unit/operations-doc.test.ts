@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configReference } from "../../scripts/configReference";
 import type { CapturedResource } from "../../scripts/synth/mockRuntime";
-import { ROOT, runStack, StackName } from "../harness";
+import { ROOT, runStack, type StackName } from "../harness";
 
 // docs/operations.md must stay true to the code. Every command of its ```bash blocks is
 // extracted; every kubectl command is checked against the objects declared by the stack
@@ -54,8 +54,28 @@ const KINDS: Record<string, string> = Object.fromEntries(
 const AMBIENT_KINDS = new Set(["event", "events", "node", "nodes", "storageclass", "storageclasses", "endpoints", "replicaset", "replicasets"]);
 /** kubectl flags that take a value (`-f` does too, except for `logs`, where it means follow). */
 const KUBECTL_VALUE_FLAGS = new Set([
-  "-n", "--namespace", "-c", "--container", "-o", "--output", "-l", "--selector", "-p", "--patch", "-f", "--filename",
-  "--type", "--replicas", "--timeout", "--for", "--tail", "--from", "--sort-by", "--field-selector", "--cascade", "--since",
+  "-n",
+  "--namespace",
+  "-c",
+  "--container",
+  "-o",
+  "--output",
+  "-l",
+  "--selector",
+  "-p",
+  "--patch",
+  "-f",
+  "--filename",
+  "--type",
+  "--replicas",
+  "--timeout",
+  "--for",
+  "--tail",
+  "--from",
+  "--sort-by",
+  "--field-selector",
+  "--cascade",
+  "--since",
 ]);
 const PULUMI_VALUE_FLAGS = new Set(["-s", "--stack", "--replace", "--target", "--config-file"]);
 /** pulumi commands that act on one stack and must say which. */
@@ -176,7 +196,7 @@ function parseArgs(words: string[], valueFlags: Set<string>, booleanFor?: (flag:
     if (eq) flags.set(eq[1], [...(flags.get(eq[1]) ?? []), eq[2]]);
     else if (w.startsWith("-") && w.length > 1) {
       const takesValue = valueFlags.has(w) && !booleanFor?.(w, positional);
-      flags.set(w, [...(flags.get(w) ?? []), takesValue ? words[++i] ?? "" : "true"]);
+      flags.set(w, [...(flags.get(w) ?? []), takesValue ? (words[++i] ?? "") : "true"]);
     } else positional.push(w);
   }
   const flag = (...names: string[]) => names.flatMap((n) => flags.get(n) ?? []).at(-1);
@@ -279,10 +299,9 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
         if (!names.includes(container)) problem(`-c ${container}: ${refs[0].join("/")} has containers ${names.join(", ")}`);
       }
       if (verb === "port-forward" && target) {
-        const ports =
-          target.type.endsWith(":Service")
-            ? ((target.inputs.spec as any)?.ports ?? []).map((p: any) => Number(p.port))
-            : (podTemplate(target)?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => Number(p.containerPort)));
+        const ports = target.type.endsWith(":Service")
+          ? ((target.inputs.spec as any)?.ports ?? []).map((p: any) => Number(p.port))
+          : (podTemplate(target)?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => Number(p.containerPort)));
         for (const spec of args.slice(1)) {
           const remote = Number(spec.split(":").at(-1));
           if (!ports.includes(remote)) problem(`port ${remote} is not a port of ${refs[0].join("/")} (${ports.join(", ")})`);
@@ -379,7 +398,13 @@ describe(DOC, () => {
 
   it("links only to files and headings that exist", () => {
     // GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes.
-    const anchors = (md: string) => [...md.matchAll(/^#+ (.*)$/gm)].map((m) => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-"));
+    const anchors = (md: string) =>
+      [...md.matchAll(/^#+ (.*)$/gm)].map((m) =>
+        m[1]
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replace(/ /g, "-"),
+      );
     const broken = [...markdown.matchAll(/\]\(([^)#\s]*)(?:#([^)]*))?\)/g)].flatMap(([link, file, anchor]) => {
       const target = file ? path.join(ROOT, "docs", file) : path.join(ROOT, DOC);
       if (!fs.existsSync(target)) return [link];

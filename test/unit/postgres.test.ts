@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, stackConfig, STACKS, StackName } from "../harness";
+import { runStack, stackConfig, STACKS, type StackName } from "../harness";
 import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
 import { renderPostgresqlConf } from "../../components/postgres/postgresqlConf";
 import { isAlertRule } from "../../components/lib/mixin";
@@ -37,7 +37,13 @@ describe("postgresql.conf", () => {
   it("quotes values that contain quotes", () => {
     const conf = renderPostgresqlConf({
       parameters: { maxConnections: 10, sharedBuffers: "1MB", workMem: "1MB", maintenanceWorkMem: "1MB", effectiveCacheSize: "1MB" },
-      archiveTimeoutSeconds: 30, stanza: "s", pgbackrestConfigPath: "/x/it's.conf", listenAddresses: "*", port: 5432, unixSocketDirectories: "/tmp", maxWalSenders: 3,
+      archiveTimeoutSeconds: 30,
+      stanza: "s",
+      pgbackrestConfigPath: "/x/it's.conf",
+      listenAddresses: "*",
+      port: 5432,
+      unixSocketDirectories: "/tmp",
+      maxWalSenders: 3,
     });
     expect(setting(conf, "archive_command")).toBe("'pgbackrest --config=/x/it''s.conf --stanza=s archive-push %p'");
   });
@@ -78,9 +84,17 @@ describe("pgbackrest.conf", () => {
 
   it("renders a posix repository", () => {
     const conf = renderPgbackrestConf({
-      stanza: "s", pgDataPath: "/d", pgPort: 5432, pgSocketPath: "/sock", spoolPath: "/spool", lockPath: "/lock",
+      stanza: "s",
+      pgDataPath: "/d",
+      pgPort: 5432,
+      pgSocketPath: "/sock",
+      spoolPath: "/spool",
+      lockPath: "/lock",
       repos: [{ index: 1, storage: { type: "posix", path: "/repo" }, retentionFullDays: 30, encrypted: false }],
-      compressType: "lz4", compressLevel: 1, processMax: 4, archiveProcessMax: 2,
+      compressType: "lz4",
+      compressLevel: 1,
+      processMax: 4,
+      archiveProcessMax: 2,
     });
     expect(conf).toContain("repo1-type=posix\nrepo1-path=/repo\n");
     expect(conf).not.toContain("cipher");
@@ -94,7 +108,13 @@ describe("backup CronJobs", () => {
     ["dev", ["postgres-backup-repo1-full", "postgres-backup-repo1-incr", "postgres-restore-drill"]],
   ] as const)("%s declares %j", async (stack, names) => {
     const { run } = await objects(stack);
-    expect(run.ofType("kubernetes:batch/v1:CronJob").map((c) => c.name).filter((n) => n.startsWith("postgres-")).sort()).toEqual([...names].sort());
+    expect(
+      run
+        .ofType("kubernetes:batch/v1:CronJob")
+        .map((c) => c.name)
+        .filter((n) => n.startsWith("postgres-"))
+        .sort(),
+    ).toEqual([...names].sort());
   });
 
   it("runs full daily at 02:00 and incremental every 4 hours, never overlapping, with deadlines", async () => {
@@ -136,7 +156,11 @@ describe("backup CronJobs", () => {
 });
 
 describe("the PostgreSQL StatefulSet", () => {
-  it.each([["dev", 1], ["staging", 2], ["prod", 3]] as const)("%s runs %i instance(s) with storage from its stack", async (stack, instances) => {
+  it.each([
+    ["dev", 1],
+    ["staging", 2],
+    ["prod", 3],
+  ] as const)("%s runs %i instance(s) with storage from its stack", async (stack, instances) => {
     const { byKindName } = await objects(stack);
     const sts = byKindName("kubernetes:apps/v1:StatefulSet", "postgres").spec;
     expect(sts.replicas).toBe(instances);
@@ -169,9 +193,11 @@ describe("credentials", () => {
   it("are generated and reach every Secret as Pulumi secrets", async () => {
     const { run } = await objects("prod");
     const ours = (type: string) => run.ofType(type).filter((r) => r.name.startsWith("postgres-"));
-    expect(ours("random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
-      "postgres-app", "postgres-db-keycloak", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser",
-    ]);
+    expect(
+      ours("random:index/randomPassword:RandomPassword")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["postgres-app", "postgres-db-keycloak", "postgres-exporter", "postgres-replication", "postgres-repo-cipher", "postgres-repo1-secret-key", "postgres-superuser"]);
     const secrets = ours("kubernetes:core/v1:Secret");
     expect(secrets).toHaveLength(6);
     for (const s of secrets) expect(s.secretInputs, s.name).toContain("stringData");
@@ -179,7 +205,12 @@ describe("credentials", () => {
 
   it("never put a password in a ConfigMap or a plain env value", async () => {
     const { run } = await objects("prod");
-    const everything = JSON.stringify(run.kubernetesObjects().filter((o) => o.type !== "kubernetes:core/v1:Secret").map((o) => o.inputs));
+    const everything = JSON.stringify(
+      run
+        .kubernetesObjects()
+        .filter((o) => o.type !== "kubernetes:core/v1:Secret")
+        .map((o) => o.inputs),
+    );
     expect(everything).not.toContain("mock-random");
   });
 
@@ -192,7 +223,9 @@ describe("credentials", () => {
 
 describe("the PostgreSQL monitoring mixin", () => {
   const mixin = postgresMixin({
-    namespace: "blacklake", name: "postgres", podSelector: {},
+    namespace: "blacklake",
+    name: "postgres",
+    podSelector: {},
     repos: [{ index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } }],
     replicationLagAlertSeconds: 30,
     restoreDrill: true,
@@ -202,9 +235,18 @@ describe("the PostgreSQL monitoring mixin", () => {
   // Severity, summary, description and runbook of every alert: test/unit/monitoring-alerts.test.ts.
   it("has every database and backup alert of the operations guide", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
-      "PgBackRestFullBackupTooOld", "PgBackRestIncrBackupTooOld", "PostgresCacheHitRatioLow", "PostgresConnectionsHigh",
-      "PostgresDatabaseGrowth", "PostgresDown", "PostgresLockWaits", "PostgresLongRunningTransaction",
-      "PostgresReplicationLagHigh", "PostgresRestoreDrillFailed", "PostgresRestoreDrillMissing", "PostgresWalArchivingFailing",
+      "PgBackRestFullBackupTooOld",
+      "PgBackRestIncrBackupTooOld",
+      "PostgresCacheHitRatioLow",
+      "PostgresConnectionsHigh",
+      "PostgresDatabaseGrowth",
+      "PostgresDown",
+      "PostgresLockWaits",
+      "PostgresLongRunningTransaction",
+      "PostgresReplicationLagHigh",
+      "PostgresRestoreDrillFailed",
+      "PostgresRestoreDrillMissing",
+      "PostgresWalArchivingFailing",
     ]);
   });
 

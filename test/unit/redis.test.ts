@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isAlertRule } from "../../components/lib/mixin";
 import { redisMixin } from "../../components/redis/mixin";
 import { renderUsersAcl } from "../../components/redis/redisConf";
-import { runStack, StackName } from "../harness";
+import { runStack, type StackName } from "../harness";
 
 type Obj = { data?: Record<string, string>; spec?: any };
 
@@ -80,7 +80,9 @@ describe("the Redis queue", () => {
 
   // Severity, summary, description and runbook of every alert: test/unit/monitoring-alerts.test.ts.
   it("alerts on the guide's queue and cache thresholds", () => {
-    const alerts = redisMixin({ namespace: "blacklake", podSelector: {} }).ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
+    const alerts = redisMixin({ namespace: "blacklake", podSelector: {} })
+      .ruleGroups.flatMap((g) => g.rules)
+      .filter(isAlertRule);
     const expr = (name: string) => alerts.find((a) => a.alert === name)!.expr;
     expect(expr("JobQueueDepthHigh")).toMatch(/> 100$/);
     expect(expr("DeadLetterQueueNotEmpty")).toMatch(/> 0$/);

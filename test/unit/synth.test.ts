@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runUnderMocks, CapturedResource } from "../../scripts/synth/mockRuntime";
+import { runUnderMocks, type CapturedResource } from "../../scripts/synth/mockRuntime";
 import { REDACTED, synthTree } from "../../scripts/synth/render";
 import { ROOT, stackConfig, STACKS } from "../harness";
 
@@ -71,14 +71,27 @@ describe("synth", () => {
 
   it("redacts Secret values and writes ConfigMap keys as files", () => {
     const resource = (type: string, inputs: Record<string, unknown>): CapturedResource => ({
-      type, name: "x", urn: "", inputs, custom: true, provider: "kubernetes", secretInputs: [],
+      type,
+      name: "x",
+      urn: "",
+      inputs,
+      custom: true,
+      provider: "kubernetes",
+      secretInputs: [],
     });
     const tree = synthTree([
       resource("kubernetes:core/v1:Secret", {
-        apiVersion: "v1", kind: "Secret", metadata: { name: "db", namespace: "ns" }, stringData: { password: "hunter2" }, data: { token: "c2VjcmV0" },
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "db", namespace: "ns" },
+        stringData: { password: "hunter2" },
+        data: { token: "c2VjcmV0" },
       }),
       resource("kubernetes:core/v1:ConfigMap", {
-        apiVersion: "v1", kind: "ConfigMap", metadata: { name: "pg", namespace: "ns" }, data: { "postgresql.conf": "max_connections = 100\n" },
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "pg", namespace: "ns" },
+        data: { "postgresql.conf": "max_connections = 100\n" },
       }),
     ]);
     const secret = tree.get("manifests/ns/secret-db.yaml")!;
@@ -90,8 +103,7 @@ describe("synth", () => {
 });
 
 describe("config:check", () => {
-  const check = (...files: string[]) =>
-    spawnSync(TSX, [path.join(ROOT, "scripts/configCheck.ts"), ...files], { cwd: ROOT, encoding: "utf8" });
+  const check = (...files: string[]) => spawnSync(TSX, [path.join(ROOT, "scripts/configCheck.ts"), ...files], { cwd: ROOT, encoding: "utf8" });
 
   it("accepts the committed stack files", () => {
     const result = check("Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml");
@@ -102,7 +114,8 @@ describe("config:check", () => {
   it("exits 1 with one line per problem; leaves encrypted values to the program", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
     const file = path.join(dir, "Pulumi.prod.yaml");
-    const prod = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
+    const prod = fs
+      .readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
       .replace("instances: 3", "instances: 3\n    replicas: 2")
       .replace("size: 200Gi", "size: 200 gigs")
       .replace("kind: email\n        to: oncall@blacklake.example.com", "kind: webhook\n        url:\n          secure: v1:abcdef==");

@@ -39,7 +39,12 @@ describe("the API workload", () => {
     // OIDC discovery on Keycloak's Service, which the API's NetworkPolicy reaches (the ingress it does not).
     expect(plain.OIDC_DISCOVERY_URL).toBe("http://keycloak.blacklake.svc:8080/realms/blacklake/.well-known/openid-configuration");
     const keycloakEnv = (run.one("kubernetes:apps/v1:Deployment", "keycloak").inputs as any).spec.template.spec.containers[0].env;
-    expect(keycloakEnv).toEqual(expect.arrayContaining([{ name: "KC_HOSTNAME", value: "https://auth.blacklake.example.com" }, { name: "KC_HOSTNAME_BACKCHANNEL_DYNAMIC", value: "true" }]));
+    expect(keycloakEnv).toEqual(
+      expect.arrayContaining([
+        { name: "KC_HOSTNAME", value: "https://auth.blacklake.example.com" },
+        { name: "KC_HOSTNAME_BACKCHANNEL_DYNAMIC", value: "true" },
+      ]),
+    );
     expect(fromSecret.S3_SECRET_ACCESS_KEY).toEqual({ name: "minio-api-credentials", key: "secretKey" });
     expect(fromSecret.OIDC_CLIENT_SECRET).toEqual({ name: "keycloak-api-client", key: "clientSecret" });
     expect(JSON.stringify(env)).not.toContain("mock-random");

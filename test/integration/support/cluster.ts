@@ -1,24 +1,13 @@
-import { ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PgbackrestConfOptions, renderPgbackrestConf } from "../../../components/postgres/pgbackrestConf";
+import { type PgbackrestConfOptions, renderPgbackrestConf } from "../../../components/postgres/pgbackrestConf";
 import { renderPgHba, renderPostgresqlConf } from "../../../components/postgres/postgresqlConf";
 import { productionPostgres } from "./config";
-import {
-  baseEnv,
-  chownToServerUser,
-  killGroup,
-  onProcessExit,
-  pidsMentioning,
-  run,
-  RunOptions,
-  RunResult,
-  sleep,
-  spawnDaemon,
-} from "./proc";
+import { baseEnv, chownToServerUser, killGroup, onProcessExit, pidsMentioning, run, type RunOptions, type RunResult, sleep, spawnDaemon } from "./proc";
 
 // A sandbox is one temp directory owned by the server user holding clusters and
 // pgBackRest repositories; cleanup() stops every server in it and removes it.
@@ -58,7 +47,10 @@ export class Sandbox {
   private readonly ports = new Set<number>();
   private removed = false;
 
-  constructor(readonly pgBin: string, prefix = "blacklake-pg-") {
+  constructor(
+    readonly pgBin: string,
+    prefix = "blacklake-pg-",
+  ) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.chmodSync(this.root, 0o700);
     chownToServerUser(this.root);
@@ -221,9 +213,7 @@ export class Cluster {
   }
 
   async initdb(): Promise<void> {
-    await this.runAs(path.join(this.pgBin, "initdb"), [
-      "-D", this.dataDir, "--data-checksums", "--encoding=UTF8", "--locale=C.UTF-8", "--auth=peer",
-    ]);
+    await this.runAs(path.join(this.pgBin, "initdb"), ["-D", this.dataDir, "--data-checksums", "--encoding=UTF8", "--locale=C.UTF-8", "--auth=peer"]);
     this.installServerConfig();
   }
 

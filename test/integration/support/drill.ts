@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Sandbox, STANZA } from "./cluster";
+import { type Sandbox, STANZA } from "./cluster";
 import { ROOT } from "./install";
-import { baseEnv, chownToServerUser, run, RunResult } from "./proc";
+import { baseEnv, chownToServerUser, run, type RunResult } from "./proc";
 
 export const RESTORE_DRILL_SCRIPT = path.join(ROOT, "components/postgres/scripts/restore-drill.sh");
 

@@ -1,10 +1,10 @@
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { killGroup, onProcessExit, pidsMentioning, run, RunResult, signalGroupAndWait, sleep } from "./proc";
+import { killGroup, onProcessExit, pidsMentioning, run, type RunResult, signalGroupAndWait, sleep } from "./proc";
 
 // A real Keycloak (the server distribution, on the JVM) for the integration tier, in
 // development mode with its H2 file database, on loopback only.
@@ -326,11 +326,7 @@ export class KeycloakServer {
 }
 
 /** Runs a command as this process's user (proc.ts's run() otherwise switches to the postgres user when root). */
-export function runAsUs(
-  cmd: string,
-  args: string[],
-  opts: { env: Record<string, string>; cwd: string; timeoutMs: number; allowFailure?: boolean },
-): Promise<RunResult> {
+export function runAsUs(cmd: string, args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number; allowFailure?: boolean }): Promise<RunResult> {
   return run(cmd, args, { ...opts, asInvokingUser: true });
 }
 
@@ -339,7 +335,12 @@ export function decodeProcNetAddress(hexAddr: string): string {
   const [hexIp, hexPort] = hexAddr.split(":");
   const port = parseInt(hexPort, 16);
   // Each 32-bit word is in host (little-endian) byte order.
-  const words = hexIp.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().map((b) => parseInt(b, 16)));
+  const words = hexIp.match(/.{8}/g)!.map((w) =>
+    w
+      .match(/../g)!
+      .reverse()
+      .map((b) => parseInt(b, 16)),
+  );
   if (words.length === 1) return `${words[0].join(".")}:${port}`;
   const bytes = words.flat();
   const v4mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;

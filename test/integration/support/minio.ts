@@ -1,11 +1,11 @@
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
 import { ROOT } from "./install";
-import { killGroup, onProcessExit, run, RunResult, signalGroupAndWait, sleep } from "./proc";
+import { killGroup, onProcessExit, run, type RunResult, signalGroupAndWait, sleep } from "./proc";
 
 // A real MinIO for the integration tier: erasure coded on 4 drives in a temp dir, TLS
 // with a throw-away CA on 127.0.0.1, a static KMS key for SSE-S3, and `mc` with its
@@ -77,8 +77,23 @@ export function makePki(dir: string): Pki {
   const ext = path.join(dir, "server.ext");
   const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  ssl("req", "-x509", ...ec, "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", "/CN=blacklake integration test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  ssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    caKey,
+    "-out",
+    caFile,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=blacklake integration test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
   ssl("req", ...ec, "-keyout", path.join(certsDir, "private.key"), "-out", csr, "-subj", "/CN=127.0.0.1");
   fs.writeFileSync(
     ext,
@@ -90,8 +105,7 @@ export function makePki(dir: string): Pki {
       "",
     ].join("\n"),
   );
-  ssl("x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-days", "2",
-    "-out", path.join(certsDir, "public.crt"), "-extfile", ext);
+  ssl("x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-out", path.join(certsDir, "public.crt"), "-extfile", ext);
   fs.rmSync(caKey); // nothing else gets signed by it
   return { caFile, certsDir };
 }
@@ -147,7 +161,7 @@ export class MinioServer {
 
   private async launch(drives: number, kms: boolean, timeoutMs: number): Promise<void> {
     const driveDirs = Array.from({ length: drives }, (_, i) => path.join(this.dir, `data${i + 1}`));
-    driveDirs.forEach((d) => fs.mkdirSync(d));
+    for (const d of driveDirs) fs.mkdirSync(d);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: this.dir,
@@ -248,12 +262,7 @@ export interface BootstrapRun {
 }
 
 /** Runs components/minio/bootstrap.sh as the Job would, with only its documented environment. */
-export async function runBootstrap(
-  server: MinioServer,
-  bootstrapDir: string,
-  extraEnv: Record<string, string> = {},
-  timeoutMs = 180_000,
-): Promise<BootstrapRun> {
+export async function runBootstrap(server: MinioServer, bootstrapDir: string, extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<BootstrapRun> {
   const result = await runLocal("bash", [MINIO_BOOTSTRAP_SCRIPT], {
     env: {
       HOME: bootstrapDir,
@@ -270,7 +279,10 @@ export async function runBootstrap(
     allowFailure: true,
     timeoutMs,
   });
-  const lines = result.stdout.split("\n").filter((l) => l.startsWith("bootstrap: ")).map((l) => l.slice("bootstrap: ".length));
+  const lines = result.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("bootstrap: "))
+    .map((l) => l.slice("bootstrap: ".length));
   const m = /^done: (\d+) change/.exec(lines[lines.length - 1] ?? "");
   return { result, lines, changes: m ? Number(m[1]) : undefined };
 }

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -52,9 +52,7 @@ export class RedisProcess {
 
   async start(): Promise<void> {
     const out = fs.openSync(this.log, "a");
-    const [command, args, env] = this.launch
-      ? [this.launch.command, this.launch.args, { ...process.env, ...this.launch.env }]
-      : [this.binary, [this.configFile], process.env];
+    const [command, args, env] = this.launch ? [this.launch.command, this.launch.args, { ...process.env, ...this.launch.env }] : [this.binary, [this.configFile], process.env];
     this.child = spawn(command, args, { stdio: ["ignore", out, out], env });
     await waitFor(() => /PONG|NOAUTH|NOPERM/.test(redisCli(this.port, {}, ["PING"])), `${this.binary} on port ${this.port}`);
   }
