@@ -281,7 +281,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
           entrypoint: ["bash", "-c"],
           // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
           command: [
-            `for attempt in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
+            `for _ in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
           ],
           env: { PGHOST: "postgres", PGPASSWORD: superuserPassword, OWNER: "keycloak", OWNER_PASSWORD: dbPassword, DATABASE: "keycloak" },
           uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": pgFiles["provision-database.sql"] }),
