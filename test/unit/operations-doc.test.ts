@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { configReference } from "../../scripts/configReference";
+import { configReference } from "../../scripts/docs/config";
 import type { CapturedResource } from "../../scripts/synth/mockRuntime";
 import { ROOT, runStack, type StackName } from "../harness";
 
@@ -24,7 +24,7 @@ export interface StackView {
 
 export interface World {
   stacks: StackView[];
-  /** Config paths as the README's reference lists them (`postgres.backups.pgbackrest.repos[].name`). */
+  /** Config paths as docs/config.md lists them (`postgres.backups.pgbackrest.repos[].name`). */
   configKeys: string[];
   /** Pods the guide creates itself, and the `Kind/name` whose pod template they copy. */
   adHocPods: Record<string, string>;
@@ -358,7 +358,7 @@ async function stackView(stack: StackName): Promise<StackView> {
   return { stack, namespace, objects, urns: new Set(run.resources.map((r) => r.urn)) };
 }
 
-/** The config paths of the README's reference table, generated from the schema. */
+/** The config paths of docs/config.md's table, generated from the schema. */
 function schemaConfigKeys(): string[] {
   return [...configReference().matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
 }
