@@ -3,12 +3,14 @@ import type { PlatformConfig } from "./config";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import type { InClusterArgs } from "../components/lib/component";
+import { BUCKETS, KEYCLOAK_DATABASE, PGBACKREST_REPO_PATH, SERVICES, serviceHost } from "../components/lib/names";
 import { PostgresCluster, type RepoTarget } from "../components/postgres";
 import { RedisQueue, SENTINEL_PORT, MASTER_NAME as REDIS_MASTER } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
 import { realmDiscoveryPath } from "../components/keycloak/files";
 import { DEFAULT_REALM } from "../components/keycloak/realm";
 import { MinioTenant } from "../components/minio";
+import { MINIO_API_PORT } from "../components/minio/files";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
@@ -66,13 +68,13 @@ export function composePlatform(config: PlatformConfig) {
       ...args(config.postgres),
       repoTargets: backupRepoTargets(config),
       serviceAccountAnnotations: pgbackrestRole ? { [IRSA_ROLE_ANNOTATION]: pgbackrestRole } : undefined,
-      serviceDatabases: config.keycloak.enabled ? [{ name: "keycloak", owner: "keycloak" }] : [],
+      serviceDatabases: config.keycloak.enabled ? [KEYCLOAK_DATABASE] : [],
     },
     after,
   );
   const pgbackrestKeys = database.backupS3Credentials.find((c) => c.repo === "repo1");
   const objectStore = new MinioTenant(
-    "minio",
+    SERVICES.minio,
     {
       ...args(config.minio),
       consumerCredentials: pgbackrestKeys ? { pgbackrest: pgbackrestKeys } : {},
@@ -80,20 +82,20 @@ export function composePlatform(config: PlatformConfig) {
     },
     after,
   );
-  const queue = new RedisQueue("redis", args(config.redis), after);
+  const queue = new RedisQueue(SERVICES.redis, args(config.redis), after);
   const identity = config.keycloak.enabled
     ? new Keycloak(
-        "keycloak",
-        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets.keycloak },
+        SERVICES.keycloak,
+        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets[KEYCLOAK_DATABASE.name] },
         { ...after, dependsOn: [namespace, database] },
       )
     : undefined;
   const api = config.api.enabled
     ? new Workload(
-        "api",
+        SERVICES.api,
         {
           ...where,
-          identity: { name: "api", instance: config.namespace, component: "api" },
+          identity: { name: SERVICES.api, instance: config.namespace, component: "api" },
           image: config.images.api,
           port: config.api.port,
           livenessPath: "/live",
@@ -106,8 +108,8 @@ export function composePlatform(config: PlatformConfig) {
             REDIS_HOST: queue.host,
             // With Sentinel, REDIS_HOST reaches every replica (reads only); writers ask Sentinel for the primary.
             ...(queue.sentinelHost ? { REDIS_SENTINEL_HOST: queue.sentinelHost, REDIS_SENTINEL_PORT: String(SENTINEL_PORT), REDIS_MASTER_NAME: REDIS_MASTER } : {}),
-            S3_BUCKET: "blacklake-data",
-            S3_EXPORTS_BUCKET: "blacklake-exports",
+            S3_BUCKET: BUCKETS.data,
+            S3_EXPORTS_BUCKET: BUCKETS.exports,
             // Discovery, JWKS and introspection on Keycloak's Service: the API's NetworkPolicy
             // reaches Keycloak, not the ingress; tokens still carry the public issuer.
             ...(identity ? { OIDC_DISCOVERY_URL: pulumi.interpolate`${identity.internalUrl}${realmDiscoveryPath(DEFAULT_REALM)}` } : {}),
@@ -145,7 +147,7 @@ export function composePlatform(config: PlatformConfig) {
     ...(identity ? [identity.mixin] : []),
   ];
   const monitoring = new Monitoring(
-    "monitoring",
+    SERVICES.monitoring,
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
     after,
   );
@@ -158,7 +160,7 @@ export function composePlatform(config: PlatformConfig) {
 type Images = Omit<PlatformConfig["images"], BuiltImage> & Record<BuiltImage, pulumi.Input<string>>;
 
 /** The component (and ServiceAccount) name of the database, which IRSA trusts by name. */
-const POSTGRES = "postgres";
+const POSTGRES = SERVICES.postgres;
 const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 
 /** Builds images/* and pushes them to ECR (repositories made here) or to an existing registry. */
@@ -227,11 +229,11 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
         // The in-cluster MinIO's API Service and its pgBackRest bucket (issue #5 creates both).
         storage: {
           type: "s3",
-          endpoint: `minio.${config.namespace}.svc`,
-          port: 9000,
-          bucket: "pgbackrest",
+          endpoint: serviceHost(SERVICES.minio, config.namespace),
+          port: MINIO_API_PORT,
+          bucket: BUCKETS.pgbackrest,
           region: "us-east-1",
-          path: "/pgbackrest",
+          path: PGBACKREST_REPO_PATH,
           uriStyle: "path",
           verifyTls: true,
         },
@@ -242,7 +244,15 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
     const { region } = config.aws.offsite;
     return {
       name: repo.name,
-      storage: { type: "s3", endpoint: offsiteBucket(config).endpoint, bucket: offsiteBucket(config).bucket, region, path: "/pgbackrest", uriStyle: "host", verifyTls: true },
+      storage: {
+        type: "s3",
+        endpoint: offsiteBucket(config).endpoint,
+        bucket: offsiteBucket(config).bucket,
+        region,
+        path: PGBACKREST_REPO_PATH,
+        uriStyle: "host",
+        verifyTls: true,
+      },
       credentials: config.aws.offsite.writerCredentials.kind === "irsa" ? "webIdentity" : { secretName: OFFSITE_PGBACKREST_SECRET },
     };
   });

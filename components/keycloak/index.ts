@@ -9,7 +9,7 @@ import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { keycloakMixin, KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
-import { DEFAULT_REALM } from "./realm";
+import { API_CLIENT_ID, DEFAULT_REALM } from "./realm";
 import {
   KEYCLOAK_ARGS,
   KEYCLOAK_HTTP_PORT as HTTP_PORT,
@@ -59,7 +59,7 @@ export class Keycloak extends pulumi.ComponentResource {
 
     const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) => opaqueSecret(secretName, meta(secretName), stringData, this);
     const admin = secret(`${name}-admin`, { username: "admin", password: adminPassword });
-    const apiClient = secret(`${name}-api-client`, { clientId: "blacklake-api", clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
+    const apiClient = secret(`${name}-api-client`, { clientId: API_CLIENT_ID, clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
     const realm = secret(`${name}-realm`, {
       [`${DEFAULT_REALM}.json`]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[`${DEFAULT_REALM}.json`]),

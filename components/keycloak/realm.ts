@@ -28,8 +28,10 @@
 //
 // Nothing is added to the realm's default roles: every role is an explicit grant.
 
+import { API_OIDC_CLIENT_ID } from "../lib/names";
+
 export const DEFAULT_REALM = "blacklake";
-export const API_CLIENT_ID = "blacklake-api";
+export const API_CLIENT_ID = API_OIDC_CLIENT_ID;
 export const UI_CLIENT_ID = "blacklake-ui";
 
 export const DEFAULT_PASSWORD_POLICY = "length(12) and upperCase(1) and lowerCase(1) and digits(1) and notUsername and passwordHistory(5)";

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { BUCKETS } from "../lib/names";
 
 // What the MinIO bootstrap Job applies, as pure renderers (no Pulumi): the buckets,
 // their lifecycle rules, one least-privilege IAM policy per consumer, and the files the
@@ -38,11 +39,7 @@ export interface BucketSpec {
 export const SEVEN_YEARS_DAYS = 2555;
 export const DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 30;
 
-export const BUCKET_NAMES: Record<BucketPurpose, string> = {
-  data: "blacklake-data",
-  pgbackrest: "pgbackrest",
-  exports: "blacklake-exports",
-};
+export const BUCKET_NAMES: Record<BucketPurpose, string> = BUCKETS;
 
 export interface BucketOptions {
   noncurrentVersionExpirationDays?: number;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUCKETS } from "../lib/names";
 import { computeResources, cronSchedule, dnsLabel, positiveInt, storage, strictSection } from "../lib/settings";
 
 // The MinIO tenant's settings (distributed erasure coding by default).
@@ -21,7 +22,7 @@ export const minioSettings = strictSection({
   mirror: strictSection({
     enabled: z.boolean().default(false).describe("Mirror buckets to the off-site bucket (the object-storage backup)."),
     schedule: cronSchedule.default("0 * * * *").describe("Hourly: the object-storage RPO is 1 hour."),
-    buckets: z.array(z.string().min(3)).default(["blacklake-data", "blacklake-exports"]),
+    buckets: z.array(z.string().min(3)).default([BUCKETS.data, BUCKETS.exports]),
   }).prefault({}),
 })
   .superRefine((m, ctx) => {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { generatedPassword } from "../../components/lib/credentials";
+import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
 import {
@@ -134,7 +135,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: pgFiles["pgbackrest.conf"] };
     const postgres = run(
       {
-        service: "postgres",
+        service: SERVICES.postgres,
         image: image(config.images.postgres),
         user: `${POSTGRES_UID}:${POSTGRES_UID}`,
         entrypoint: ["bash", `${POSTGRES_PATHS.config}/entrypoint.sh`],
@@ -143,7 +144,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
           POSTGRES_CONFIG_DIR: POSTGRES_PATHS.config,
           // The entrypoint reads its role from the ordinal: -0 is the primary.
           POD_NAME: "postgres-0",
-          PRIMARY_HOST: "postgres",
+          PRIMARY_HOST: SERVICES.postgres,
           POSTGRES_PASSWORD: superuserPassword,
           REPLICATION_USER,
           REPLICATION_PASSWORD: replicationPassword,
@@ -196,9 +197,9 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const aclFiles = pulumi
       .all([redisPasswords.app, redisPasswords.exporter, redisPasswords.replication, redisPasswords.sentinel, redisPasswords.admin])
       .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
-    const redisFiles = redisConfigFiles(config.redis, { name: "redis", namespace: ns });
+    const redisFiles = redisConfigFiles(config.redis, { name: SERVICES.redis, namespace: ns });
     run({
-      service: "redis",
+      service: SERVICES.redis,
       image: image(config.images.redis),
       user: `${REDIS_UID}:${REDIS_UID}`,
       // One instance and no Sentinel: redis-start.sh would only add replication lines.
@@ -226,7 +227,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const kmsKey = new random.RandomBytes("minio-kms-key", { length: 32 }, child).base64;
     run(
       {
-        service: "minio",
+        service: SERVICES.minio,
         image: image(config.images.minio),
         user: `${MINIO_UID}:${MINIO_UID}`,
         entrypoint: ["minio"],
@@ -283,7 +284,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
           command: [
             `for _ in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
           ],
-          env: { PGHOST: "postgres", PGPASSWORD: superuserPassword, OWNER: "keycloak", OWNER_PASSWORD: dbPassword, DATABASE: "keycloak" },
+          env: { PGHOST: SERVICES.postgres, PGPASSWORD: superuserPassword, OWNER: KEYCLOAK_DATABASE.owner, OWNER_PASSWORD: dbPassword, DATABASE: KEYCLOAK_DATABASE.name },
           uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": pgFiles["provision-database.sql"] }),
           oneShot: true,
         },
@@ -294,14 +295,14 @@ export class LocalPlatform extends pulumi.ComponentResource {
       const realm = apiClientSecret.apply((clientSecret) => keycloakRealmFiles(config.keycloak, { domain: config.domain, apiClientSecret: clientSecret }));
       run(
         {
-          service: "keycloak",
+          service: SERVICES.keycloak,
           image: image(config.images.keycloak),
           user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
           command: KEYCLOAK_ARGS,
           env: {
             KC_DB: "postgres",
-            KC_DB_URL: `jdbc:postgresql://postgres:${POSTGRES_PORT}/keycloak`,
-            KC_DB_USERNAME: "keycloak",
+            KC_DB_URL: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`,
+            KC_DB_USERNAME: KEYCLOAK_DATABASE.owner,
             KC_DB_PASSWORD: dbPassword,
             // The address a browser on this machine uses; tokens carry it as their issuer. The API
             // asks on http://keycloak:8080 and gets backchannel endpoints there.
@@ -331,16 +332,16 @@ export class LocalPlatform extends pulumi.ComponentResource {
       const apiKeys = consumerKeys.api;
       if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
       run({
-        service: "api",
+        service: SERVICES.api,
         image: image(config.images.api),
         user: `${API_UID}:${API_UID}`,
         env: {
           DATABASE_URL: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
-          REDIS_HOST: "redis",
+          REDIS_HOST: SERVICES.redis,
           REDIS_USERNAME: "app",
           REDIS_PASSWORD: redisPasswords.app,
-          S3_BUCKET: "blacklake-data",
-          S3_EXPORTS_BUCKET: "blacklake-exports",
+          S3_BUCKET: BUCKETS.data,
+          S3_EXPORTS_BUCKET: BUCKETS.exports,
           S3_ENDPOINT: minioUrl,
           S3_ACCESS_KEY_ID: apiKeys.accessKey,
           S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
@@ -348,7 +349,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
             ? {
                 OIDC_ISSUER: identity.issuer,
                 OIDC_DISCOVERY_URL: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
-                OIDC_CLIENT_ID: "blacklake-api",
+                OIDC_CLIENT_ID: API_OIDC_CLIENT_ID,
                 OIDC_CLIENT_SECRET: identity.clientSecret,
               }
             : {}),
@@ -369,14 +370,14 @@ export class LocalPlatform extends pulumi.ComponentResource {
     });
     const mixins = [...this.mixins];
     const scrapeTargets = localScrapeTargets(ns, {
-      api: config.api.enabled ? { host: "api", port: config.api.port } : "absent",
+      api: config.api.enabled ? { host: SERVICES.api, port: config.api.port } : "absent",
       "kube-state-metrics": "absent",
       postgres: { host: "postgres-exporter", port: 9187 },
       pgbackrest: { host: "pgbackrest-exporter", port: 9854 },
       redis: { host: "redis-exporter", port: 9121 },
-      minio: { host: "minio", port: MINIO_API_PORT },
-      "minio-node": { host: "minio", port: MINIO_API_PORT },
-      ...(config.keycloak.enabled ? { keycloak: { host: "keycloak", port: KEYCLOAK_MANAGEMENT_PORT } } : {}),
+      minio: { host: SERVICES.minio, port: MINIO_API_PORT },
+      "minio-node": { host: SERVICES.minio, port: MINIO_API_PORT },
+      ...(config.keycloak.enabled ? { keycloak: { host: SERVICES.keycloak, port: KEYCLOAK_MANAGEMENT_PORT } } : {}),
     });
     const promFiles = prometheusConfigFiles(m, mixins, {
       instance: ns,
