@@ -25,3 +25,12 @@ export interface InClusterArgs<Settings, Images = Record<string, string>> extend
   /** Storage class for volumes whose settings name none. */
   storageClass: string;
 }
+
+/**
+ * A component's options with an alias from the type token it had before it was renamed
+ * to match its class: existing stacks then keep its URN, and its children's, instead of
+ * replacing everything under it.
+ */
+export function renamedType(previousType: string, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResourceOptions {
+  return { ...opts, aliases: [...(opts?.aliases ?? []), { type: previousType }] };
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { type InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import { generatedPassword } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
@@ -48,7 +48,7 @@ export class MinioTenant extends pulumi.ComponentResource {
   readonly consumerSecretNames: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: MinioTenantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:minio:Tenant", name, {}, opts);
+    super("blacklake:minio:MinioTenant", name, {}, renamedType("blacklake:minio:Tenant", opts));
     const child = { parent: this };
     const s = args.settings;
     const ns = args.namespace;

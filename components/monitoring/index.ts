@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { type InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { type LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
@@ -51,7 +51,7 @@ export class Monitoring extends pulumi.ComponentResource {
   static readonly kubeStateMetricsSelector = (instance: string) => selectorLabels({ name: "kube-state-metrics", instance, component: "monitoring" });
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:monitoring:Stack", name, {}, opts);
+    super("blacklake:monitoring:Monitoring", name, {}, renamedType("blacklake:monitoring:Stack", opts));
     this.mixins = args.mixins;
     const child = { parent: this };
     const s = args.settings;

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { renamedType } from "../lib/component";
 import * as k8s from "@pulumi/kubernetes";
 import { standardLabels } from "../lib/labels";
 import { RESTRICTED_NAMESPACE_LABELS } from "../lib/securityContext";
@@ -16,7 +17,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
   readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:platform:Namespace", name, {}, opts);
+    super("blacklake:namespace:PlatformNamespace", name, {}, renamedType("blacklake:platform:Namespace", opts));
     const namespace = new k8s.core.v1.Namespace(
       name,
       {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { type InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
@@ -81,7 +81,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly serviceDatabaseSecrets: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:postgres:Cluster", name, {}, opts);
+    super("blacklake:postgres:PostgresCluster", name, {}, renamedType("blacklake:postgres:Cluster", opts));
     const child = { parent: this };
     const s = args.settings;
     const ns = args.namespace;

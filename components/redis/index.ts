@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { type InClusterArgs, objectNamespace } from "../lib/component";
+import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import { generatedPassword, opaqueSecret } from "../lib/credentials";
 import { selectorLabels, standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
@@ -30,7 +30,7 @@ export class RedisQueue extends pulumi.ComponentResource {
   readonly mixin: MonitoringMixin;
 
   constructor(name: string, args: InClusterArgs<RedisSettings, RedisImages>, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:redis:Queue", name, {}, opts);
+    super("blacklake:redis:RedisQueue", name, {}, renamedType("blacklake:redis:Queue", opts));
     const child = { parent: this };
     const s = args.settings;
     const ns = args.namespace;

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { renamedType } from "../../components/lib/component";
 import * as docker from "@pulumi/docker";
 import { generatedPassword } from "../../components/lib/credentials";
 import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
@@ -66,7 +67,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
   readonly mixins: readonly MonitoringMixin[];
 
   constructor(name: string, args: LocalPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("blacklake:local:Platform", name, {}, opts);
+    super("blacklake:local:LocalPlatform", name, {}, renamedType("blacklake:local:Platform", opts));
     const config = args.config;
     const ns = config.namespace;
     const local = config.local;

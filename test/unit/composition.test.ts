@@ -4,13 +4,13 @@ import { runStack, STACKS } from "../harness";
 // The three environments share one composition; these tests pin what each gets.
 
 const COMPONENTS = [
-  "blacklake:platform:Namespace",
-  "blacklake:postgres:Cluster",
-  "blacklake:minio:Tenant",
-  "blacklake:redis:Queue",
+  "blacklake:namespace:PlatformNamespace",
+  "blacklake:postgres:PostgresCluster",
+  "blacklake:minio:MinioTenant",
+  "blacklake:redis:RedisQueue",
   "blacklake:keycloak:Keycloak",
   "blacklake:workload:Workload",
-  "blacklake:monitoring:Stack",
+  "blacklake:monitoring:Monitoring",
 ];
 
 describe.each(STACKS)("the %s composition", (stack) => {
@@ -77,7 +77,7 @@ describe("differences between environments come from their stack files", () => {
     const raw = stackConfig("dev");
     const run = await runStack("dev", { ...raw, values: { ...raw.values, keycloak: { enabled: false, replicas: 1, autoscaling: { enabled: false } } } });
     expect(run.has("blacklake:keycloak:Keycloak", "keycloak")).toBe(false);
-    expect(run.has("blacklake:postgres:Cluster", "postgres")).toBe(true);
+    expect(run.has("blacklake:postgres:PostgresCluster", "postgres")).toBe(true);
   });
 });
 

@@ -429,7 +429,7 @@ describe(DOC, () => {
     ["pulumi config set --stack prod 'blacklake:postgres.instances' 3", "needs --path"],
     ["pulumi preview --diff", "without --stack"],
     [
-      "pulumi up --stack prod --replace 'urn:pulumi:prod::blacklake::blacklake:postgres:Cluster$random:index/randomPassword:RandomPassword::postgres-nosuch'",
+      "pulumi up --stack prod --replace 'urn:pulumi:prod::blacklake::blacklake:postgres:PostgresCluster$random:index/randomPassword:RandomPassword::postgres-nosuch'",
       "postgres-nosuch is not a resource of the prod stack",
     ],
   ])("the checker catches %s", (command, expected) => {
