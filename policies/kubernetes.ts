@@ -259,12 +259,12 @@ const secretsInConfigMaps = resourcePolicy({
         continue;
       }
       if (typeof value !== "string") continue;
-      for (const m of value.matchAll(CREDENTIAL_URI)) {
-        if (isReference(m[1])) continue;
-        report(`${where(type, name, props)}: data.${key} contains a URI with an embedded password (${m[0].replace(m[1], "***")}). ${fix}`);
+      for (const [uri, password = ""] of value.matchAll(CREDENTIAL_URI)) {
+        if (isReference(password)) continue;
+        report(`${where(type, name, props)}: data.${key} contains a URI with an embedded password (${uri.replace(password, "***")}). ${fix}`);
       }
       for (const m of value.matchAll(CREDENTIAL_ASSIGNMENT)) {
-        const assigned = m[2].replace(/;$/, "");
+        const assigned = (m[2] ?? "").replace(/;$/, "");
         if (isReference(assigned)) continue;
         report(`${where(type, name, props)}: data.${key} assigns a literal value to ${m[1]}. ${fix}`);
       }

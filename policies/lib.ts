@@ -198,11 +198,12 @@ export function selectorMatches(selector: Props | undefined, labels: Record<stri
   const labelsOk = Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
   const exprsOk = expressions.every((e) => {
     const values: string[] = e.values ?? [];
+    const label = labels[e.key];
     switch (e.operator) {
       case "In":
-        return values.includes(labels[e.key]);
+        return label !== undefined && values.includes(label);
       case "NotIn":
-        return !values.includes(labels[e.key]);
+        return label === undefined || !values.includes(label);
       case "Exists":
         return e.key in labels;
       case "DoesNotExist":
@@ -218,7 +219,7 @@ export function selectorMatches(selector: Props | undefined, labels: Record<stri
 
 /** The tag of an image reference, or undefined when it has none (a digest counts as pinned). */
 export function imageTag(image: string): { tag?: string; digest?: string } {
-  const [withoutDigest, digest] = image.split("@");
+  const [withoutDigest = "", digest] = image.split("@");
   const lastSegment = withoutDigest.split("/").pop() ?? "";
   const colon = lastSegment.lastIndexOf(":");
   return { tag: colon >= 0 ? lastSegment.slice(colon + 1) : undefined, digest };
@@ -226,7 +227,7 @@ export function imageTag(image: string): { tag?: string; digest?: string } {
 
 /** Registry host of an image reference (docker.io when the reference has none). */
 export function imageRegistry(image: string): string {
-  const first = image.split("/")[0];
+  const first = image.split("/")[0] ?? "";
   if (image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return first;
   return "docker.io";
 }
@@ -238,9 +239,9 @@ export function parsePostgresqlConf(text: string): Map<string, string> {
   const settings = new Map<string, string>();
   for (const raw of text.split("\n")) {
     const line = stripConfComment(raw).trim();
-    const m = /^([A-Za-z_][\w.]*)\s*=?\s*(.*)$/.exec(line);
-    if (!m?.[2]) continue;
-    settings.set(m[1].toLowerCase(), unquote(m[2].trim()));
+    const [, key, value] = /^([A-Za-z_][\w.]*)\s*=?\s*(.*)$/.exec(line) ?? [];
+    if (!key || !value) continue;
+    settings.set(key.toLowerCase(), unquote(value.trim()));
   }
   return settings;
 }
@@ -275,7 +276,7 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
     if (!line || line.startsWith("#") || line.startsWith(";")) continue;
     const section = /^\[(.+)\]$/.exec(line);
     if (section) {
-      current = section[1];
+      current = section[1] ?? "";
       if (!sections.has(current)) sections.set(current, new Map());
       continue;
     }

@@ -39,8 +39,9 @@ async function main(): Promise<void> {
     written.push(relative);
   };
   for (const [p, content] of tree) {
-    const match = /^files\/[^/]+\/([^/]+)\/(.+)$/.exec(p);
-    if (match && wanted[match[1]]) write(`${wanted[match[1]]}/${match[2]}`, content);
+    const [, configMap = "", file] = /^files\/[^/]+\/([^/]+)\/(.+)$/.exec(p) ?? [];
+    const folder = wanted[configMap];
+    if (folder && file) write(`${folder}/${file}`, content);
   }
   const { monitoring } = platformConfigSchema.parse(raw.values);
   write("alertmanager/alertmanager.yml", alertmanagerConfigFiles(monitoring)["alertmanager.yml"]);

@@ -86,7 +86,7 @@ export function composePlatform(config: PlatformConfig) {
   const identity = config.keycloak.enabled
     ? new Keycloak(
         SERVICES.keycloak,
-        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecrets[KEYCLOAK_DATABASE.name] },
+        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecret(KEYCLOAK_DATABASE.name) },
         { ...after, dependsOn: [namespace, database] },
       )
     : undefined;
@@ -119,9 +119,9 @@ export function composePlatform(config: PlatformConfig) {
             REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },
             REDIS_PASSWORD: { secretName: queue.appSecretName, key: "password" },
             ...(queue.sentinelHost ? { REDIS_SENTINEL_PASSWORD: { secretName: queue.appSecretName, key: "sentinelPassword" } } : {}),
-            S3_ENDPOINT: { secretName: objectStore.consumerSecretNames.api, key: "endpoint" },
-            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretNames.api, key: "accessKey" },
-            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretNames.api, key: "secretKey" },
+            S3_ENDPOINT: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "endpoint" },
+            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "accessKey" },
+            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "secretKey" },
             ...(identity
               ? {
                   OIDC_ISSUER: { secretName: identity.apiClientSecretName, key: "issuer" },

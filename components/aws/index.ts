@@ -59,7 +59,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
 
     // One identity per writer: a role for a web identity, a user (with a key) otherwise.
     // Its policy comes later (it names the bucket, whose policy names the identities).
-    const identities = args.writers.map((w) => this.writerIdentity(name, w, args, child));
+    const identities = args.writers.map((writer) => ({ writer, ...this.writerIdentity(name, writer, args, child) }));
     const replicationRole = s.replicaRegion
       ? new aws.iam.Role(
           `${name}-replication`,
@@ -73,13 +73,13 @@ export class OffsiteBackup extends pulumi.ComponentResource {
         )
       : undefined;
     const allowed = pulumi
-      .all([caller.arn, caller.accountId, ...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])
-      .apply(([deployer, account, ...rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
+      .all([caller.arn, caller.accountId, pulumi.all([...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])])
+      .apply(([deployer, account, rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
 
     const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle: s, provider, allowedPrincipalArns: allowed }, { parent: this });
     this.bucketName = primary.bucket.bucket;
 
-    args.writers.forEach((w, i) => {
+    identities.forEach(({ writer: w, grant }) => {
       const objects = pulumi.interpolate`${primary.bucket.arn}/${w.prefix}*`;
       const policy = pulumi.jsonStringify({
         Version: "2012-10-17",
@@ -100,7 +100,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
           { Sid: "UseTheBucketKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: primary.key.arn },
         ],
       });
-      identities[i].grant(policy);
+      grant(policy);
     });
 
     if (s.replicaRegion && replicationRole) {

@@ -30,9 +30,12 @@ export const realmDiscoveryPath = (realm: string) => `/realms/${realm}/.well-kno
 export const KEYCLOAK_IMPORT_DIR = "/opt/keycloak/data/import";
 
 /** The realm import: file name -> JSON text. The UI lives at https://<domain>. */
-export function keycloakRealmFiles(s: KeycloakSettings, o: { domain: string; apiClientSecret: string }): Record<string, string> {
+/** The realm's import file name. */
+export const REALM_FILE = `${DEFAULT_REALM}.json` as const;
+
+export function keycloakRealmFiles(s: KeycloakSettings, o: { domain: string; apiClientSecret: string }): Record<typeof REALM_FILE, string> {
   return {
-    [`${DEFAULT_REALM}.json`]: JSON.stringify(
+    [REALM_FILE]: JSON.stringify(
       renderRealm({
         ui: { rootUrl: `https://${o.domain}`, redirectUris: [`https://${o.domain}/*`] },
         api: { secret: o.apiClientSecret },

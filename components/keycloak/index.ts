@@ -18,6 +18,7 @@ import {
   KEYCLOAK_UID,
   keycloakHostnameEnv,
   keycloakRealmFiles,
+  REALM_FILE,
   type KeycloakSettings,
 } from "./files";
 
@@ -26,7 +27,7 @@ export type { KeycloakSettings };
 export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Record<"keycloak", string>> {
   /** The platform's base DNS name: Keycloak serves https://auth.<domain>, the UI https://<domain>. */
   domain: string;
-  /** Secret (from PostgresCluster.serviceDatabaseSecrets) with username, password and jdbcUrl. */
+  /** Secret (PostgresCluster.serviceDatabaseSecret) with username, password and jdbcUrl. */
   databaseSecretName: pulumi.Input<string>;
 }
 
@@ -62,7 +63,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const apiClient = secret(`${name}-api-client`, { clientId: API_CLIENT_ID, clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
     const realm = secret(`${name}-realm`, {
-      [`${DEFAULT_REALM}.json`]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[`${DEFAULT_REALM}.json`]),
+      [REALM_FILE]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[REALM_FILE]),
     });
 
     const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });

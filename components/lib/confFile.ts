@@ -11,3 +11,10 @@ export function quoteSingle(value: string): string {
 export function yesNo(value: boolean): "y" | "n" {
   return value ? "y" : "n";
 }
+
+/** One file of a rendered set (file name -> text); a missing one is a caller's bug, named with the files there are. */
+export function fileOf(files: Record<string, string>, name: string): string {
+  const text = files[name];
+  if (text === undefined) throw new Error(`no rendered file "${name}" (there are: ${Object.keys(files).join(", ")})`);
+  return text;
+}

@@ -23,13 +23,13 @@ interface FieldSpec {
   namesStartAt?: number;
 }
 
-const FIELDS: FieldSpec[] = [
-  { label: "minute", min: 0, max: 59 },
-  { label: "hour", min: 0, max: 23 },
-  { label: "day of month", min: 1, max: 31 },
-  { label: "month", min: 1, max: 12, names: MONTH_NAMES, namesStartAt: 1 },
-  { label: "day of week", min: 0, max: 7, names: DAY_NAMES, namesStartAt: 0 },
-];
+const FIELDS = {
+  minute: { label: "minute", min: 0, max: 59 },
+  hour: { label: "hour", min: 0, max: 23 },
+  dayOfMonth: { label: "day of month", min: 1, max: 31 },
+  month: { label: "month", min: 1, max: 12, names: MONTH_NAMES, namesStartAt: 1 },
+  dayOfWeek: { label: "day of week", min: 0, max: 7, names: DAY_NAMES, namesStartAt: 0 },
+} satisfies Record<string, FieldSpec>;
 
 export interface CronSchedule {
   minutes: Set<number>;
@@ -60,7 +60,7 @@ function parseValue(text: string, spec: FieldSpec): number {
 function parseField(text: string, spec: FieldSpec): Set<number> {
   const values = new Set<number>();
   for (const part of text.split(",")) {
-    const [range, stepText, extra] = part.split("/");
+    const [range = "", stepText, extra] = part.split("/");
     if (extra !== undefined || range === "") throw new CronSyntaxError(`${spec.label} "${part}" is malformed`);
     let step = 1;
     if (stepText !== undefined) {
@@ -75,7 +75,7 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
       low = spec.min;
       high = spec.max;
     } else if (range.includes("-")) {
-      const [lowText, highText] = range.split("-");
+      const [lowText = "", highText = ""] = range.split("-");
       low = parseValue(lowText, spec);
       high = parseValue(highText, spec);
       if (low > high) throw new CronSyntaxError(`${spec.label} range "${range}" runs backwards`);
@@ -92,19 +92,18 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 export function parseCron(schedule: string): CronSchedule {
   const expanded = MACROS[schedule.trim().toLowerCase()] ?? schedule.trim();
   const parts = expanded.split(/\s+/);
-  if (parts.length !== 5) {
+  const [minute, hour, dayOfMonth, month, dayOfWeek, ...extra] = parts;
+  if (minute === undefined || hour === undefined || dayOfMonth === undefined || month === undefined || dayOfWeek === undefined || extra.length > 0) {
     throw new CronSyntaxError(`has ${parts.length} fields, a schedule needs 5 (minute hour day-of-month month day-of-week)`);
   }
-  const [minutes, hours, daysOfMonth, months, rawDaysOfWeek] = parts.map((p, i) => parseField(p, FIELDS[i]));
-  const daysOfWeek = new Set([...rawDaysOfWeek].map((d) => d % 7));
   return {
-    minutes,
-    hours,
-    daysOfMonth,
-    months,
-    daysOfWeek,
-    dayOfMonthRestricted: !["*", "?"].includes(parts[2]),
-    dayOfWeekRestricted: !["*", "?"].includes(parts[4]),
+    minutes: parseField(minute, FIELDS.minute),
+    hours: parseField(hour, FIELDS.hour),
+    daysOfMonth: parseField(dayOfMonth, FIELDS.dayOfMonth),
+    months: parseField(month, FIELDS.month),
+    daysOfWeek: new Set([...parseField(dayOfWeek, FIELDS.dayOfWeek)].map((d) => d % 7)),
+    dayOfMonthRestricted: !["*", "?"].includes(dayOfMonth),
+    dayOfWeekRestricted: !["*", "?"].includes(dayOfWeek),
   };
 }
 
@@ -138,8 +137,13 @@ const HORIZON_DAYS = 8 * 366;
 export function longestIntervalMinutes(schedule: string): number {
   const cron = parseCron(schedule);
   const timesOfDay = [...cron.hours].flatMap((h) => [...cron.minutes].map((m) => h * 60 + m)).sort((a, b) => a - b);
+  const earliest = timesOfDay[0];
+  const latest = timesOfDay[timesOfDay.length - 1];
+  if (earliest === undefined || latest === undefined) return Infinity; // a parsed schedule has at least one time
   let longest = 0;
-  for (let i = 1; i < timesOfDay.length; i++) longest = Math.max(longest, timesOfDay[i] - timesOfDay[i - 1]);
+  timesOfDay.forEach((t, i) => {
+    if (i > 0) longest = Math.max(longest, t - (timesOfDay[i - 1] ?? t));
+  });
 
   const start = Date.UTC(2024, 0, 1);
   let previousDay: number | undefined;
@@ -147,7 +151,7 @@ export function longestIntervalMinutes(schedule: string): number {
   for (let day = 0; day < HORIZON_DAYS; day++) {
     if (!dayMatches(cron, new Date(start + day * MINUTES_PER_DAY * 60_000))) continue;
     if (previousDay !== undefined) {
-      const gap = (day - previousDay) * MINUTES_PER_DAY - timesOfDay[timesOfDay.length - 1] + timesOfDay[0];
+      const gap = (day - previousDay) * MINUTES_PER_DAY - latest + earliest;
       longest = Math.max(longest, gap);
     }
     firstDay ??= day;

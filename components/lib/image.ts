@@ -13,6 +13,7 @@ export function parseImageReference(text: string): ImageReference | undefined {
   const match = REFERENCE.exec(text);
   if (!match?.groups) return undefined;
   const { repository, tag, digest } = match.groups;
+  if (repository === undefined) return undefined; // the pattern always captures one
   return { repository, tag, digest };
 }
 

@@ -23,8 +23,9 @@ const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 /** The numeric value of a quantity (bytes for memory, cores for CPU), or undefined if malformed. */
 export function parseQuantity(text: string): number | undefined {
   const match = QUANTITY.exec(text);
-  if (!match) return undefined;
-  return Number(match[1]) * SUFFIX_FACTORS[match[2] ?? ""];
+  const factor = match ? SUFFIX_FACTORS[match[2] ?? ""] : undefined;
+  if (!match || factor === undefined) return undefined;
+  return Number(match[1]) * factor;
 }
 
 /** Byte suffixes only: storage and memory must not be given in millibytes or as bare SI without unit confusion. */

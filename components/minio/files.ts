@@ -28,6 +28,6 @@ export function minioBootstrapFiles(s: MinioSettings): { consumers: Consumer[]; 
 const PROMETHEUS_TOKEN_EXPIRY = new Date("2125-01-01T00:00:00Z");
 
 /** The bearer token Prometheus scrapes MinIO with (its secret's file name -> token), signed by the scrape user's keys. */
-export function minioPrometheusTokenFiles(accessKey: string, secretKey: string): Record<string, string> {
+export function minioPrometheusTokenFiles(accessKey: string, secretKey: string): Record<typeof MINIO_PROMETHEUS_TOKEN_SECRET.key, string> {
   return { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: prometheusBearerToken(accessKey, secretKey, PROMETHEUS_TOKEN_EXPIRY) };
 }

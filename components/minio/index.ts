@@ -10,7 +10,7 @@ import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
-import { type Consumer, credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
+import { credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
 import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
 
 export type { MinioSettings };
@@ -44,8 +44,7 @@ export class MinioTenant extends pulumi.ComponentResource {
   /** Secret with the private CA (ca.crt) that signed MinIO's certificate. */
   readonly tlsSecretName: string;
   readonly mixin: MonitoringMixin;
-  /** Per consumer whose keys are generated here: the Secret with accessKey, secretKey and endpoint. */
-  readonly consumerSecretNames: Record<string, pulumi.Output<string>> = {};
+  private readonly consumerSecretNames = new Map<string, pulumi.Output<string>>();
 
   constructor(name: string, args: MinioTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:minio:MinioTenant", name, {}, renamedType("blacklake:minio:Tenant", opts));
@@ -164,26 +163,27 @@ export class MinioTenant extends pulumi.ComponentResource {
     // --- buckets, policies and users -------------------------------------------------------
     const bootstrap = minioBootstrapFiles(s);
     const consumers = bootstrap.consumers;
-    const credentials = this.consumerCredentials(name, consumers, args.consumerCredentials);
-    for (const c of consumers.filter((c) => !args.consumerCredentials[c.name])) {
+    const keyed = consumers.map((c) => ({ consumer: c, keys: this.credentialsOf(name, c.name, args.consumerCredentials[c.name]) }));
+    for (const { consumer: c, keys } of keyed.filter(({ consumer }) => !args.consumerCredentials[consumer.name])) {
       const secretName = `${name}-${c.name}-credentials`;
-      this.consumerSecretNames[c.name] = new k8s.core.v1.Secret(
+      const consumerSecret = new k8s.core.v1.Secret(
         secretName,
         {
           metadata: meta(secretName),
           type: "Opaque",
           stringData: {
-            accessKey: credentials[c.name].accessKey,
-            secretKey: credentials[c.name].secretKey,
+            accessKey: keys.accessKey,
+            secretKey: keys.secretKey,
             endpoint: pulumi.interpolate`https://${this.endpoint}:${API_PORT}`,
             buckets: c.buckets.join(","),
           },
         },
         child,
-      ).metadata.name;
+      );
+      this.consumerSecretNames.set(c.name, consumerSecret.metadata.name);
     }
     // A user allowed only admin:Prometheus; Prometheus scrapes with a token signed by its key.
-    const scrapeUser = this.consumerCredentials(name, [{ name: PROMETHEUS_CONSUMER, buckets: [] }], {})[PROMETHEUS_CONSUMER];
+    const scrapeUser = this.credentialsOf(name, PROMETHEUS_CONSUMER);
     new k8s.core.v1.Secret(
       MINIO_PROMETHEUS_TOKEN_SECRET.name,
       {
@@ -211,7 +211,7 @@ export class MinioTenant extends pulumi.ComponentResource {
         metadata: meta(`${name}-consumers`, "bootstrap"),
         type: "Opaque",
         stringData: Object.fromEntries(
-          [...consumers.map((c) => [c.name, credentials[c.name]] as const), [PROMETHEUS_CONSUMER, scrapeUser] as const].flatMap(([consumer, keys]) => {
+          [...keyed.map(({ consumer, keys }) => [consumer.name, keys] as const), [PROMETHEUS_CONSUMER, scrapeUser] as const].flatMap(([consumer, keys]) => {
             const files = credentialFiles(consumer);
             return [
               [files.accessKey, keys.accessKey],
@@ -257,8 +257,8 @@ export class MinioTenant extends pulumi.ComponentResource {
         env: [
           { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
           // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
-          { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretNames[MIRROR_CONSUMER], key: "accessKey" } } },
-          { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretNames[MIRROR_CONSUMER], key: "secretKey" } } },
+          { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "accessKey" } } },
+          { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "secretKey" } } },
           { name: "DST_KEY", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "accessKeyId" } } },
           { name: "DST_SECRET", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "secretAccessKey" } } },
           { name: "MC_HOST_src", value: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}` },
@@ -274,17 +274,21 @@ export class MinioTenant extends pulumi.ComponentResource {
     this.registerOutputs({ endpoint: this.endpoint });
   }
 
-  /** Consumers whose owner supplies keys use them; the others get generated ones. */
-  private consumerCredentials(name: string, consumers: Consumer[], supplied: Record<string, ConsumerCredentials>) {
-    return Object.fromEntries(
-      consumers.map((c) => [
-        c.name,
-        supplied[c.name] ?? {
-          accessKey: new random.RandomString(`${name}-${c.name}-access-key`, { length: 20, special: false, lower: false }, { parent: this }).result,
-          secretKey: generatedPassword(`${name}-${c.name}-secret-key`, this, 40),
-        },
-      ]),
-    ) as Record<string, ConsumerCredentials>;
+  /** The Secret with accessKey, secretKey and endpoint of a consumer whose keys are generated here. */
+  consumerSecretName(consumer: string): pulumi.Output<string> {
+    const secret = this.consumerSecretNames.get(consumer);
+    if (!secret) throw new Error(`MinioTenant: no generated credentials for consumer "${consumer}" (generated: ${[...this.consumerSecretNames.keys()].join(", ") || "none"})`);
+    return secret;
+  }
+
+  /** A consumer whose owner supplies keys uses them; the others get generated ones. */
+  private credentialsOf(name: string, consumer: string, supplied?: ConsumerCredentials): ConsumerCredentials {
+    return (
+      supplied ?? {
+        accessKey: new random.RandomString(`${name}-${consumer}-access-key`, { length: 20, special: false, lower: false }, { parent: this }).result,
+        secretKey: generatedPassword(`${name}-${consumer}-secret-key`, this, 40),
+      }
+    );
   }
 
   /** A Job (or, with a schedule, a CronJob) running mc, restricted like every pod here. */

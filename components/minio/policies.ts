@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { BUCKETS } from "../lib/names";
+import { BUCKETS, SERVICES } from "../lib/names";
 
 // What the MinIO bootstrap Job applies, as pure renderers (no Pulumi): the buckets,
 // their lifecycle rules, one least-privilege IAM policy per consumer, and the files the
@@ -180,7 +180,7 @@ export function platformConsumers(buckets: BucketSpec[] = platformBuckets(), o: 
   };
   return [
     { name: "pgbackrest", buckets: [name("pgbackrest")] },
-    { name: "api", buckets: [name("data"), name("exports")] },
+    { name: SERVICES.api, buckets: [name("data"), name("exports")] },
     ...(o.mirroredBuckets?.length ? [{ name: MIRROR_CONSUMER, buckets: o.mirroredBuckets, access: "readOnly" as const }] : []),
   ];
 }

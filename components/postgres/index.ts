@@ -77,8 +77,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   /** S3 keys the object store must grant on the pgBackRest bucket, per generated repo. */
   readonly backupS3Credentials: { repo: string; accessKey: pulumi.Output<string>; secretKey: pulumi.Output<string> }[];
   readonly mixin: MonitoringMixin;
-  /** Per service database: the Secret with username, password, database, host, port and jdbcUrl. */
-  readonly serviceDatabaseSecrets: Record<string, pulumi.Output<string>> = {};
+  private readonly serviceDatabaseSecrets = new Map<string, pulumi.Output<string>>();
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:postgres:PostgresCluster", name, {}, renamedType("blacklake:postgres:Cluster", opts));
@@ -323,7 +322,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         port: String(POSTGRES_PORT),
         jdbcUrl: pulumi.interpolate`jdbc:postgresql://${rwHost}:${POSTGRES_PORT}/${db.name}`,
       });
-      this.serviceDatabaseSecrets[db.name] = dbSecret.metadata.name;
+      this.serviceDatabaseSecrets.set(db.name, dbSecret.metadata.name);
       provisionDatabaseJob({
         name: `${name}-db-${db.name}`,
         meta: meta(`${name}-db-${db.name}`, "provisioning"),
@@ -351,6 +350,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
       restoreDrill: s.backups.pgbackrest.restoreDrill.enabled,
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
+  }
+  /** A service database's Secret: username, password, database, host, port and jdbcUrl. */
+  serviceDatabaseSecret(database: string): pulumi.Output<string> {
+    const secret = this.serviceDatabaseSecrets.get(database);
+    if (!secret) throw new Error(`PostgresCluster: no service database "${database}" (declared: ${[...this.serviceDatabaseSecrets.keys()].join(", ") || "none"})`);
+    return secret;
   }
 }
 

@@ -133,13 +133,19 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
       },
     },
     ...o.repos.flatMap((repo) =>
-      (["full", "diff", "incr"] as const).flatMap((type): AlertRule[] => {
+      (
+        [
+          ["full", "Full"],
+          ["diff", "Diff"],
+          ["incr", "Incr"],
+        ] as const
+      ).flatMap(([type, Type]): AlertRule[] => {
         const schedule = repo.schedules[type];
         if (!schedule) return [];
         const maxAge = longestIntervalMinutes(schedule) * 60 + BACKUP_GRACE_SECONDS;
         return [
           {
-            alert: `PgBackRest${type[0].toUpperCase()}${type.slice(1)}BackupTooOld`,
+            alert: `PgBackRest${Type}BackupTooOld`,
             expr: `min by (stanza) (pgbackrest_backup_since_last_completion_seconds{job="${PGBACKREST_JOB}", namespace="${o.namespace}", backup_type="${type}", repo_key="${repo.index}"}) > ${maxAge}`,
             for: "10m",
             labels: { severity: "warning", repo: `repo${repo.index}` },

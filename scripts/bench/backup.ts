@@ -105,8 +105,8 @@ async function benchVariant(sb: Sandbox, primary: Cluster, v: Variant, repo: Rep
   progress(`${v.name}: full backup`);
   const backup = await primary.pgbackrest("backup", ["--type=full"], { timeoutMs: 1_800_000 });
   const [info] = await primary.info();
-  const full = info.backup[info.backup.length - 1];
-  if (full.type !== "full") throw new Error(`${v.name}: newest backup is ${full.type}, not full`);
+  const full = info?.backup.at(-1);
+  if (full?.type !== "full") throw new Error(`${v.name}: newest backup is ${full?.type ?? "missing"}, not full`);
   progress(`${v.name}: backup took ${(backup.ms / 1000).toFixed(1)} s, ${full.info.repository.size} bytes in the repo`);
   await syncDisks();
 
@@ -218,8 +218,10 @@ async function main(): Promise<void> {
     const passphrase = randomBytes(24).toString("base64url");
     const repos = new Map<string, Repo>(VARIANTS.map((v) => [v.name, sb.newRepo(`repo-${v.name}`, passphrase)]));
 
-    const primary = await sb.cluster("primary", repos.get("default_gz")!, VARIANTS[0].tuning);
-    primary.reconfigureBackups(repos.get("default_gz")!, VARIANTS[0].tuning, asyncEdit(VARIANTS[0]));
+    const [baseline] = VARIANTS;
+    if (!baseline) throw new Error("no variants to measure");
+    const primary = await sb.cluster("primary", repos.get("default_gz")!, baseline.tuning);
+    primary.reconfigureBackups(repos.get("default_gz")!, baseline.tuning, asyncEdit(baseline));
     progress(`initdb and start (our rendered postgresql.conf, port ${primary.port})`);
     await primary.initdb();
     await primary.start();
@@ -236,10 +238,15 @@ async function main(): Promise<void> {
     for (const v of VARIANTS) results[v.name] = await benchVariant(sb, primary, v, repos.get(v.name)!);
 
     const rpo = await measureRpo(sb, primary);
+    const resultOf = (name: string) => {
+      const result = results[name];
+      if (!result) throw new Error(`no result for ${name}`);
+      return result;
+    };
     const speedup = (ours: string) => ({
-      backup: round(results.default_gz.backup_s / results[ours].backup_s),
-      restore: round(results.default_gz.restore_s / results[ours].restore_s),
-      repo_bytes_ratio: round(results.default_gz.repo_bytes / results[ours].repo_bytes),
+      backup: round(resultOf("default_gz").backup_s / resultOf(ours).backup_s),
+      restore: round(resultOf("default_gz").restore_s / resultOf(ours).restore_s),
+      repo_bytes_ratio: round(resultOf("default_gz").repo_bytes / resultOf(ours).repo_bytes),
     });
     const pgVersion = await run(path.join(pgBin, "postgres"), ["--version"], { env: primary.env() });
     const brVersion = await run("pgbackrest", ["version"], { env: primary.env() });

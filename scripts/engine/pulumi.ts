@@ -142,7 +142,7 @@ export function withoutCloud(edit: StackFileEdit): void {
   const repos = (edit.get("postgres.backups.pgbackrest.repos") as { items?: { get(key: string): unknown }[] } | undefined)?.items ?? [];
   const kept = repos.filter((repo) => repo.get("storage") !== "aws").length;
   for (let i = repos.length - 1; i >= 0; i--) {
-    if (repos[i].get("storage") === "aws") edit.delete(`postgres.backups.pgbackrest.repos[${i}]`);
+    if (repos[i]?.get("storage") === "aws") edit.delete(`postgres.backups.pgbackrest.repos[${i}]`);
   }
   for (let i = 0; i < kept; i++) edit.set(`postgres.backups.pgbackrest.repos[${i}].name`, `repo${i + 1}`);
 }

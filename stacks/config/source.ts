@@ -39,7 +39,7 @@ function replaceSecure(node: unknown, path: PropertyKey[], secretPaths: Property
   if (Array.isArray(node)) return node.map((item, i) => replaceSecure(item, [...path, i], secretPaths));
   if (node !== null && typeof node === "object") {
     const entries = Object.entries(node as Record<string, unknown>);
-    if (entries.length === 1 && entries[0][0] === "secure") {
+    if (entries.length === 1 && entries[0]?.[0] === "secure") {
       secretPaths.push(path);
       return SECRET_PLACEHOLDER;
     }

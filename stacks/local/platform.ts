@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { renamedType } from "../../components/lib/component";
 import * as docker from "@pulumi/docker";
+import { fileOf } from "../../components/lib/confFile";
 import { generatedPassword } from "../../components/lib/credentials";
 import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
 import * as random from "@pulumi/random";
@@ -133,7 +134,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const repos = firstRepo ? [resolveBackupRepo(pg, 1, firstRepo.name, { type: "posix", path: LOCAL_PGBACKREST_REPO_PATH })] : [];
     const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"] });
     const pgbackrestEnv: Record<string, pulumi.Input<string>> = repos.length ? { PGBACKREST_REPO1_CIPHER_PASS: cipherPassphrase } : {};
-    const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: pgFiles["pgbackrest.conf"] };
+    const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: fileOf(pgFiles, "pgbackrest.conf") };
     const postgres = run(
       {
         service: SERVICES.postgres,
@@ -174,7 +175,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       user: `${POSTGRES_UID}:${POSTGRES_UID}`,
       command: [`--extend.query-path=${POSTGRES_PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
       env: { DATA_SOURCE_URI: `postgres:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: exporterPassword },
-      uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": pgFiles["exporter-queries.yaml"] }),
+      uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": fileOf(pgFiles, "exporter-queries.yaml") }),
     });
     run({
       service: "pgbackrest-exporter",
@@ -207,7 +208,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       command: ["redis-server", `${REDIS_PATHS.config}/redis.conf`],
       env: { EXPORTER_PASSWORD: redisPasswords.exporter },
       uploads: [
-        { file: `${REDIS_PATHS.config}/redis.conf`, content: redisFiles["redis.conf"] },
+        { file: `${REDIS_PATHS.config}/redis.conf`, content: fileOf(redisFiles, "redis.conf") },
         { file: REDIS_PATHS.aclFile, content: aclFiles.apply((f) => f["users.acl"]), secret: true },
         { file: REDIS_PATHS.replicationInclude, content: aclFiles.apply((f) => f["replication.conf"]), secret: true },
       ],
@@ -252,7 +253,12 @@ export class LocalPlatform extends pulumi.ComponentResource {
       accessKey: new random.RandomString(`minio-${consumer}-access-key`, { length: 20, special: false, lower: false }, child).result,
       secretKey: password(`minio-${consumer}-secret-key`, 40),
     });
-    const consumerKeys = Object.fromEntries([...bootstrap.consumers.map((c) => c.name), PROMETHEUS_CONSUMER].map((c) => [c, keyPair(c)]));
+    const consumerKeys = new Map([...bootstrap.consumers.map((c) => c.name), PROMETHEUS_CONSUMER].map((c) => [c, keyPair(c)]));
+    const keysOf = (consumer: string) => {
+      const keys = consumerKeys.get(consumer);
+      if (!keys) throw new Error(`local stack: no MinIO consumer "${consumer}"`);
+      return keys;
+    };
     const minioUrl = `http://minio:${MINIO_API_PORT}`;
     run({
       service: "minio-bootstrap",
@@ -262,7 +268,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       env: { HOME: "/tmp", MINIO_URL: minioUrl, BOOTSTRAP_DIR: "/bootstrap", MINIO_ROOT_USER: minioRootUser, MINIO_ROOT_PASSWORD: minioRootPassword },
       uploads: [
         ...uploadDir("/bootstrap", bootstrap.files),
-        ...Object.entries(consumerKeys).flatMap(([consumer, keys]) => {
+        ...[...consumerKeys].flatMap(([consumer, keys]) => {
           const files = credentialFiles(consumer);
           return uploadDir("/bootstrap", { [files.accessKey]: keys.accessKey, [files.secretKey]: keys.secretKey }, true);
         }),
@@ -286,7 +292,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
             `for _ in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
           ],
           env: { PGHOST: SERVICES.postgres, PGPASSWORD: superuserPassword, OWNER: KEYCLOAK_DATABASE.owner, OWNER_PASSWORD: dbPassword, DATABASE: KEYCLOAK_DATABASE.name },
-          uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": pgFiles["provision-database.sql"] }),
+          uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": fileOf(pgFiles, "provision-database.sql") }),
           oneShot: true,
         },
         [postgres],
@@ -330,7 +336,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
     // --- the API ---------------------------------------------------------------------------------
     if (config.api.enabled) {
-      const apiKeys = consumerKeys.api;
+      const apiKeys = keysOf(SERVICES.api);
       if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
       run({
         service: SERVICES.api,
@@ -385,7 +391,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       alertmanagers: [`alertmanager:${ALERTMANAGER_PORT}`],
       discovery: { kind: "static", targets: scrapeTargets },
     });
-    const scrapeUser = consumerKeys[PROMETHEUS_CONSUMER];
+    const scrapeUser = keysOf(PROMETHEUS_CONSUMER);
     const minioToken = pulumi.all([scrapeUser.accessKey, scrapeUser.secretKey]).apply(([a, s]) => minioPrometheusTokenFiles(a, s));
     const wget = (port: number, path: string) => `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
     run({

@@ -28,6 +28,7 @@ const mandatory = (r: EngineResult) => r.report!.policyViolations.filter((v) => 
 /** kubectl's name for the type of a Pulumi kubernetes resource, e.g. StatefulSet.v1.apps. */
 function kubectlKind(type: string): string {
   const [, groupVersion, kind] = type.split(":");
+  if (groupVersion === undefined) throw new Error(`not a Pulumi kubernetes type: ${type}`);
   const [group, version] = groupVersion.split("/");
   return group === "core" ? `${kind}.${version}.` : `${kind}.${version}.${group}`;
 }

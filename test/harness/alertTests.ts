@@ -410,15 +410,16 @@ function goFloat(v: number): string {
 /** Expands {{ $value }}, {{ $value | fn }} and {{ $labels.x }} as Prometheus would. */
 export function expandTemplate(text: string, labels: Record<string, string>, value: number): string {
   return text.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, body: string) => {
-    const [head, ...pipes] = body.split("|").map((p) => p.trim());
+    const [head = "", ...pipes] = body.split("|").map((p) => p.trim()); // split always yields at least one part
     if (head.startsWith("$labels.")) {
       if (pipes.length) throw new Error(`unsupported template ${whole}`);
       return labels[head.slice("$labels.".length)] ?? "";
     }
     if (head !== "$value") throw new Error(`unsupported template ${whole}`);
     if (pipes.length === 0) return goFloat(value);
-    if (pipes.length > 1 || !templateFunctions[pipes[0]]) throw new Error(`unsupported template ${whole}`);
-    return templateFunctions[pipes[0]](value);
+    const fn = pipes.length === 1 ? templateFunctions[pipes[0]!] : undefined;
+    if (!fn) throw new Error(`unsupported template ${whole}`);
+    return fn(value);
   });
 }
 

@@ -23,7 +23,7 @@ export class Registered {
   one(type: string, name: string): CapturedResource {
     const found = this.resources.filter((r) => r.type === type && r.name === name);
     if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
-    return found[0];
+    return found[0]!;
   }
 
   has(type: string, name: string): boolean {

@@ -246,7 +246,7 @@ describe("Keycloak with our realm", () => {
         .filter((l) => l.startsWith("keycloak_user_events_total{"))
         .map((line) => {
           const m = /^keycloak_user_events_total\{(.*)\} (\S+)$/.exec(line)!;
-          const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+          const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
           return { labels, value: Number(m[2]) };
         });
     }
@@ -263,8 +263,8 @@ describe("Keycloak with our realm", () => {
       expect(value("login", "")).toBeGreaterThanOrEqual(1);
       expect(value("client_login", "")).toBeGreaterThanOrEqual(1);
       // there is no event="login_error": the _ERROR event types count under their base name
-      expect(samples.filter((s) => s.labels.event.endsWith("_error"))).toEqual([]);
-      const failures = samples.filter((s) => s.labels.error !== "" && (LOGIN_FAILURE_EVENTS as readonly string[]).includes(s.labels.event));
+      expect(samples.filter((s) => s.labels.event!.endsWith("_error"))).toEqual([]);
+      const failures = samples.filter((s) => s.labels.error !== "" && (LOGIN_FAILURE_EVENTS as readonly string[]).includes(s.labels.event!));
       expect(failures.reduce((sum, s) => sum + s.value, 0)).toBeGreaterThanOrEqual(DEFAULT_BRUTE_FORCE.failureFactor + 2);
     });
 

@@ -35,14 +35,21 @@ let consumers: Consumer[];
 const keys: Record<string, { accessKey: string; secretKey: string }> = {};
 const runs: BootstrapRun[] = [];
 
+/** The keys beforeAll made for a consumer. */
+function keysOf(consumer: string): { accessKey: string; secretKey: string } {
+  const k = keys[consumer];
+  if (!k) throw new Error(`no keys for consumer ${consumer} (have ${Object.keys(keys).join(", ")})`);
+  return k;
+}
+
 /** A bootstrap dir as the Job sees it: the rendered files plus the consumers' Secrets. */
 function writeBootstrapDir(dir: string, files: Record<string, string>): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
   for (const c of consumers) {
     const f = credentialFiles(c);
-    fs.writeFileSync(path.join(dir, f.accessKey), `${keys[c.name].accessKey}\n`, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, f.secretKey), `${keys[c.name].secretKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, f.accessKey), `${keysOf(c.name).accessKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, f.secretKey), `${keysOf(c.name).secretKey}\n`, { mode: 0o600 });
   }
 }
 
@@ -96,7 +103,7 @@ async function snapshot(): Promise<unknown> {
   }
   for (const c of consumers) {
     out[`policy ${c.name}`] = canonical(await server.mcJson(["admin", "policy", "info", "root", policyName(c)]));
-    out[`user ${c.name}`] = await server.mcJson(["admin", "user", "info", "root", keys[c.name].accessKey]);
+    out[`user ${c.name}`] = await server.mcJson(["admin", "user", "info", "root", keysOf(c.name).accessKey]);
   }
   return out;
 }
@@ -163,7 +170,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
   });
 
   it("gives the pgbackrest user its bucket and nothing else", async () => {
-    const k = keys.pgbackrest;
+    const k = keysOf("pgbackrest");
     await server.addAlias("pgbr", k.accessKey, k.secretKey);
     await server.mc(["pipe", "pgbr/pgbackrest/probe/hello.txt"], { input: "hello from pgbackrest\n" });
     expect((await server.mc(["cat", "pgbr/pgbackrest/probe/hello.txt"])).stdout).toBe("hello from pgbackrest\n");
@@ -203,7 +210,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
     expect(purge.stdout + purge.stderr).toMatch(/Access Denied|AccessDenied|Insufficient permissions/);
     const versions = (await server.mc(["--json", "ls", "--versions", "root/pgbackrest/versions/"])).stdout.trim().split("\n");
     expect(versions.length).toBe(3); // v1, v2 and the delete marker
-    const v1 = (JSON.parse(versions[versions.length - 1]) as { versionId: string }).versionId;
+    const v1 = (JSON.parse(versions[versions.length - 1]!) as { versionId: string }).versionId;
     expect((await server.mc(["cat", "--version-id", v1, "root/pgbackrest/versions/file"])).stdout).toBe("v1\n");
     const destroy = await server.mc(["rm", "--version-id", v1, "pgbr/pgbackrest/versions/file"], { allowFailure: true });
     expect(destroy.code).not.toBe(0);
@@ -212,7 +219,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
   });
 
   it("gives the API user the data and exports buckets and not pgBackRest's", async () => {
-    const k = keys.api;
+    const k = keysOf("api");
     await server.addAlias("api", k.accessKey, k.secretKey);
     for (const b of ["blacklake-data", "blacklake-exports"]) {
       await server.mc(["pipe", `api/${b}/probe.txt`], { input: `api ${b}\n` });
@@ -229,7 +236,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
   });
 
   it("lets the mirror user copy the mirrored buckets with the CronJob's mc mirror, and nothing more", async () => {
-    const k = keys.mirror;
+    const k = keysOf("mirror");
     await server.addAlias("mirror", k.accessKey, k.secretKey);
     await server.mc(["pipe", "root/blacklake-data/reports/2026-11.csv"], { input: "id,total\n1,42\n" });
     const target = path.join(server.dir, "offsite", "minio", "blacklake-data");
@@ -248,8 +255,8 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
   });
 
   it("repairs drift: a rotated secret, a foreign policy, a group, a disabled user, suspended versioning", async () => {
-    const pg = keys.pgbackrest.accessKey;
-    const api = keys.api.accessKey;
+    const pg = keysOf("pgbackrest").accessKey;
+    const api = keysOf("api").accessKey;
     await server.mc(["admin", "user", "add", "root"], { input: `${pg}\nsomebody-elses-secret\n` });
     await server.mc(["admin", "policy", "attach", "root", "readwrite", "--user", api]);
     await server.mc(["version", "suspend", "root/blacklake-exports"]);
@@ -319,7 +326,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
         r.stdout
           .split("\n")
           .filter((l) => l && !l.startsWith("#"))
-          .map((l) => l.split(/[{ ]/)[0]),
+          .map((l) => l.split(/[{ ]/)[0]!),
       );
     };
     const scraped: Record<string, Set<string>> = {
@@ -335,7 +342,8 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
     const lazy = new Set(["minio_s3_requests_5xx_errors_total"]);
     const used = mixin.ruleGroups.flatMap((g) => g.rules).flatMap((r) => [...r.expr.matchAll(/(minio_[a-z0-9_]+)\{job="([a-z-]+)"/g)]);
     expect(used.length).toBeGreaterThan(5);
-    for (const [, metric, job] of used) {
+    for (const m of used) {
+      const [metric, job] = [m[1]!, m[2]!]; // both groups are mandatory
       if (lazy.has(metric)) continue;
       expect(scraped[job]?.has(metric), `${metric} on job ${job}`).toBe(true);
     }
@@ -369,7 +377,7 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
     // user's keys the way the pod does: PGBACKREST_REPO1_S3_KEY / _KEY_SECRET.
     const withoutKeys = primary.env.bind(primary);
     primary.env = (extra: Record<string, string> = {}) =>
-      withoutKeys({ PGBACKREST_REPO1_S3_KEY: keys.pgbackrest.accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: keys.pgbackrest.secretKey, ...extra });
+      withoutKeys({ PGBACKREST_REPO1_S3_KEY: keysOf("pgbackrest").accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: keysOf("pgbackrest").secretKey, ...extra });
     const caFile = path.join(sandbox.dir("pki"), "ca.crt");
     fs.copyFileSync(server.caFile, caFile);
     chownToServerUser(caFile);
@@ -415,7 +423,7 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
     const conf = fs.readFileSync(primary.pgbackrestConfPath, "utf8");
     expect(conf).toContain("repo1-type=s3");
     expect(conf).toContain(`repo1-storage-ca-file=`);
-    expect(conf).not.toContain(keys.pgbackrest.secretKey);
+    expect(conf).not.toContain(keysOf("pgbackrest").secretKey);
 
     await primary.pgbackrest("stanza-create");
     const check = await primary.pgbackrest("check");
@@ -424,11 +432,11 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
     const backup = await primary.pgbackrest("backup", ["--type=full"]);
     expect(backup.stdout).toMatch(/backup command end: completed successfully/);
 
-    const [info] = await primary.info();
+    const info = await primary.stanzaInfo();
     expect(info.status.code, info.status.message).toBe(0);
     expect(info.cipher).toBe("aes-256-cbc");
     expect(info.backup.map((b) => b.type)).toEqual(["full"]);
-    expect(info.backup[0].error ?? false).toBe(false);
+    expect(info.backup[0]!.error ?? false).toBe(false);
   });
 
   it("leaves the backup in the pgbackrest bucket, encrypted at rest by MinIO", async () => {
@@ -437,8 +445,8 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
       .trim()
       .split("\n")
       .map((l) => (JSON.parse(l) as { key: string }).key);
-    const [info] = await primary.info();
-    const label = info.backup[0].label;
+    const info = await primary.stanzaInfo();
+    const label = info.backup[0]!.label;
     expect(objects).toContain(`archive/${STANZA}/archive.info`);
     expect(objects).toContain(`backup/${STANZA}/backup.info`);
     expect(objects).toContain(`backup/${STANZA}/${label}/backup.manifest`);
@@ -450,10 +458,11 @@ describe("pgBackRest with our rendered pgbackrest.conf, backing up into this Min
   });
 
   it("is refused with the API user's keys", async () => {
-    const apiKeys = { PGBACKREST_REPO1_S3_KEY: keys.api.accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: keys.api.secretKey };
+    const apiKeys = { PGBACKREST_REPO1_S3_KEY: keysOf("api").accessKey, PGBACKREST_REPO1_S3_KEY_SECRET: keysOf("api").secretKey };
     // `info` exits 0 and reports the failure in the stanza's status; a backup fails.
     const r = await primary.pgbackrest("info", ["--output=json"], { env: apiKeys });
     const [info] = JSON.parse(r.stdout) as Array<{ status: { code: number; message: string } }>;
+    if (!info) throw new Error(`pgbackrest info lists no stanza: ${r.stdout}`);
     expect(info.status.code, r.stdout).not.toBe(0);
     expect(info.status.message).toBe("other"); // the details go to the backup's log, below
     const backup = await primary.pgbackrest("backup", ["--type=incr"], { env: apiKeys, allowFailure: true });

@@ -106,7 +106,7 @@ describe("pgBackRest with our rendered pgbackrest.conf", () => {
     await primary.pgbackrest("stanza-create");
     const check = await primary.pgbackrest("check");
     expect(check.stdout).toMatch(/check command end: completed successfully/);
-    const [info] = await primary.info();
+    const info = await primary.stanzaInfo();
     expect(info.name).toBe(STANZA);
     expect(info.cipher).toBe("aes-256-cbc");
     // Files in the repo are ciphertext (OpenSSL's salted format), not "[backrest]" ini text.
@@ -125,10 +125,11 @@ describe("pgBackRest with our rendered pgbackrest.conf", () => {
     await primary.psql("INSERT INTO orders SELECT g, 'before incr ' || g FROM generate_series(1001, 2000) g");
     await primary.pgbackrest("backup", ["--type=incr"]);
 
-    const [info] = await primary.info();
+    const info = await primary.stanzaInfo();
     expect(info.status.code).toBe(0);
     expect(info.backup.map((b) => b.type)).toEqual(["full", "incr"]);
-    const [full, incr] = info.backup;
+    const full = info.backup[0]!; // the list is checked just above
+    const incr = info.backup[1]!;
     expect(incr.prior).toBe(full.label);
     expect(incr.reference).toContain(full.label);
     expect(full.error ?? false).toBe(false);
@@ -226,10 +227,11 @@ describe("restore-drill.sh", () => {
     const copy: Repo = { path: path.join(sandbox.root, "repo-corrupt"), cipherPass: repo.cipherPass };
     fs.cpSync(repo.path, copy.path, { recursive: true, preserveTimestamps: true });
     chownToServerUser(copy.path);
-    const [info] = await primary.info();
-    const latest = info.backup[info.backup.length - 1].label;
+    const info = await primary.stanzaInfo();
+    const latest = info.backup[info.backup.length - 1]!.label;
     const backupDir = path.join(copy.path, "backup", STANZA, latest, "pg_data");
     const largest = walk(backupDir).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    if (largest === undefined) throw new Error(`no files under ${backupDir}`);
     const size = fs.statSync(largest).size;
     expect(size).toBeGreaterThan(4096);
     const fd = fs.openSync(largest, "r+");
@@ -267,7 +269,7 @@ describe("restore-drill.sh under a Job deadline", () => {
     const script = pidsMentioning(path.join(sandbox.root, "drill-sigterm", "restore-drill.sh"));
     expect(script).toHaveLength(1);
     const sentAt = Date.now();
-    process.kill(script[0], "SIGTERM");
+    process.kill(script[0]!, "SIGTERM");
     const drill = await running;
     expect(Date.now() - sentAt).toBeLessThan(30_000); // a pod's default grace period
     expect(drill.result.code).not.toBe(0);

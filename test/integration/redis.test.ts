@@ -156,11 +156,11 @@ describe("replication and Sentinel failover with our users", () => {
       started.push(sentinel);
       await sentinel.start();
     }
-    await waitFor(() => /num-other-sentinels\n2/.test(redisCli(sentinelPorts[0], sentinelClients, ["SENTINEL", "MASTER", "queue"])), "the sentinels to find each other", 30_000);
+    await waitFor(() => /num-other-sentinels\n2/.test(redisCli(sentinelPorts[0]!, sentinelClients, ["SENTINEL", "MASTER", "queue"])), "the sentinels to find each other", 30_000);
 
     await primary.crash();
     await waitFor(
-      () => redisCli(sentinelPorts[0], sentinelClients, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "queue"]).endsWith(String(replicaPort)),
+      () => redisCli(sentinelPorts[0]!, sentinelClients, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "queue"]).endsWith(String(replicaPort)),
       "Sentinel to promote the replica",
       40_000,
     );

@@ -74,7 +74,7 @@ const workflowFiles = fs
   .filter((f) => /\.ya?ml$/.test(f))
   .sort();
 const texts: Record<string, string> = Object.fromEntries(workflowFiles.map((f) => [f, fs.readFileSync(path.join(WORKFLOWS_DIR, f), "utf8")]));
-const workflows: Record<string, Workflow> = Object.fromEntries(workflowFiles.map((f) => [f, parseYaml(texts[f]) as Workflow]));
+const workflows: Record<string, Workflow> = Object.fromEntries(workflowFiles.map((f) => [f, parseYaml(texts[f]!) as Workflow]));
 
 function workflow(file: string): Workflow {
   const wf = workflows[file];
@@ -101,7 +101,7 @@ const pulumiSteps = (j: Job): Step[] => j.steps.filter((s) => usesAction(s, "pul
 function onlyPulumiStep(j: Job): Record<string, unknown> {
   const steps = pulumiSteps(j);
   expect(steps).toHaveLength(1);
-  return steps[0].with ?? {};
+  return steps[0]!.with ?? {};
 }
 
 /** The concurrency of a deploy: on the workflow or on one of its jobs, by group name. */
@@ -156,7 +156,7 @@ describe("actionlint", () => {
     expect(original).toContain(from);
     const dir = path.join(tmp, `${path.basename(file, ".yml")}-${Math.random().toString(36).slice(2, 8)}`, ".github/workflows");
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, file), original.replace(from, to));
+    fs.writeFileSync(path.join(dir, file), original!.replace(from, to));
     return actionlint(bin, [path.join(".github/workflows", file)], path.dirname(path.dirname(dir)));
   }
 

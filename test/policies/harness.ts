@@ -117,7 +117,7 @@ export function toPolicyResources(resources: InputResource[]): PolicyResource[] 
     return resource;
   });
   resources.forEach((r, i) => {
-    const resource = out[i];
+    const resource = out[i]!; // out maps resources one to one
     if (r.parent) {
       const parent = out.find((o) => o.name === r.parent && o !== resource);
       if (parent) {

@@ -26,7 +26,7 @@ interface Mutation {
 const one = (rs: InputResource[], kind: string, name: string): any => {
   const found = rs.filter((r) => r.type.includes("/") && r.type.endsWith(`:${kind}`) && r.name === name); // not the component of that name
   if (found.length !== 1) throw new Error(`prod has ${found.length} ${kind} named ${name}`);
-  return found[0].inputs;
+  return found[0]!.inputs;
 };
 const pod = (rs: InputResource[], kind: string, name: string): any => {
   const i = one(rs, kind, name);
@@ -78,7 +78,11 @@ function bucket(name: string, omit: string[] = [], override: Record<string, Reco
       inputs: { bucket: ref, rules: [{ id: "noncurrent", status: "Enabled", noncurrentVersionExpiration: { noncurrentDays: 30 } }] },
     },
   };
-  for (const [k, v] of Object.entries(override)) Object.assign(all[k].inputs, v);
+  for (const [k, v] of Object.entries(override)) {
+    const companion = all[k];
+    if (!companion) throw new Error(`no bucket companion named ${k}`);
+    Object.assign(companion.inputs, v);
+  }
   return [
     { type: "aws:s3/bucket:Bucket", name, inputs: { bucket: `blacklake-${name}` } },
     ...Object.entries(all)

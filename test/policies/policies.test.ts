@@ -338,7 +338,7 @@ suite("policy config", () => {
   it("resource violations carry the resource's URN; stack violations point at the offending resource", async () => {
     const stack = without(baseStack(), "CronJob", "postgres-restore-drill");
     const [v] = await runPolicies(policyNamed("stack-postgres-restore-drill"), stack);
-    expect(v.urn).toContain("kubernetes:apps/v1:StatefulSet::postgres");
+    expect(v!.urn).toContain("kubernetes:apps/v1:StatefulSet::postgres");
     const pg = find(stack, "StatefulSet", "postgres");
     expect(pg.name).toBe("postgres");
   });

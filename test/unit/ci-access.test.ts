@@ -12,7 +12,7 @@ describe("CI access by OIDC federation", () => {
     for (const [role, environment] of [
       ["ci-deploy", "production"],
       ["ci-preview", "preview-prod"],
-    ]) {
+    ] as const) {
       expect(trust(role)).toEqual({
         Effect: "Allow",
         Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },

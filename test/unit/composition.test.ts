@@ -19,7 +19,7 @@ describe.each(STACKS)("the %s composition", (stack) => {
     for (const type of COMPONENTS) {
       const found = run.ofType(type);
       expect(found, type).toHaveLength(1);
-      expect(found[0].parent, type).toBeUndefined();
+      expect(found[0]!.parent, type).toBeUndefined();
     }
   });
 
@@ -88,12 +88,12 @@ describe.each(STACKS)("the %s stack's shared names", (stack) => {
 
   it("the API and pgBackRest use buckets the MinIO bootstrap creates, on the MinIO Service", async () => {
     const run = await runStack(stack);
-    const buckets = configMap(run, "minio-bootstrap").buckets.trim().split("\n");
+    const buckets = configMap(run, "minio-bootstrap").buckets!.trim().split("\n");
     const api = run.one("kubernetes:apps/v1:Deployment", "api").inputs as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
-    const env = Object.fromEntries(api.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(api.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
     expect(buckets).toContain(env.S3_BUCKET);
     expect(buckets).toContain(env.S3_EXPORTS_BUCKET);
-    const conf = configMap(run, "postgres-config")["pgbackrest.conf"];
+    const conf = configMap(run, "postgres-config")["pgbackrest.conf"]!;
     expect(buckets).toContain(/^repo1-s3-bucket=(.*)$/m.exec(conf)?.[1]);
     const minioService = run.one("kubernetes:core/v1:Service", "minio").inputs as { metadata: { name: string; namespace: string } };
     expect(/^repo1-s3-endpoint=(.*)$/m.exec(conf)?.[1]).toBe(`${minioService.metadata.name}.${minioService.metadata.namespace}.svc`);
@@ -104,15 +104,15 @@ describe.each(STACKS)("the %s stack's shared names", (stack) => {
     type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
     const envOf = (type: string, name: string) =>
       Object.fromEntries(
-        (run.one(type, name).inputs as { spec: { template: { spec: { containers: { env: Env[] }[] } } } }).spec.template.spec.containers[0].env.map((e) => [e.name, e]),
+        (run.one(type, name).inputs as { spec: { template: { spec: { containers: { env: Env[] }[] } } } }).spec.template.spec.containers[0]!.env.map((e) => [e.name, e]),
       );
     const job = envOf("kubernetes:batch/v1:Job", "postgres-db-keycloak");
     const keycloak = envOf("kubernetes:apps/v1:Deployment", "keycloak");
-    const secretName = keycloak.KC_DB_USERNAME.valueFrom?.secretKeyRef.name;
-    expect(secretName).toBe(job.OWNER_PASSWORD.valueFrom?.secretKeyRef.name);
+    const secretName = keycloak.KC_DB_USERNAME!.valueFrom?.secretKeyRef.name;
+    expect(secretName).toBe(job.OWNER_PASSWORD!.valueFrom?.secretKeyRef.name);
     const secret = (run.one("kubernetes:core/v1:Secret", String(secretName)).inputs as { stringData: Record<string, string> }).stringData;
-    expect(secret.username).toBe(job.OWNER.value);
-    expect(secret.database).toBe(job.DATABASE.value);
-    expect(secret.jdbcUrl).toMatch(new RegExp(`/${job.DATABASE.value}$`));
+    expect(secret.username).toBe(job.OWNER!.value);
+    expect(secret.database).toBe(job.DATABASE!.value);
+    expect(secret.jdbcUrl).toMatch(new RegExp(`/${job.DATABASE!.value}$`));
   });
 });

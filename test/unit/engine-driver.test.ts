@@ -6,7 +6,7 @@ import { configPath, StackFileEdit, withoutCloud } from "../../scripts/engine/pu
 
 const stackFile = (repos: string) => parseDocument(`config:\n  blacklake:postgres:\n    backups:\n      pgbackrest:\n        repos:\n${repos}`);
 const repos = (doc: ReturnType<typeof parseDocument>) =>
-  (parse(doc.toString()) as { config: Record<string, { backups: { pgbackrest: { repos: unknown[] } } }> }).config["blacklake:postgres"].backups.pgbackrest.repos;
+  (parse(doc.toString()) as { config: { "blacklake:postgres": { backups: { pgbackrest: { repos: unknown[] } } } } }).config["blacklake:postgres"].backups.pgbackrest.repos;
 
 describe("the engine driver's stack file edits", () => {
   it("reads config paths with list indexes", () => {

@@ -49,14 +49,15 @@ describe("image builds", () => {
     const run = await runStack("prod");
     const images = Object.fromEntries(run.ofType("docker:index/image:Image").map((r) => [r.name, r]));
     expect(Object.keys(images).sort()).toEqual(["images-backupTools", "images-postgres"]);
-    const postgres = inputs(images["images-postgres"]);
+    const postgresImage = images["images-postgres"]!; // the key list is checked just above
+    const postgres = inputs(postgresImage);
     expect(postgres.build.context).toMatch(/\/images\/postgres$/);
     expect(postgres.build.dockerfile).toMatch(/\/images\/postgres\/Dockerfile$/);
     expect(postgres.build.platform).toBe("linux/amd64");
     expect(postgres.imageName).toMatch(/^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/blacklake\/postgres:ctx-[a-f0-9]{16}$/);
     expect(postgres.skipPush).toBe(false);
     expect(postgres.registry).toMatchObject({ server: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", username: "AWS" });
-    expect(images["images-postgres"].secretInputs).toContain("registry.password");
+    expect(postgresImage.secretInputs).toContain("registry.password");
   });
 
   it("runs what it built, pinned by digest: the database, the drill, the backup jobs", async () => {

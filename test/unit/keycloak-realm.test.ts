@@ -28,14 +28,14 @@ describe("the Keycloak realm", () => {
   it("has the guide's roles: admin > user > viewer, service-account and guest standalone", () => {
     const roles = Object.fromEntries(realm.roles.realm.map((r) => [r.name, r]));
     expect(Object.keys(roles).sort()).toEqual(["admin", "guest", "service-account", "user", "viewer"]);
-    expect(roles.admin.composites?.realm.sort()).toEqual(["user", "viewer"]);
-    expect(roles.user.composites?.realm).toEqual(["viewer"]);
+    expect(roles.admin!.composites?.realm.sort()).toEqual(["user", "viewer"]);
+    expect(roles.user!.composites?.realm).toEqual(["viewer"]);
     for (const name of ["viewer", "service-account", "guest"]) {
-      expect(roles[name].composite, name).toBe(false);
-      expect(roles[name].composites, name).toBeUndefined();
+      expect(roles[name]!.composite, name).toBe(false);
+      expect(roles[name]!.composites, name).toBeUndefined();
     }
-    expect(roles.user.attributes.permissions).toEqual(["read", "write", "commit"]);
-    expect(roles.viewer.attributes.permissions).toEqual(["read"]);
+    expect(roles.user!.attributes.permissions).toEqual(["read", "write", "commit"]);
+    expect(roles.viewer!.attributes.permissions).toEqual(["read"]);
     for (const r of realm.roles.realm) expect(r.composite, r.name).toBe((r.composites?.realm.length ?? 0) > 0);
   });
 
@@ -194,6 +194,6 @@ describe("the Keycloak monitoring mixin", () => {
   });
 
   it("has a dashboard over the same series", () => {
-    expect(mixin.dashboards[0].panels.map((p) => p.queries[0].expr)).toContain(LOGIN_FAILURES_PER_MINUTE);
+    expect(mixin.dashboards[0]!.panels.map((p) => p.queries[0]!.expr)).toContain(LOGIN_FAILURES_PER_MINUTE);
   });
 });

@@ -37,6 +37,12 @@ const secretEnv = (service: string) =>
   ((container(service).inputs.envs ?? []) as string[]).filter((_, i) => container(service).secretInputs.includes(`envs.${i}`)).map((e) => e.split("=")[0]);
 const configMap = (name: string) => cluster.one(CONFIG_MAP, name).inputs.data as Record<string, string>;
 const secret = (name: string) => cluster.one(SECRET, name).inputs.stringData as Record<string, string>;
+/** The file at path, which the test expects the set to hold. */
+const fileAt = (files: Record<string, string>, path: string): string => {
+  const content = files[path];
+  if (content === undefined) throw new Error(`no file ${path} among ${Object.keys(files).join(", ")}`);
+  return content;
+};
 const inDir = (files: Record<string, string>, dir: string) =>
   Object.fromEntries(
     Object.entries(files)
@@ -56,13 +62,13 @@ describe("local: the files both targets mount", () => {
   });
 
   it("pgbackrest.conf: the same stanza, retention, cipher and compression; only the repository's storage differs (posix volume, not MinIO over TLS)", () => {
-    const mounted = uploads("postgres")["/etc/pgbackrest/pgbackrest.conf"];
-    const k8s = configMap("postgres-config")["pgbackrest.conf"];
+    const mounted = fileAt(uploads("postgres"), "/etc/pgbackrest/pgbackrest.conf");
+    const k8s = fileAt(configMap("postgres-config"), "pgbackrest.conf");
     expect(uploads("pgbackrest-exporter")["/etc/pgbackrest/pgbackrest.conf"]).toBe(mounted);
     const storageLine = /^repo1-(type|path|s3-[a-z-]+|storage-[a-z-]+)=.*$/;
     const rest = (conf: string) => conf.split("\n").filter((l) => !storageLine.test(l));
     expect(rest(mounted)).toEqual(rest(k8s));
-    const section = (conf: string, name: string) => conf.split(`[${name}]\n`)[1].split("\n\n")[0];
+    const section = (conf: string, name: string) => conf.split(`[${name}]\n`)[1]!.split("\n\n")[0];
     expect(section(mounted, "blacklake")).toBe(section(k8s, "blacklake"));
     for (const line of ["repo1-retention-full-type=time", "repo1-retention-full=7", "repo1-cipher-type=aes-256-cbc", "compress-type=zst", "compress-level=3"]) {
       expect(mounted.split("\n"), line).toContain(line);
@@ -88,8 +94,8 @@ describe("local: the files both targets mount", () => {
   });
 
   it("prometheus.yml: the same global section, alerting shape, rule_files and job names; static Docker targets instead of Kubernetes discovery", () => {
-    const mounted = parse(uploads("prometheus")["/etc/prometheus/config/prometheus.yml"]);
-    const k8s = parse(configMap("prometheus-config")["prometheus.yml"]);
+    const mounted = parse(fileAt(uploads("prometheus"), "/etc/prometheus/config/prometheus.yml"));
+    const k8s = parse(fileAt(configMap("prometheus-config"), "prometheus.yml"));
     expect(mounted.global).toEqual(k8s.global);
     expect(mounted.rule_files).toEqual(k8s.rule_files);
     const jobs = (c: any) => c.scrape_configs.map((j: any) => j.job_name);
@@ -120,8 +126,8 @@ describe("local: the files both targets mount", () => {
     expect(inDir(files, "/etc/grafana/dashboards")).toEqual(configMap("grafana-dashboards"));
     const provisioning = configMap("grafana-provisioning");
     expect(files["/etc/grafana/provisioning/dashboards/dashboards.yaml"]).toBe(provisioning["dashboards.yaml"]);
-    const mounted = JSON.parse(files["/etc/grafana/provisioning/datasources/datasources.yaml"]);
-    const k8s = JSON.parse(provisioning["datasources.yaml"]);
+    const mounted = JSON.parse(fileAt(files, "/etc/grafana/provisioning/datasources/datasources.yaml"));
+    const k8s = JSON.parse(fileAt(provisioning, "datasources.yaml"));
     expect(mounted.datasources[0].url).toBe("http://prometheus:9090");
     expect(k8s.datasources[0].url).toBe("http://prometheus.blacklake-local.svc:9090");
     expect({ ...mounted, datasources: [{ ...mounted.datasources[0], url: "" }] }).toEqual({ ...k8s, datasources: [{ ...k8s.datasources[0], url: "" }] });
@@ -165,7 +171,7 @@ describe("local: containers", () => {
   it("every container is on the one bridge network, reachable by its service name", () => {
     const [network] = local.ofType("docker:index/network:Network");
     expect(local.ofType("docker:index/network:Network")).toHaveLength(1);
-    expect(network.inputs).toMatchObject({ name: "blacklake-local", driver: "bridge" });
+    expect(network!.inputs).toMatchObject({ name: "blacklake-local", driver: "bridge" });
     for (const c of containers()) {
       expect(c.inputs.networksAdvanced, c.name).toEqual([{ name: "blacklake-local", aliases: [c.name] }]);
       expect(c.inputs.networkMode, c.name).toBeUndefined();
@@ -182,7 +188,7 @@ describe("local: containers", () => {
     // Root only for the job that gives three new volumes to their users (fsGroup's part), with CHOWN alone.
     const root = containers().filter((c) => c.inputs.user === "0:0");
     expect(root.map((c) => c.name)).toEqual(["volume-owners"]);
-    expect(root[0].inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CHOWN"] });
+    expect(root[0]!.inputs.capabilities).toEqual({ drops: ["ALL"], adds: ["CHOWN"] });
     const users = Object.fromEntries(containers().map((c) => [c.name, c.inputs.user]));
     expect(users).toMatchObject({
       postgres: "999:999",

@@ -129,7 +129,7 @@ describe("MinIO buckets and lifecycle", () => {
       expect(rules.every((r) => r.Status === "Enabled")).toBe(true);
     }
     for (const b of platformBuckets({ noncurrentVersionExpirationDays: 14 })) {
-      expect(lifecycleConfiguration(b).Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 14 });
+      expect(lifecycleConfiguration(b).Rules[0]!.NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 14 });
     }
   });
 
@@ -153,7 +153,7 @@ describe("MinIO buckets and lifecycle", () => {
 
   it("renders lifecycle JSON in mc's import/export shape", () => {
     const data = buckets.find((b) => b.purpose === "data")!;
-    expect(JSON.parse(renderBootstrapFiles(buckets, consumers)[`lifecycle.${data.name}.json`])).toEqual({
+    expect(JSON.parse(renderBootstrapFiles(buckets, consumers)[`lifecycle.${data.name}.json`]!)).toEqual({
       Rules: [
         { ID: "expire-noncurrent-versions", NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: "Enabled" },
         { Expiration: { Days: 2555 }, ID: "expire-current-objects", Status: "Enabled" },
@@ -179,7 +179,7 @@ describe("the bootstrap input files", () => {
         "policy.blacklake-api.json",
       ].sort(),
     );
-    for (const c of consumers) expect(JSON.parse(files[`policy.${policyName(c)}.json`])).toEqual(consumerPolicy(c));
+    for (const c of consumers) expect(JSON.parse(files[`policy.${policyName(c)}.json`]!)).toEqual(consumerPolicy(c));
   });
 
   it("holds no credentials: those come from the consumers' Secrets under fixed names", () => {
@@ -189,8 +189,8 @@ describe("the bootstrap input files", () => {
 
   it("refuses a consumer of a bucket the bootstrap does not create, and duplicates", () => {
     expect(() => renderBootstrapFiles(buckets, [...consumers, { name: "x", buckets: ["elsewhere"] }])).toThrow(/not created by the bootstrap/);
-    expect(() => renderBootstrapFiles([...buckets, buckets[0]], consumers)).toThrow(/unique/);
-    expect(() => renderBootstrapFiles(buckets, [...consumers, consumers[0]])).toThrow(/unique/);
+    expect(() => renderBootstrapFiles([...buckets, buckets[0]!], consumers)).toThrow(/unique/);
+    expect(() => renderBootstrapFiles(buckets, [...consumers, consumers[0]!])).toThrow(/unique/);
   });
 
   it("the bootstrap script is bash with set -euo pipefail and reads the same file names", () => {
@@ -215,16 +215,16 @@ describe("the Prometheus scrape user", () => {
   it("is in the bootstrap files only when asked for", () => {
     expect(renderBootstrapFiles(buckets, consumers).users).not.toContain(PROMETHEUS_CONSUMER);
     const files = renderBootstrapFiles(buckets, consumers, { prometheusUser: true });
-    expect(files.users.split("\n")).toContain("prometheus blacklake-prometheus");
-    expect(JSON.parse(files["policy.blacklake-prometheus.json"])).toEqual(prometheusPolicy());
+    expect(files.users!.split("\n")).toContain("prometheus blacklake-prometheus");
+    expect(JSON.parse(files["policy.blacklake-prometheus.json"]!)).toEqual(prometheusPolicy());
   });
 
   it("signs the bearer token as mc does: HS512 over iss, sub and exp with the secret key", () => {
     const token = prometheusBearerToken("scraper", "s3cr3t-key", new Date("2126-01-01T00:00:00Z"));
     const [header, payload, signature] = token.split(".");
     const json = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as unknown;
-    expect(json(header)).toEqual({ alg: "HS512", typ: "JWT" });
-    expect(json(payload)).toEqual({ iss: "prometheus", sub: "scraper", exp: Date.UTC(2126, 0, 1) / 1000 });
+    expect(json(header!)).toEqual({ alg: "HS512", typ: "JWT" });
+    expect(json(payload!)).toEqual({ iss: "prometheus", sub: "scraper", exp: Date.UTC(2126, 0, 1) / 1000 });
     expect(signature).toBe(createHmac("sha512", "s3cr3t-key").update(`${header}.${payload}`).digest("base64url"));
   });
 });
@@ -271,7 +271,7 @@ describe("the MinIO monitoring mixin", () => {
   it("records every series its alerts read", () => {
     const recorded = new Set(mixin.ruleGroups.flatMap((g) => g.rules).flatMap((r) => ("record" in r ? [r.record] : [])));
     for (const a of alerts) {
-      for (const m of a.expr.matchAll(/(blacklake:[a-z0-9_:]+)/g)) expect(recorded.has(m[1]), `${a.alert}: ${m[1]}`).toBe(true);
+      for (const m of a.expr.matchAll(/(blacklake:[a-z0-9_:]+)/g)) expect(recorded.has(m[1]!), `${a.alert}: ${m[1]}`).toBe(true);
     }
   });
 });

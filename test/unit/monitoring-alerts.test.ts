@@ -125,7 +125,7 @@ describe("docs/alerts.md", () => {
         const rows = doc.split("\n").filter((l) => l.startsWith(`| [${a.alert}](`));
         expect(rows.length, a.alert).toBeGreaterThan(0);
         expect(
-          rows.some((l) => l.split(" | ")[2].split(", ").includes(m.stack)),
+          rows.some((l) => l.split(" | ")[2]!.split(", ").includes(m.stack)),
           `${a.alert} for ${m.stack}`,
         ).toBe(true);
       }
@@ -151,7 +151,7 @@ describe("Prometheus template functions, as Go formats them", () => {
     ["humanizeDuration", 2.425, "2.425s"],
     ["humanizeDuration", 0.975, "975ms"],
   ] as const)("%s(%d) = %s", (fn, v, want) => {
-    expect(templateFunctions[fn](v)).toBe(want);
+    expect(templateFunctions[fn]!(v)).toBe(want);
   });
 
   it("expands $value and $labels", () => {

@@ -91,7 +91,7 @@ describe("renderPrometheusConfig", () => {
   it("appends extra scrape configs and refuses duplicate job names", () => {
     const cfg = prometheus({ extraScrapeConfigs: kubeletScrapeConfigs() });
     expect(cfg.scrape_configs.slice(-2).map((j) => j.job_name)).toEqual(["kubelet", "cadvisor"]);
-    expect(() => renderPrometheusConfig({ mixins: [mixins[0], mixins[0]], scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: [], ruleFiles: [] })).toThrow(
+    expect(() => renderPrometheusConfig({ mixins: [mixins[0]!, mixins[0]!], scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: [], ruleFiles: [] })).toThrow(
       /two scrape targets/,
     );
   });
@@ -106,14 +106,14 @@ describe("renderRuleFiles", () => {
   it("writes one file per mixin with its groups", () => {
     expect(Object.keys(files)).toEqual(mixins.map((m) => `${m.name}.rules.yml`));
     for (const m of mixins) {
-      const doc = parse(files[`${m.name}.rules.yml`]) as { groups: { name: string; rules: unknown[] }[] };
+      const doc = parse(files[`${m.name}.rules.yml`]!) as { groups: { name: string; rules: unknown[] }[] };
       expect(doc.groups.map((g) => g.name)).toEqual(m.ruleGroups.map((g) => g.name));
       expect(doc.groups.map((g) => g.rules.length)).toEqual(m.ruleGroups.map((g) => g.rules.length));
     }
   });
 
   it("renders summary, description and runbook_url, and an alertgroup label", () => {
-    const doc = parse(files["platform.rules.yml"]) as { groups: { rules: Record<string, unknown>[] }[] };
+    const doc = parse(files["platform.rules.yml"]!) as { groups: { rules: Record<string, unknown>[] }[] };
     const rule = doc.groups.flatMap((g) => g.rules).find((r) => r.alert === "VolumeUsageHigh")!;
     expect(rule.annotations).toEqual({
       summary: expect.stringContaining("80%"),
@@ -185,10 +185,10 @@ describe("SLOs", () => {
   });
 
   it("record the error ratio of every SLO over every window", () => {
-    const records = mixin.ruleGroups[0].rules.map((r) => ("record" in r ? r.record : ""));
+    const records = mixin.ruleGroups[0]!.rules.map((r) => ("record" in r ? r.record : ""));
     for (const slo of slos) for (const w of SLO_WINDOWS) expect(records).toContain(sloErrorRatio(slo, w));
-    expect(slos[1].errorRatio("1h")).toContain('le="0.5"');
-    expect(slos[0].errorRatio("1h")).toContain('code=~"5.."');
+    expect(slos[1]!.errorRatio("1h")).toContain('le="0.5"');
+    expect(slos[0]!.errorRatio("1h")).toContain('code=~"5.."');
   });
 
   it("page on 14.4x over 1h and 5m or 6x over 6h and 30m of the budget", () => {

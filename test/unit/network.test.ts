@@ -82,9 +82,9 @@ describe.each(STACKS)("NetworkPolicies of the %s stack", (stack) => {
     const run = await runStack(stack);
     const byName = Object.fromEntries(run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [r.name, (r.inputs as { spec: Policy }).spec]));
     expect(byName["default-deny"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    const dns = byName["allow-dns"].egress![0];
+    const dns = byName["allow-dns"]!.egress![0]!;
     expect(dns.ports!.map((p) => `${p.protocol}/${p.port}`)).toEqual([`UDP/${DNS_PORT}`, `TCP/${DNS_PORT}`]);
-    expect(dns.to![0].namespaceSelector!.matchLabels).toEqual({ "kubernetes.io/metadata.name": "kube-system" });
+    expect(dns.to![0]!.namespaceSelector!.matchLabels).toEqual({ "kubernetes.io/metadata.name": "kube-system" });
   });
 });
 

@@ -97,7 +97,7 @@ function openQuote(text: string): string | undefined {
 /** The text before an unquoted ` #` comment. */
 function withoutComment(line: string): string {
   for (let i = 0; i < line.length; i++) {
-    if (line[i] === "#" && (i === 0 || /\s/.test(line[i - 1])) && !openQuote(line.slice(0, i))) return line.slice(0, i);
+    if (line[i] === "#" && (i === 0 || /\s/.test(line[i - 1]!)) && !openQuote(line.slice(0, i))) return line.slice(0, i);
   }
   return line;
 }
@@ -110,7 +110,10 @@ export function bashCommands(markdown: string): { commands: string[]; emptyBlock
   const commands: string[] = [];
   let emptyBlocks = 0;
   // Fences may be indented under a list item; their lines carry the same indentation.
-  for (const [, indent, body] of markdown.matchAll(/^([ \t]*)```bash\n([\s\S]*?)^\1```/gm)) {
+  for (const fence of markdown.matchAll(/^([ \t]*)```bash\n([\s\S]*?)^\1```/gm)) {
+    // Both groups are mandatory: every match has them.
+    const indent = fence[1]!;
+    const body = fence[2]!;
     const before = commands.length;
     let pending = "";
     let heredocEnd: string | undefined;
@@ -190,10 +193,10 @@ function parseArgs(words: string[], valueFlags: Set<string>, booleanFor?: (flag:
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
   for (let i = 0; i < words.length; i++) {
-    const w = words[i];
+    const w = words[i]!;
     if (w === "--") break;
     const eq = /^(--?[\w-]+)=(.*)$/s.exec(w);
-    if (eq) flags.set(eq[1], [...(flags.get(eq[1]) ?? []), eq[2]]);
+    if (eq) flags.set(eq[1]!, [...(flags.get(eq[1]!) ?? []), eq[2]!]);
     else if (w.startsWith("-") && w.length > 1) {
       const takesValue = valueFlags.has(w) && !booleanFor?.(w, positional);
       flags.set(w, [...(flags.get(w) ?? []), takesValue ? (words[++i] ?? "") : "true"]);
@@ -279,7 +282,7 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
         problem(`namespace ${namespace} is no stack's namespace (${namespaces})`);
         continue;
       }
-      const [verb, ...args] = k.positional;
+      const [verb = "", ...args] = k.positional; // a bare `kubectl -n <namespace>`: no verb, so nothing named
       const refs = namedObjects(verb, args, k.flag("--from"));
       const objects = refs.map(([alias, name]) => {
         if (AMBIENT_KINDS.has(alias)) return undefined;
@@ -296,7 +299,7 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
       const container = k.flag("-c", "--container");
       if (container && target) {
         const names = (podTemplate(target)?.containers ?? []).map((c) => c.name);
-        if (!names.includes(container)) problem(`-c ${container}: ${refs[0].join("/")} has containers ${names.join(", ")}`);
+        if (!names.includes(container)) problem(`-c ${container}: ${refs[0]!.join("/")} has containers ${names.join(", ")}`);
       }
       if (verb === "port-forward" && target) {
         const ports = target.type.endsWith(":Service")
@@ -304,7 +307,7 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
           : (podTemplate(target)?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => Number(p.containerPort)));
         for (const spec of args.slice(1)) {
           const remote = Number(spec.split(":").at(-1));
-          if (!ports.includes(remote)) problem(`port ${remote} is not a port of ${refs[0].join("/")} (${ports.join(", ")})`);
+          if (!ports.includes(remote)) problem(`port ${remote} is not a port of ${refs[0]!.join("/")} (${ports.join(", ")})`);
         }
       }
       const output = k.flag("-o", "--output") ?? "";
@@ -312,7 +315,7 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
       if (secret && output.startsWith("jsonpath")) {
         const keys = Object.keys({ ...(secret.inputs.data as object), ...(secret.inputs.stringData as object) });
         for (const m of output.matchAll(/\{\.data\.((?:\\\.|[^}])+)\}/g)) {
-          const key = m[1].replace(/\\\./g, ".");
+          const key = m[1]!.replace(/\\\./g, ".");
           if (!keys.includes(key)) problem(`Secret ${secret.name} has no key ${key} (it has ${keys.join(", ")})`);
         }
       }
@@ -322,7 +325,8 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
       const p = parseArgs(words, PULUMI_VALUE_FLAGS);
       const [sub, action] = p.positional;
       const stack = p.flag("-s", "--stack");
-      if ((STACK_COMMANDS.has(sub) || (sub === "stack" && STACK_COMMANDS.has(action))) && !stack) problem(`pulumi ${sub} without --stack`);
+      const stackCommand = (word: string | undefined) => word !== undefined && STACK_COMMANDS.has(word);
+      if ((stackCommand(sub) || (sub === "stack" && stackCommand(action))) && !stack) problem(`pulumi ${sub} without --stack`);
       for (const urn of p.all("--replace", "--target")) {
         const urnStack = /^urn:pulumi:([^:]+)::/.exec(urn)?.[1];
         const view = world.stacks.find((s) => s.stack === urnStack);
@@ -360,7 +364,7 @@ async function stackView(stack: StackName): Promise<StackView> {
 
 /** The config paths of docs/config.md's table, generated from the schema. */
 function schemaConfigKeys(): string[] {
-  return [...configReference().matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+  return [...configReference().matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!);
 }
 
 describe(DOC, () => {
@@ -400,7 +404,7 @@ describe(DOC, () => {
     // GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes.
     const anchors = (md: string) =>
       [...md.matchAll(/^#+ (.*)$/gm)].map((m) =>
-        m[1]
+        m[1]!
           .toLowerCase()
           .replace(/[^a-z0-9 -]/g, "")
           .replace(/ /g, "-"),

@@ -20,7 +20,7 @@ const setting = (conf: string, name: string) => new RegExp(`^${name.replace(".",
 
 describe("postgresql.conf", () => {
   it("prod carries the operations guide's numbers and archives WAL through pgBackRest every 60 s at most", async () => {
-    const conf = (await objects("prod")).config["postgresql.conf"];
+    const conf = (await objects("prod")).config["postgresql.conf"]!;
     expect(setting(conf, "max_connections")).toBe("100");
     expect(setting(conf, "shared_buffers")).toBe("256MB");
     expect(setting(conf, "work_mem")).toBe("4MB");
@@ -51,7 +51,7 @@ describe("postgresql.conf", () => {
 
 describe("pgbackrest.conf", () => {
   it.each(STACKS)("%s: retention by time, encryption, zstd, async archiving", async (stack) => {
-    const conf = (await objects(stack)).config["pgbackrest.conf"];
+    const conf = (await objects(stack)).config["pgbackrest.conf"]!;
     expect(conf).toContain("repo1-retention-full-type=time");
     expect(conf).toContain("repo1-cipher-type=aes-256-cbc");
     expect(conf).toContain("compress-type=zst");

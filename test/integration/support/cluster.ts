@@ -315,6 +315,13 @@ export class Cluster {
     return JSON.parse(r.stdout) as PgbackrestInfo[];
   }
 
+  /** `pgbackrest info` of the stanza, the one this cluster's config declares. */
+  async stanzaInfo(): Promise<PgbackrestInfo> {
+    const [info] = await this.info();
+    if (!info) throw new Error("pgbackrest info lists no stanza");
+    return info;
+  }
+
   /**
    * Restores from this cluster's repo into its (empty) data directory, then puts our
    * rendered server config for THIS cluster in place of the restored one, as a rebuild

@@ -19,7 +19,7 @@ export function parseMetrics(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split("\n")) {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/.exec(line.trim());
-    if (m) out.set(m[1], Number(m[2]));
+    if (m) out.set(m[1]!, Number(m[2]));
   }
   return out;
 }

@@ -18,7 +18,7 @@ export function findPgBin(): string | undefined {
     .readdirSync(base)
     .filter((v) => /^[0-9]+$/.test(v) && fs.existsSync(path.join(base, v, "bin/postgres")))
     .sort((a, b) => Number(b) - Number(a));
-  return majors.length ? path.join(base, majors[0], "bin") : undefined;
+  return majors.length ? path.join(base, majors[0]!, "bin") : undefined;
 }
 
 /**

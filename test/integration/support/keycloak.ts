@@ -60,7 +60,7 @@ export interface JwtPayload {
 export function decodeJwt(token: string): JwtPayload {
   const parts = token.split(".");
   if (parts.length !== 3) throw new Error(`not a JWS compact serialisation: ${parts.length} parts`);
-  return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as JwtPayload;
+  return JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as JwtPayload;
 }
 
 export async function http(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<HttpResult> {
@@ -255,7 +255,7 @@ export class KeycloakServer {
     for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
       try {
         const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]);
+        if (m) inodes.add(m[1]!);
       } catch {
         /* closed meanwhile */
       }
@@ -266,7 +266,8 @@ export class KeycloakServer {
       for (const line of fs.readFileSync(table, "utf8").trim().split("\n").slice(1)) {
         const f = line.trim().split(/\s+/);
         // f[1] local address, f[3] state (0A = LISTEN), f[9] inode
-        if (f[3] === "0A" && inodes.has(f[9])) out.push(decodeProcNetAddress(f[1]));
+        const inode = f[9];
+        if (f[3] === "0A" && inode !== undefined && inodes.has(inode)) out.push(decodeProcNetAddress(f[1]!)); // a line with f[9] has f[1]
       }
     }
     return out;
@@ -333,6 +334,7 @@ export function runAsUs(cmd: string, args: string[], opts: { env: Record<string,
 /** /proc/net/tcp{,6} "0100007F:1F90" or "0000000000000000FFFF00000100007F:1F90" as "127.0.0.1:8080". */
 export function decodeProcNetAddress(hexAddr: string): string {
   const [hexIp, hexPort] = hexAddr.split(":");
+  if (hexIp === undefined || hexPort === undefined) throw new Error(`not a /proc/net address: ${hexAddr}`);
   const port = parseInt(hexPort, 16);
   // Each 32-bit word is in host (little-endian) byte order.
   const words = hexIp.match(/.{8}/g)!.map((w) =>
@@ -341,11 +343,11 @@ export function decodeProcNetAddress(hexAddr: string): string {
       .reverse()
       .map((b) => parseInt(b, 16)),
   );
-  if (words.length === 1) return `${words[0].join(".")}:${port}`;
+  if (words.length === 1) return `${words[0]!.join(".")}:${port}`;
   const bytes = words.flat();
   const v4mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
   if (v4mapped) return `${bytes.slice(12).join(".")}:${port}`;
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16)); // 16 bytes: four 32-bit words
   return `[${groups.join(":")}]:${port}`;
 }

@@ -174,7 +174,7 @@ export class MinioServer {
       MINIO_UPDATE: "off",
       ...(kms ? { MINIO_KMS_SECRET_KEY: `blacklake-test-key:${randomBytes(32).toString("base64")}` } : {}),
     };
-    const drivesArg = drives === 1 ? driveDirs[0] : path.join(this.dir, `data{1...${drives}}`);
+    const drivesArg = drives === 1 ? driveDirs[0]! : path.join(this.dir, `data{1...${drives}}`);
     const fd = fs.openSync(this.logFile, "a");
     try {
       this.proc = spawn(
@@ -221,7 +221,7 @@ export class MinioServer {
     try {
       return JSON.parse(r.stdout) as T;
     } catch {
-      return JSON.parse(lines[lines.length - 1]) as T;
+      return JSON.parse(lines[lines.length - 1]!) as T; // split yields at least one line
     }
   }
 
