@@ -1,0 +1,81 @@
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { generatedPassword } from "../lib/credentials";
+import { httpProbes } from "../lib/probes";
+import { toResourceRequirements } from "../lib/resources";
+import type { ObjectScope } from "../lib/scope";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS } from "./files";
+import type { MonitoringArgs } from "./index";
+
+/** Grafana with the mixins' dashboards provisioned and Prometheus as its data source. */
+export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: pulumi.Output<string>): void {
+  const s = args.settings;
+  const grafanaAdmin = app.secret("grafana-admin", { username: "admin", password: generatedPassword("grafana-admin", app.parent) });
+  const dashboardsPath = MONITORING_PATHS.grafanaDashboards;
+  const provisioningFiles = prometheusUrl.apply(grafanaProvisioningFiles);
+  const grafanaProvisioning = new k8s.core.v1.ConfigMap(
+    "grafana-provisioning",
+    {
+      metadata: app.meta("grafana-provisioning"),
+      data: { "datasources.yaml": provisioningFiles.apply((f) => f["datasources.yaml"]), "dashboards.yaml": provisioningFiles.apply((f) => f["dashboards.yaml"]) },
+    },
+    app.child,
+  );
+  const dashboards = new k8s.core.v1.ConfigMap("grafana-dashboards", { metadata: app.meta("grafana-dashboards"), data: grafanaDashboardFiles(args.mixins) }, app.child);
+  new k8s.apps.v1.Deployment(
+    "grafana",
+    {
+      metadata: app.meta("grafana"),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: app.selector },
+        template: {
+          metadata: { labels: app.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(GRAFANA_UID),
+            containers: [
+              {
+                name: "grafana",
+                image: args.images.grafana,
+                ports: [{ name: "http", containerPort: GRAFANA_PORT }],
+                env: [
+                  { name: "GF_SECURITY_ADMIN_USER", valueFrom: { secretKeyRef: { name: grafanaAdmin.metadata.name, key: "username" } } },
+                  { name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: grafanaAdmin.metadata.name, key: "password" } } },
+                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: String(s.grafana.anonymousAccess) },
+                  { name: "GF_USERS_ALLOW_SIGN_UP", value: "false" },
+                  { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
+                  { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
+                  { name: "GF_PATHS_PROVISIONING", value: "/etc/grafana/provisioning" },
+                ],
+                resources: toResourceRequirements(s.grafana.resources),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "http", readinessPath: "/api/health", livenessPath: "/api/health" }),
+                volumeMounts: [
+                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/datasources/datasources.yaml", subPath: "datasources.yaml", readOnly: true },
+                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/dashboards/dashboards.yaml", subPath: "dashboards.yaml", readOnly: true },
+                  { name: "dashboards", mountPath: dashboardsPath, readOnly: true },
+                  { name: "data", mountPath: "/var/lib/grafana" },
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+              },
+            ],
+            volumes: [
+              { name: "provisioning", configMap: { name: grafanaProvisioning.metadata.name } },
+              { name: "dashboards", configMap: { name: dashboards.metadata.name } },
+              { name: "data", emptyDir: { sizeLimit: "1Gi" } },
+              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+            ],
+          },
+        },
+      },
+    },
+    app.child,
+  );
+  new k8s.core.v1.Service(
+    "grafana",
+    { metadata: app.meta("grafana"), spec: { selector: app.selector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } },
+    app.child,
+  );
+}

@@ -1,0 +1,60 @@
+import * as k8s from "@pulumi/kubernetes";
+import { httpProbes } from "../lib/probes";
+import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
+import type { ObjectScope } from "../lib/scope";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { NOBODY } from "./files";
+import type { MonitoringArgs } from "./index";
+import { grant, serviceAccount } from "./rbac";
+
+const KUBE_STATE_METRICS_PORT = 8080;
+
+/** kube-state-metrics: the objects' state (replicas, jobs, limits) as metrics, cluster-wide read only. */
+export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
+  const ksmAccount = serviceAccount(app);
+  grant(
+    app,
+    "ClusterRole",
+    [
+      { apiGroups: [""], resources: ["pods", "nodes", "persistentvolumeclaims", "persistentvolumes", "services", "namespaces", "resourcequotas"], verbs: ["list", "watch"] },
+      { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets", "daemonsets"], verbs: ["list", "watch"] },
+      { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
+      { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["list", "watch"] },
+      { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list", "watch"] },
+    ],
+    ksmAccount,
+  );
+  new k8s.apps.v1.Deployment(
+    "kube-state-metrics",
+    {
+      metadata: app.meta("kube-state-metrics"),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: app.selector },
+        template: {
+          metadata: { labels: app.labels },
+          spec: {
+            serviceAccountName: ksmAccount.metadata.name,
+            automountServiceAccountToken: true,
+            securityContext: restrictedPodSecurityContext(NOBODY),
+            containers: [
+              {
+                name: "kube-state-metrics",
+                image: args.images.kubeStateMetrics,
+                args: [`--port=${KUBE_STATE_METRICS_PORT}`, "--telemetry-port=8081"],
+                ports: [
+                  { name: "http-metrics", containerPort: KUBE_STATE_METRICS_PORT },
+                  { name: "telemetry", containerPort: 8081 },
+                ],
+                resources: toResourceRequirements(RESOURCE_PRESETS.small),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "telemetry", readinessPath: "/metrics", livenessPath: "/metrics" }),
+              },
+            ],
+          },
+        },
+      },
+    },
+    app.child,
+  );
+}

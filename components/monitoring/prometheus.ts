@@ -1,0 +1,102 @@
+import * as k8s from "@pulumi/kubernetes";
+import { volumeClaim } from "../lib/placement";
+import { httpProbes } from "../lib/probes";
+import { toResourceRequirements } from "../lib/resources";
+import type { ObjectScope } from "../lib/scope";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { ALERTMANAGER_PORT, NOBODY, PROMETHEUS_PORT, prometheusConfigFiles, prometheusRuleFiles } from "./files";
+import type { MonitoringArgs } from "./index";
+import { grant, serviceAccount } from "./rbac";
+import { DEFAULT_SECRETS_DIR } from "./render";
+
+/**
+ * Prometheus: one replica with its TSDB on a volume, the scrape jobs and rule files
+ * rendered from the mixins, Kubernetes service discovery in the namespace (a Role) and the
+ * kubelet's and cAdvisor's metrics through the API server (a ClusterRole).
+ */
+export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
+  const s = args.settings;
+  const promAccount = serviceAccount(app);
+  // Service discovery needs to read pods in our namespace only; kubelet and cAdvisor
+  // metrics are cluster-scoped, read through the API server's node proxy.
+  grant(app, "Role", [{ apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] }], promAccount);
+  grant(
+    app,
+    "ClusterRole",
+    [
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["nodes/metrics", "nodes/proxy"], verbs: ["get"] },
+    ],
+    promAccount,
+  );
+
+  const ruleFiles = prometheusRuleFiles(s, args.mixins);
+  const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:${ALERTMANAGER_PORT}`);
+  const promConfig = new k8s.core.v1.ConfigMap(
+    "prometheus-config",
+    {
+      metadata: app.meta("prometheus-config"),
+      data: prometheusConfigFiles(s, args.mixins, { instance: args.instance, alertmanagers: alertmanagerHosts, discovery: { kind: "kubernetes" } }),
+    },
+    app.child,
+  );
+  const promRules = new k8s.core.v1.ConfigMap("prometheus-rules", { metadata: app.meta("prometheus-rules"), data: ruleFiles }, app.child);
+
+  new k8s.apps.v1.StatefulSet(
+    "prometheus",
+    {
+      metadata: app.meta("prometheus"),
+      spec: {
+        serviceName: "prometheus",
+        replicas: 1,
+        selector: { matchLabels: app.selector },
+        template: {
+          metadata: { labels: app.labels },
+          spec: {
+            serviceAccountName: promAccount.metadata.name,
+            // Kubernetes service discovery needs the service account's token.
+            automountServiceAccountToken: true,
+            securityContext: restrictedPodSecurityContext(NOBODY),
+            containers: [
+              {
+                name: "prometheus",
+                image: args.images.prometheus,
+                args: [
+                  "--config.file=/etc/prometheus/config/prometheus.yml",
+                  "--storage.tsdb.path=/prometheus",
+                  `--storage.tsdb.retention.time=${s.prometheus.retention}`,
+                  `--storage.tsdb.retention.size=${s.prometheus.retentionSize}`,
+                  `--web.listen-address=:${PROMETHEUS_PORT}`,
+                ],
+                ports: [{ name: "http", containerPort: PROMETHEUS_PORT }],
+                resources: toResourceRequirements(s.prometheus.resources),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy", startupSeconds: 300 }),
+                volumeMounts: [
+                  { name: "data", mountPath: "/prometheus" },
+                  { name: "config", mountPath: "/etc/prometheus/config", readOnly: true },
+                  { name: "rules", mountPath: "/etc/prometheus/rules", readOnly: true },
+                  { name: "ca", mountPath: "/etc/prometheus/ca", readOnly: true },
+                  ...args.scrapeSecrets.map((secretName) => ({ name: `secret-${secretName}`, mountPath: `${DEFAULT_SECRETS_DIR}/${secretName}`, readOnly: true })),
+                ],
+              },
+            ],
+            volumes: [
+              { name: "config", configMap: { name: promConfig.metadata.name } },
+              { name: "rules", configMap: { name: promRules.metadata.name } },
+              { name: "ca", secret: { secretName: args.caSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+              ...args.scrapeSecrets.map((secretName) => ({ name: `secret-${secretName}`, secret: { secretName, optional: true } })),
+            ],
+          },
+        },
+        volumeClaimTemplates: [volumeClaim("data", app.labels, s.prometheus.storage, args.storageClass)],
+      },
+    },
+    app.child,
+  );
+  new k8s.core.v1.Service(
+    "prometheus",
+    { metadata: app.meta("prometheus"), spec: { selector: app.selector, ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http" }] } },
+    app.child,
+  );
+}
