@@ -1,0 +1,152 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { execProbes, httpProbes } from "../lib/probes";
+import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
+import type { ObjectScope } from "../lib/scope";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import type { ClusterCredentials } from "./credentials";
+import type { RepoCa } from "./backupRepos";
+import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, REPLICATION_USER } from "./files";
+import type { PostgresClusterArgs } from "./index";
+
+/** The cluster's Services: headless for the pods' DNS names, rw on the primary (ordinal 0), ro on every instance. */
+export function clusterServices(scope: ObjectScope, name: string): k8s.core.v1.Service {
+  const service = (serviceName: string, extraSelector: Record<string, string>, headless = false) =>
+    new k8s.core.v1.Service(
+      serviceName,
+      {
+        metadata: scope.meta(serviceName),
+        spec: {
+          ...(headless ? { clusterIP: "None", publishNotReadyAddresses: true } : { type: "ClusterIP" }),
+          selector: { ...scope.selector, ...extraSelector },
+          ports: [{ name: "postgres", port: POSTGRES_PORT, targetPort: "postgres" }],
+        },
+      },
+      scope.child,
+    );
+  const headless = service(`${name}-pods`, {}, true);
+  // Ordinal 0 is the primary; a Service selector cannot exclude it, so read-only
+  // traffic spreads over every instance, the primary included.
+  service(`${name}-rw`, { "statefulset.kubernetes.io/pod-name": `${name}-0` });
+  service(`${name}-ro`, {});
+  return headless;
+}
+
+/** What the StatefulSet mounts and names, made before it. */
+export interface StatefulSetDeps {
+  headless: k8s.core.v1.Service;
+  serviceAccount: k8s.core.v1.ServiceAccount;
+  configMap: k8s.core.v1.ConfigMap;
+  credentials: ClusterCredentials;
+  ca: RepoCa;
+}
+
+/**
+ * The StatefulSet: entrypoint.sh makes ordinal 0 the primary and every other ordinal a
+ * streaming replica; beside PostgreSQL run the exporter and the pgBackRest exporter.
+ */
+export function postgresStatefulSet(scope: ObjectScope, name: string, args: PostgresClusterArgs, d: StatefulSetDeps): k8s.apps.v1.StatefulSet {
+  const s = args.settings;
+  const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name: secretName, key } },
+  });
+  const configVolumeMount = { name: "config", mountPath: PATHS.config, readOnly: true };
+  const pgbackrestConfigMount = { name: "config", mountPath: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true };
+  return new k8s.apps.v1.StatefulSet(
+    name,
+    {
+      metadata: scope.meta(name),
+      spec: {
+        serviceName: d.headless.metadata.name,
+        replicas: s.instances,
+        podManagementPolicy: "OrderedReady",
+        updateStrategy: { type: "RollingUpdate" },
+        selector: { matchLabels: scope.selector },
+        template: {
+          metadata: {
+            labels: scope.labels,
+            annotations: { "kubectl.kubernetes.io/default-container": "postgres" },
+          },
+          spec: {
+            serviceAccountName: d.serviceAccount.metadata.name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(POSTGRES_UID),
+            terminationGracePeriodSeconds: 60,
+            affinity: preferOnePodPerNode(scope.selector),
+            containers: [
+              {
+                name: "postgres",
+                image: args.images.postgres,
+                command: ["bash", `${PATHS.config}/entrypoint.sh`],
+                ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                env: [
+                  { name: "PGDATA", value: PATHS.pgdata },
+                  { name: "POSTGRES_CONFIG_DIR", value: PATHS.config },
+                  { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                  { name: "PRIMARY_HOST", value: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc` },
+                  fromSecret("POSTGRES_PASSWORD", d.credentials.superuser.metadata.name, "password"),
+                  { name: "REPLICATION_USER", value: REPLICATION_USER },
+                  fromSecret("REPLICATION_PASSWORD", d.credentials.replication.metadata.name, "password"),
+                  { name: "APP_DATABASE", value: s.appDatabase },
+                  { name: "APP_USER", value: s.appUser },
+                  fromSecret("APP_PASSWORD", d.credentials.app.metadata.name, "password"),
+                  { name: "EXPORTER_USER", value: EXPORTER_USER },
+                  fromSecret("EXPORTER_PASSWORD", d.credentials.exporter.metadata.name, "password"),
+                ],
+                envFrom: d.credentials.pgbackrestEnvFrom,
+                resources: toResourceRequirements(s.resources),
+                securityContext: restrictedContainerSecurityContext(),
+                ...execProbes(["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], undefined, 600),
+                volumeMounts: [
+                  { name: "data", mountPath: PATHS.data },
+                  configVolumeMount,
+                  pgbackrestConfigMount,
+                  { name: "socket", mountPath: PATHS.socket },
+                  { name: "tmp", mountPath: "/tmp" },
+                  ...d.ca.mounts,
+                ],
+              },
+              {
+                name: "exporter",
+                image: args.images.postgresExporter,
+                args: [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
+                ports: [{ name: "metrics", containerPort: 9187 }],
+                env: [
+                  { name: "DATA_SOURCE_URI", value: `localhost:${POSTGRES_PORT}/postgres?sslmode=disable` },
+                  { name: "DATA_SOURCE_USER", value: EXPORTER_USER },
+                  fromSecret("DATA_SOURCE_PASS", d.credentials.exporter.metadata.name, "password"),
+                ],
+                resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "metrics", readinessPath: "/", livenessPath: "/" }),
+                volumeMounts: [configVolumeMount],
+              },
+              {
+                name: "backup-metrics",
+                image: args.images.pgbackrestExporter,
+                args: [`--backrest.config=${PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
+                ports: [{ name: "backup-metrics", containerPort: 9854 }],
+                envFrom: d.credentials.pgbackrestEnvFrom,
+                resources: toResourceRequirements(RESOURCE_PRESETS.nano),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "backup-metrics", readinessPath: "/", livenessPath: "/" }),
+                volumeMounts: [pgbackrestConfigMount, { name: "tmp", mountPath: "/tmp" }, ...d.ca.mounts],
+              },
+            ],
+            volumes: [
+              { name: "config", configMap: { name: d.configMap.metadata.name, defaultMode: 0o444 } },
+              { name: "socket", emptyDir: {} },
+              { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+              ...d.ca.volumes,
+            ],
+          },
+        },
+        volumeClaimTemplates: [volumeClaim("data", scope.labels, s.storage, args.storageClass)],
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+      },
+    },
+    scope.child,
+  );
+}
