@@ -3,15 +3,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import { generatedPassword } from "../lib/credentials";
-import { selectorLabels, standardLabels } from "../lib/labels";
+import { standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
-import { httpProbes } from "../lib/probes";
-import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
+import { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
 import { credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
-import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
+import { minioServers } from "./statefulSet";
+import { MINIO_API_PORT as API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
 
 export type { MinioSettings };
 export { API_PORT };
@@ -30,8 +30,6 @@ export interface MinioTenantArgs extends InClusterArgs<MinioSettings, MinioImage
   offsite?: { endpoint: string; bucket: string; credentialsSecretName: string };
 }
 
-const CERTS_DIR = "/etc/minio/certs";
-
 /**
  * MinIO as a StatefulSet: distributed (erasure-coded across replicas x drives) or a
  * single standalone pod, TLS only, versioned and encrypted buckets created by an
@@ -48,12 +46,11 @@ export class MinioTenant extends pulumi.ComponentResource {
 
   constructor(name: string, args: MinioTenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:minio:MinioTenant", name, {}, renamedType("blacklake:minio:Tenant", opts));
-    const child = { parent: this };
     const s = args.settings;
     const ns = args.namespace;
     const id = { name: "minio", instance: args.instance, component: "object-storage" };
-    const selector = selectorLabels(id);
-    const meta = (objectName: string, component = id.component) => ({ name: objectName, namespace: objectNamespace(args), labels: standardLabels({ ...id, component }) });
+    const scope = new ObjectScope(this, args, id);
+    const child = scope.child;
     this.endpoint = pulumi.interpolate`${name}.${ns}.svc`;
     this.tlsSecretName = s.tlsSecretName;
 
@@ -64,7 +61,7 @@ export class MinioTenant extends pulumi.ComponentResource {
     const root = new k8s.core.v1.Secret(
       `${name}-root`,
       {
-        metadata: meta(`${name}-root`),
+        metadata: scope.meta(`${name}-root`),
         type: "Opaque",
         stringData: {
           MINIO_ROOT_USER: rootUser,
@@ -75,92 +72,22 @@ export class MinioTenant extends pulumi.ComponentResource {
       child,
     );
 
-    // --- the servers ---------------------------------------------------------------------
-    const headless = new k8s.core.v1.Service(
-      `${name}-pods`,
-      {
-        metadata: meta(`${name}-pods`),
-        spec: { clusterIP: "None", publishNotReadyAddresses: true, selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] },
-      },
-      child,
-    );
-    new k8s.core.v1.Service(name, { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] } }, child);
-    if (s.console.enabled) {
-      new k8s.core.v1.Service(
-        `${name}-console`,
-        { metadata: meta(`${name}-console`), spec: { type: "ClusterIP", selector, ports: [{ name: "console", port: CONSOLE_PORT, targetPort: "console" }] } },
-        child,
-      );
-    }
+    const statefulSet = minioServers(scope, name, args, root.metadata.name);
 
-    const drives = Array.from({ length: s.drivesPerReplica }, (_, i) => `data${i}`);
-    const driveRange = s.drivesPerReplica === 1 ? "/data0" : `/data{0...${s.drivesPerReplica - 1}}`;
-    const volumes = s.mode === "distributed" ? pulumi.interpolate`https://${name}-{0...${s.replicas - 1}}.${name}-pods.${ns}.svc${driveRange}` : pulumi.output(driveRange);
+    const access = this.accessSecrets(scope, name, args);
+    this.bootstrapJob(name, args, { root, ...access, statefulSet });
+    if (s.mirror.enabled) this.mirrorJob(name, args, statefulSet);
 
-    const statefulSet = new k8s.apps.v1.StatefulSet(
-      name,
-      {
-        metadata: meta(name),
-        spec: {
-          serviceName: headless.metadata.name,
-          replicas: s.replicas,
-          // Distributed MinIO needs all peers to come up together.
-          podManagementPolicy: "Parallel",
-          selector: { matchLabels: selector },
-          template: {
-            metadata: { labels: standardLabels(id) },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(MINIO_UID),
-              affinity: preferOnePodPerNode(selector),
-              containers: [
-                {
-                  name: "minio",
-                  image: args.images.minio,
-                  command: ["minio"],
-                  args: ["server", "--certs-dir", CERTS_DIR, "--address", `:${API_PORT}`, ...(s.console.enabled ? ["--console-address", `:${CONSOLE_PORT}`] : []), volumes],
-                  ports: [{ name: "api", containerPort: API_PORT }, ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : [])],
-                  env: [
-                    { name: "MINIO_BROWSER", value: s.console.enabled ? "on" : "off" },
-                    // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
-                    { name: "MINIO_PROMETHEUS_AUTH_TYPE", value: "jwt" },
-                  ],
-                  envFrom: [{ secretRef: { name: root.metadata.name } }],
-                  resources: toResourceRequirements(s.resources),
-                  securityContext: restrictedContainerSecurityContext(),
-                  ...httpProbes({ port: "api", readinessPath: "/minio/health/ready", livenessPath: "/minio/health/live", startupSeconds: 120 }),
-                  volumeMounts: [
-                    ...drives.map((d) => ({ name: d, mountPath: `/${d}` })),
-                    { name: "certs", mountPath: CERTS_DIR, readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                },
-              ],
-              volumes: [
-                {
-                  name: "certs",
-                  secret: {
-                    secretName: s.tlsSecretName,
-                    defaultMode: 0o440,
-                    items: [
-                      { key: "tls.crt", path: "public.crt" },
-                      { key: "tls.key", path: "private.key" },
-                      { key: "ca.crt", path: "CAs/ca.crt" },
-                    ],
-                  },
-                },
-                { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-              ],
-            },
-          },
-          volumeClaimTemplates: drives.map((d) => volumeClaim(d, standardLabels(id), s.storage, args.storageClass)),
-        },
-      },
-      child,
-    );
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+    this.mixin = minioMixin({ namespace: ns, podSelector: scope.selector, mirror: s.mirror.enabled });
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
 
-    // --- buckets, policies and users -------------------------------------------------------
+  /**
+   * Buckets, policies and users: a Secret per consumer whose keys are generated here,
+   * Prometheus' scrape token, and the bootstrap's files and keys.
+   */
+  private accessSecrets(scope: ObjectScope, name: string, args: MinioTenantArgs) {
+    const s = args.settings;
     const bootstrap = minioBootstrapFiles(s);
     const consumers = bootstrap.consumers;
     const keyed = consumers.map((c) => ({ consumer: c, keys: this.credentialsOf(name, c.name, args.consumerCredentials[c.name]) }));
@@ -169,7 +96,7 @@ export class MinioTenant extends pulumi.ComponentResource {
       const consumerSecret = new k8s.core.v1.Secret(
         secretName,
         {
-          metadata: meta(secretName),
+          metadata: scope.meta(secretName),
           type: "Opaque",
           stringData: {
             accessKey: keys.accessKey,
@@ -178,7 +105,7 @@ export class MinioTenant extends pulumi.ComponentResource {
             buckets: c.buckets.join(","),
           },
         },
-        child,
+        scope.child,
       );
       this.consumerSecretNames.set(c.name, consumerSecret.metadata.name);
     }
@@ -187,7 +114,7 @@ export class MinioTenant extends pulumi.ComponentResource {
     new k8s.core.v1.Secret(
       MINIO_PROMETHEUS_TOKEN_SECRET.name,
       {
-        metadata: meta(MINIO_PROMETHEUS_TOKEN_SECRET.name),
+        metadata: scope.meta(MINIO_PROMETHEUS_TOKEN_SECRET.name),
         type: "Opaque",
         stringData: {
           [MINIO_PROMETHEUS_TOKEN_SECRET.key]: pulumi
@@ -195,20 +122,20 @@ export class MinioTenant extends pulumi.ComponentResource {
             .apply(([accessKey, secretKey]) => minioPrometheusTokenFiles(accessKey, secretKey)[MINIO_PROMETHEUS_TOKEN_SECRET.key]),
         },
       },
-      child,
+      scope.child,
     );
     const bootstrapConfig = new k8s.core.v1.ConfigMap(
       `${name}-bootstrap`,
       {
-        metadata: meta(`${name}-bootstrap`, "bootstrap"),
+        metadata: scope.meta(`${name}-bootstrap`, "bootstrap"),
         data: bootstrap.files,
       },
-      child,
+      scope.child,
     );
     const consumerSecret = new k8s.core.v1.Secret(
       `${name}-consumers`,
       {
-        metadata: meta(`${name}-consumers`, "bootstrap"),
+        metadata: scope.meta(`${name}-consumers`, "bootstrap"),
         type: "Opaque",
         stringData: Object.fromEntries(
           [...keyed.map(({ consumer, keys }) => [consumer.name, keys] as const), [PROMETHEUS_CONSUMER, scrapeUser] as const].flatMap(([consumer, keys]) => {
@@ -220,22 +147,32 @@ export class MinioTenant extends pulumi.ComponentResource {
           }),
         ),
       },
-      child,
+      scope.child,
     );
+    return { bootstrapConfig, consumerSecret };
+  }
+
+  /** The idempotent bootstrap Job: buckets, versioning, encryption, lifecycle, policies and users. */
+  private bootstrapJob(
+    name: string,
+    args: MinioTenantArgs,
+    d: { root: k8s.core.v1.Secret; bootstrapConfig: k8s.core.v1.ConfigMap; consumerSecret: k8s.core.v1.Secret; statefulSet: k8s.apps.v1.StatefulSet },
+  ): void {
+    const s = args.settings;
     this.mcJob(`${name}-bootstrap`, args, {
       command: ["bash", "/bootstrap/bootstrap.sh"],
       env: [
         { name: "MINIO_URL", value: pulumi.interpolate`https://${this.endpoint}:${API_PORT}` },
         { name: "BOOTSTRAP_DIR", value: "/bootstrap" },
         { name: "MINIO_CA_FILE", value: "/ca/ca.crt" },
-        { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: root.metadata.name, key: "MINIO_ROOT_USER" } } },
-        { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: root.metadata.name, key: "MINIO_ROOT_PASSWORD" } } },
+        { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: d.root.metadata.name, key: "MINIO_ROOT_USER" } } },
+        { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: d.root.metadata.name, key: "MINIO_ROOT_PASSWORD" } } },
       ],
       volumes: [
         {
           name: "bootstrap",
           projected: {
-            sources: [{ configMap: { name: bootstrapConfig.metadata.name } }, { secret: { name: consumerSecret.metadata.name } }],
+            sources: [{ configMap: { name: d.bootstrapConfig.metadata.name } }, { secret: { name: d.consumerSecret.metadata.name } }],
           },
         },
         { name: "ca", secret: { secretName: s.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } },
@@ -244,34 +181,33 @@ export class MinioTenant extends pulumi.ComponentResource {
         { name: "bootstrap", mountPath: "/bootstrap", readOnly: true },
         { name: "ca", mountPath: "/ca", readOnly: true },
       ],
+      dependsOn: [d.statefulSet],
+    });
+  }
+
+  /** The hourly mirror of the data buckets to the off-site bucket, with the mirror user's read-only keys. */
+  private mirrorJob(name: string, args: MinioTenantArgs, statefulSet: k8s.apps.v1.StatefulSet): void {
+    const s = args.settings;
+    if (!args.offsite) throw new Error("minio: mirror.enabled needs the off-site bucket (aws.offsite)");
+    const offsite = args.offsite;
+    const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`).join(" && ");
+    this.mcJob(`${name}-mirror`, args, {
+      schedule: s.mirror.schedule,
+      command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp /ca/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],
+      env: [
+        { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
+        // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
+        { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "accessKey" } } },
+        { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "secretKey" } } },
+        { name: "DST_KEY", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "accessKeyId" } } },
+        { name: "DST_SECRET", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "secretAccessKey" } } },
+        { name: "MC_HOST_src", value: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}` },
+        { name: "MC_HOST_dst", value: `https://$(DST_KEY):$(DST_SECRET)@${offsite.endpoint}` },
+      ],
+      volumes: [{ name: "ca", secret: { secretName: s.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } }],
+      mounts: [{ name: "ca", mountPath: "/ca", readOnly: true }],
       dependsOn: [statefulSet],
     });
-
-    if (s.mirror.enabled) {
-      if (!args.offsite) throw new Error("minio: mirror.enabled needs the off-site bucket (aws.offsite)");
-      const offsite = args.offsite;
-      const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`).join(" && ");
-      this.mcJob(`${name}-mirror`, args, {
-        schedule: s.mirror.schedule,
-        command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp /ca/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],
-        env: [
-          { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
-          // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
-          { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "accessKey" } } },
-          { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "secretKey" } } },
-          { name: "DST_KEY", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "accessKeyId" } } },
-          { name: "DST_SECRET", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "secretAccessKey" } } },
-          { name: "MC_HOST_src", value: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}` },
-          { name: "MC_HOST_dst", value: `https://$(DST_KEY):$(DST_SECRET)@${offsite.endpoint}` },
-        ],
-        volumes: [{ name: "ca", secret: { secretName: s.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } }],
-        mounts: [{ name: "ca", mountPath: "/ca", readOnly: true }],
-        dependsOn: [statefulSet],
-      });
-    }
-
-    this.mixin = minioMixin({ namespace: ns, podSelector: selector, mirror: s.mirror.enabled });
-    this.registerOutputs({ endpoint: this.endpoint });
   }
 
   /** The Secret with accessKey, secretKey and endpoint of a consumer whose keys are generated here. */

@@ -1,0 +1,110 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { httpProbes } from "../lib/probes";
+import { toResourceRequirements } from "../lib/resources";
+import type { ObjectScope } from "../lib/scope";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { MINIO_API_PORT as API_PORT, MINIO_CONSOLE_PORT as CONSOLE_PORT, MINIO_UID } from "./files";
+import type { MinioTenantArgs } from "./index";
+
+/** Where the servers read their TLS certificate and the CA. */
+export const CERTS_DIR = "/etc/minio/certs";
+
+/**
+ * The servers: a headless Service for their DNS names, the API Service (and the console's
+ * when enabled), the StatefulSet (distributed across replicas x drives, or one standalone
+ * pod), TLS only, and a PodDisruptionBudget.
+ */
+export function minioServers(scope: ObjectScope, name: string, args: MinioTenantArgs, rootSecretName: pulumi.Input<string>): k8s.apps.v1.StatefulSet {
+  const s = args.settings;
+  const headless = new k8s.core.v1.Service(
+    `${name}-pods`,
+    {
+      metadata: scope.meta(`${name}-pods`),
+      spec: { clusterIP: "None", publishNotReadyAddresses: true, selector: scope.selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] },
+    },
+    scope.child,
+  );
+  new k8s.core.v1.Service(
+    name,
+    { metadata: scope.meta(name), spec: { type: "ClusterIP", selector: scope.selector, ports: [{ name: "api", port: API_PORT, targetPort: "api" }] } },
+    scope.child,
+  );
+  if (s.console.enabled) {
+    new k8s.core.v1.Service(
+      `${name}-console`,
+      { metadata: scope.meta(`${name}-console`), spec: { type: "ClusterIP", selector: scope.selector, ports: [{ name: "console", port: CONSOLE_PORT, targetPort: "console" }] } },
+      scope.child,
+    );
+  }
+
+  const drives = Array.from({ length: s.drivesPerReplica }, (_, i) => `data${i}`);
+  const driveRange = s.drivesPerReplica === 1 ? "/data0" : `/data{0...${s.drivesPerReplica - 1}}`;
+  const volumes =
+    s.mode === "distributed" ? pulumi.interpolate`https://${name}-{0...${s.replicas - 1}}.${name}-pods.${scope.namespace}.svc${driveRange}` : pulumi.output(driveRange);
+
+  const statefulSet = new k8s.apps.v1.StatefulSet(
+    name,
+    {
+      metadata: scope.meta(name),
+      spec: {
+        serviceName: headless.metadata.name,
+        replicas: s.replicas,
+        // Distributed MinIO needs all peers to come up together.
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: scope.selector },
+        template: {
+          metadata: { labels: scope.labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(MINIO_UID),
+            affinity: preferOnePodPerNode(scope.selector),
+            containers: [
+              {
+                name: "minio",
+                image: args.images.minio,
+                command: ["minio"],
+                args: ["server", "--certs-dir", CERTS_DIR, "--address", `:${API_PORT}`, ...(s.console.enabled ? ["--console-address", `:${CONSOLE_PORT}`] : []), volumes],
+                ports: [{ name: "api", containerPort: API_PORT }, ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : [])],
+                env: [
+                  { name: "MINIO_BROWSER", value: s.console.enabled ? "on" : "off" },
+                  // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
+                  { name: "MINIO_PROMETHEUS_AUTH_TYPE", value: "jwt" },
+                ],
+                envFrom: [{ secretRef: { name: rootSecretName } }],
+                resources: toResourceRequirements(s.resources),
+                securityContext: restrictedContainerSecurityContext(),
+                ...httpProbes({ port: "api", readinessPath: "/minio/health/ready", livenessPath: "/minio/health/live", startupSeconds: 120 }),
+                volumeMounts: [
+                  ...drives.map((d) => ({ name: d, mountPath: `/${d}` })),
+                  { name: "certs", mountPath: CERTS_DIR, readOnly: true },
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+              },
+            ],
+            volumes: [
+              {
+                name: "certs",
+                secret: {
+                  secretName: s.tlsSecretName,
+                  defaultMode: 0o440,
+                  items: [
+                    { key: "tls.crt", path: "public.crt" },
+                    { key: "tls.key", path: "private.key" },
+                    { key: "ca.crt", path: "CAs/ca.crt" },
+                  ],
+                },
+              },
+              { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+            ],
+          },
+        },
+        volumeClaimTemplates: drives.map((d) => volumeClaim(d, scope.labels, s.storage, args.storageClass)),
+      },
+    },
+    scope.child,
+  );
+  new k8s.policy.v1.PodDisruptionBudget(name, { metadata: scope.meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: scope.selector } } }, scope.child);
+  return statefulSet;
+}
