@@ -103,54 +103,63 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       grant(policy);
     });
 
-    if (s.replicaRegion && replicationRole) {
-      const replicaProvider = new aws.Provider(`${name}-${s.replicaRegion}`, { region: s.replicaRegion as aws.Region }, { parent: this });
-      const replica = new SecureBucket(
-        `${name}-replica`,
-        { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed },
-        { parent: this },
-      );
-      new aws.iam.RolePolicy(
-        `${name}-replication`,
-        {
-          role: replicationRole.id,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [
-              { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: primary.bucket.arn },
-              {
-                Effect: "Allow",
-                Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-                Resource: pulumi.interpolate`${primary.bucket.arn}/*`,
-              },
-              { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: pulumi.interpolate`${replica.bucket.arn}/*` },
-              { Effect: "Allow", Action: ["kms:Decrypt"], Resource: primary.key.arn },
-              { Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: replica.key.arn },
-            ],
-          }),
-        },
-        child,
-      );
-      new aws.s3.BucketReplicationConfig(
-        `${name}-replication`,
-        {
-          bucket: primary.bucket.id,
-          role: replicationRole.arn,
-          rules: [
-            {
-              id: "offsite-replica",
-              status: "Enabled",
-              filter: {},
-              deleteMarkerReplication: { status: "Enabled" },
-              sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-              destination: { bucket: replica.bucket.arn, storageClass: "STANDARD_IA", encryptionConfiguration: { replicaKmsKeyId: replica.key.arn } },
-            },
-          ],
-        },
-        child,
-      );
-    }
+    if (s.replicaRegion && replicationRole) this.replica(name, args, { region: s.replicaRegion, role: replicationRole, primary, allowed, child });
     this.registerOutputs({ bucketName: this.bucketName });
+  }
+
+  /** The cross-region replica: a second secure bucket, and the replication role's rights and rule. */
+  private replica(
+    name: string,
+    args: OffsiteBackupArgs,
+    d: { region: string; role: aws.iam.Role; primary: SecureBucket; allowed: pulumi.Output<string[]>; child: pulumi.CustomResourceOptions },
+  ): void {
+    const s = args.settings;
+    const { role: replicationRole, primary, allowed, child } = d;
+    const replicaProvider = new aws.Provider(`${name}-${d.region}`, { region: d.region as aws.Region }, { parent: this });
+    const replica = new SecureBucket(
+      `${name}-replica`,
+      { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-replication`,
+      {
+        role: replicationRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: primary.bucket.arn },
+            {
+              Effect: "Allow",
+              Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+              Resource: pulumi.interpolate`${primary.bucket.arn}/*`,
+            },
+            { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: pulumi.interpolate`${replica.bucket.arn}/*` },
+            { Effect: "Allow", Action: ["kms:Decrypt"], Resource: primary.key.arn },
+            { Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: replica.key.arn },
+          ],
+        }),
+      },
+      child,
+    );
+    new aws.s3.BucketReplicationConfig(
+      `${name}-replication`,
+      {
+        bucket: primary.bucket.id,
+        role: replicationRole.arn,
+        rules: [
+          {
+            id: "offsite-replica",
+            status: "Enabled",
+            filter: {},
+            deleteMarkerReplication: { status: "Enabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: { bucket: replica.bucket.arn, storageClass: "STANDARD_IA", encryptionConfiguration: { replicaKmsKeyId: replica.key.arn } },
+          },
+        ],
+      },
+      child,
+    );
   }
 
   /** A writer's IAM identity: its ARN now, and `grant` to attach its policy once the bucket exists. */
