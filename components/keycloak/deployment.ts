@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import { kubernetesEnv } from "../lib/env";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakHostnameEnv } from "./files";
+import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakEnv } from "./files";
 import type { KeycloakArgs } from "./index";
 import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 
@@ -21,7 +21,8 @@ export function keycloakDeployment(
   publicUrl: string,
 ): k8s.apps.v1.Deployment {
   const s = args.settings;
-  const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  // The service database Secret PostgreSQL made for Keycloak.
+  const fromSecret = (key: string) => ({ secretName: args.databaseSecretName, key });
   return new k8s.apps.v1.Deployment(
     name,
     {
@@ -45,23 +46,15 @@ export function keycloakDeployment(
                   { name: "http", containerPort: HTTP_PORT },
                   { name: KEYCLOAK_METRICS_PORT_NAME, containerPort: MANAGEMENT_PORT },
                 ],
-                env: [
-                  { name: "KC_DB", value: "postgres" },
-                  fromSecret("KC_DB_URL", args.databaseSecretName, "jdbcUrl"),
-                  fromSecret("KC_DB_USERNAME", args.databaseSecretName, "username"),
-                  fromSecret("KC_DB_PASSWORD", args.databaseSecretName, "password"),
-                  ...Object.entries(keycloakHostnameEnv(publicUrl)).map(([name, value]) => ({ name, value })),
-                  // TLS ends at the ingress; Keycloak trusts its X-Forwarded-* headers.
-                  { name: "KC_HTTP_ENABLED", value: "true" },
-                  { name: "KC_PROXY_HEADERS", value: "xforwarded" },
-                  { name: "KC_HEALTH_ENABLED", value: "true" },
-                  { name: "KC_METRICS_ENABLED", value: "true" },
-                  { name: "KC_EVENT_METRICS_USER_ENABLED", value: "true" },
-                  { name: "KC_CACHE", value: "ispn" },
-                  fromSecret("KC_BOOTSTRAP_ADMIN_USERNAME", secrets.admin.metadata.name, "username"),
-                  fromSecret("KC_BOOTSTRAP_ADMIN_PASSWORD", secrets.admin.metadata.name, "password"),
-                  { name: "JAVA_OPTS_KC_HEAP", value: "-XX:MaxRAMPercentage=70" },
-                ],
+                env: kubernetesEnv(
+                  keycloakEnv({
+                    database: { url: fromSecret("jdbcUrl"), username: fromSecret("username"), password: fromSecret("password") },
+                    publicUrl,
+                    admin: { username: { secretName: secrets.admin.metadata.name, key: "username" }, password: { secretName: secrets.admin.metadata.name, key: "password" } },
+                    behindProxy: true,
+                    cache: "ispn",
+                  }),
+                ),
                 resources: toResourceRequirements(s.resources),
                 // Keycloak's non-optimized start re-augments its Quarkus build under
                 // /opt/keycloak at boot, so its root filesystem must stay writable.

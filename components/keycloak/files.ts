@@ -1,3 +1,4 @@
+import type { Env, EnvValue } from "../lib/env";
 import type { KeycloakSettings } from "./settings";
 import { DEFAULT_REALM, renderRealm } from "./realm";
 
@@ -22,6 +23,37 @@ export const KEYCLOAK_ARGS = ["start", "--import-realm"];
  */
 export function keycloakHostnameEnv(publicUrl: string): Record<string, string> {
   return { KC_HOSTNAME: publicUrl, KC_HOSTNAME_BACKCHANNEL_DYNAMIC: "true" };
+}
+
+/**
+ * Keycloak's environment on every target. Its database and admin come from Secrets on
+ * Kubernetes and as values on Docker; `behindProxy`: TLS ends at an ingress whose
+ * X-Forwarded-* headers Keycloak trusts; `cache`: "ispn" clusters the replicas through
+ * the database, "local" is one node without discovery.
+ */
+export function keycloakEnv(o: {
+  database: { url: EnvValue; username: EnvValue; password: EnvValue };
+  publicUrl: string;
+  admin: { username: EnvValue; password: EnvValue };
+  behindProxy: boolean;
+  cache: "ispn" | "local";
+}): Env {
+  return {
+    KC_DB: "postgres",
+    KC_DB_URL: o.database.url,
+    KC_DB_USERNAME: o.database.username,
+    KC_DB_PASSWORD: o.database.password,
+    ...keycloakHostnameEnv(o.publicUrl),
+    KC_HTTP_ENABLED: "true",
+    ...(o.behindProxy ? { KC_PROXY_HEADERS: "xforwarded" } : {}),
+    KC_HEALTH_ENABLED: "true",
+    KC_METRICS_ENABLED: "true",
+    KC_EVENT_METRICS_USER_ENABLED: "true",
+    KC_CACHE: o.cache,
+    KC_BOOTSTRAP_ADMIN_USERNAME: o.admin.username,
+    KC_BOOTSTRAP_ADMIN_PASSWORD: o.admin.password,
+    JAVA_OPTS_KC_HEAP: "-XX:MaxRAMPercentage=70",
+  };
 }
 
 /** Where a service in the platform's network discovers the realm's endpoints. */

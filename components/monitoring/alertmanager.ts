@@ -4,8 +4,22 @@ import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { ALERTMANAGER_PORT, alertmanagerConfigFiles, NOBODY } from "./files";
+import { ALERTMANAGER_PORT, alertmanagerConfigFiles, MONITORING_PATHS, NOBODY } from "./files";
 import type { MonitoringArgs } from "./index";
+
+/** Where Alertmanager replicas gossip. */
+export const ALERTMANAGER_CLUSTER_PORT = 9094;
+
+/** Alertmanager's command line on every target; `cluster.listen` "" turns gossip off (one instance). */
+export function alertmanagerArgs(cluster: { listen: string; peers: string[] }): string[] {
+  return [
+    `--config.file=${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
+    `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
+    `--web.listen-address=:${ALERTMANAGER_PORT}`,
+    `--cluster.listen-address=${cluster.listen}`,
+    ...cluster.peers.map((peer) => `--cluster.peer=${peer}`),
+  ];
+}
 
 /** Alertmanager: an HA StatefulSet whose replicas gossip, so a notification goes out once. */
 export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
@@ -30,7 +44,7 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
         selector: app.selector,
         ports: [
           { name: "http", port: ALERTMANAGER_PORT, targetPort: "http" },
-          { name: "cluster", port: 9094, targetPort: "cluster" },
+          { name: "cluster", port: ALERTMANAGER_CLUSTER_PORT, targetPort: "cluster" },
         ],
       },
     },
@@ -59,17 +73,14 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
               {
                 name: "alertmanager",
                 image: args.images.alertmanager,
-                args: [
-                  "--config.file=/etc/alertmanager/alertmanager.yml",
-                  "--storage.path=/alertmanager",
-                  `--web.listen-address=:${ALERTMANAGER_PORT}`,
-                  // HA: every replica gossips with the others so a notification goes out once.
-                  "--cluster.listen-address=:9094",
-                  ...Array.from({ length: s.alertmanager.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:9094`),
-                ],
+                // HA: every replica gossips with the others so a notification goes out once.
+                args: alertmanagerArgs({
+                  listen: `:${ALERTMANAGER_CLUSTER_PORT}`,
+                  peers: Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:${ALERTMANAGER_CLUSTER_PORT}`),
+                }),
                 ports: [
                   { name: "http", containerPort: ALERTMANAGER_PORT },
-                  { name: "cluster", containerPort: 9094 },
+                  { name: "cluster", containerPort: ALERTMANAGER_CLUSTER_PORT },
                 ],
                 resources: toResourceRequirements(s.alertmanager.resources),
                 securityContext: restrictedContainerSecurityContext(),

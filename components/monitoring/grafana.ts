@@ -1,12 +1,26 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { generatedPassword } from "../lib/credentials";
+import { type Env, type EnvValue, kubernetesEnv } from "../lib/env";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS } from "./files";
+import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings } from "./files";
 import type { MonitoringArgs } from "./index";
+
+/** Grafana's environment on every target: its admin, no anonymous access unless asked, no sign-up or phoning home. */
+export function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password: EnvValue }): Env {
+  return {
+    GF_SECURITY_ADMIN_USER: admin.username,
+    GF_SECURITY_ADMIN_PASSWORD: admin.password,
+    GF_AUTH_ANONYMOUS_ENABLED: String(s.grafana.anonymousAccess),
+    GF_USERS_ALLOW_SIGN_UP: "false",
+    GF_ANALYTICS_REPORTING_ENABLED: "false",
+    GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    GF_PATHS_PROVISIONING: MONITORING_PATHS.grafanaProvisioning,
+  };
+}
 
 /** Grafana with the mixins' dashboards provisioned and Prometheus as its data source. */
 export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: pulumi.Output<string>): void {
@@ -40,15 +54,12 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
                 name: "grafana",
                 image: args.images.grafana,
                 ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                env: [
-                  { name: "GF_SECURITY_ADMIN_USER", valueFrom: { secretKeyRef: { name: grafanaAdmin.metadata.name, key: "username" } } },
-                  { name: "GF_SECURITY_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: grafanaAdmin.metadata.name, key: "password" } } },
-                  { name: "GF_AUTH_ANONYMOUS_ENABLED", value: String(s.grafana.anonymousAccess) },
-                  { name: "GF_USERS_ALLOW_SIGN_UP", value: "false" },
-                  { name: "GF_ANALYTICS_REPORTING_ENABLED", value: "false" },
-                  { name: "GF_ANALYTICS_CHECK_FOR_UPDATES", value: "false" },
-                  { name: "GF_PATHS_PROVISIONING", value: "/etc/grafana/provisioning" },
-                ],
+                env: kubernetesEnv(
+                  grafanaEnv(s, {
+                    username: { secretName: grafanaAdmin.metadata.name, key: "username" },
+                    password: { secretName: grafanaAdmin.metadata.name, key: "password" },
+                  }),
+                ),
                 resources: toResourceRequirements(s.grafana.resources),
                 securityContext: restrictedContainerSecurityContext(),
                 ...httpProbes({ port: "http", readinessPath: "/api/health", livenessPath: "/api/health" }),

@@ -4,10 +4,21 @@ import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { ALERTMANAGER_PORT, NOBODY, PROMETHEUS_PORT, prometheusConfigFiles, prometheusRuleFiles } from "./files";
+import { ALERTMANAGER_PORT, MONITORING_PATHS, type MonitoringSettings, NOBODY, PROMETHEUS_PORT, prometheusConfigFiles, prometheusRuleFiles } from "./files";
 import type { MonitoringArgs } from "./index";
 import { grant, serviceAccount } from "./rbac";
 import { DEFAULT_SECRETS_DIR } from "./render";
+
+/** Prometheus' command line on every target: its config, TSDB and retention, and port. */
+export function prometheusArgs(s: MonitoringSettings): string[] {
+  return [
+    `--config.file=${MONITORING_PATHS.prometheusConfigDir}/prometheus.yml`,
+    `--storage.tsdb.path=${MONITORING_PATHS.prometheusData}`,
+    `--storage.tsdb.retention.time=${s.prometheus.retention}`,
+    `--storage.tsdb.retention.size=${s.prometheus.retentionSize}`,
+    `--web.listen-address=:${PROMETHEUS_PORT}`,
+  ];
+}
 
 /**
  * Prometheus: one replica with its TSDB on a volume, the scrape jobs and rule files
@@ -61,13 +72,7 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
               {
                 name: "prometheus",
                 image: args.images.prometheus,
-                args: [
-                  "--config.file=/etc/prometheus/config/prometheus.yml",
-                  "--storage.tsdb.path=/prometheus",
-                  `--storage.tsdb.retention.time=${s.prometheus.retention}`,
-                  `--storage.tsdb.retention.size=${s.prometheus.retentionSize}`,
-                  `--web.listen-address=:${PROMETHEUS_PORT}`,
-                ],
+                args: prometheusArgs(s),
                 ports: [{ name: "http", containerPort: PROMETHEUS_PORT }],
                 resources: toResourceRequirements(s.prometheus.resources),
                 securityContext: restrictedContainerSecurityContext(),

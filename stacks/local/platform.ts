@@ -12,7 +12,7 @@ import {
   KEYCLOAK_IMPORT_DIR,
   KEYCLOAK_MANAGEMENT_PORT,
   KEYCLOAK_UID,
-  keycloakHostnameEnv,
+  keycloakEnv,
   keycloakRealmFiles,
   realmDiscoveryPath,
 } from "../../components/keycloak/files";
@@ -34,6 +34,10 @@ import {
   prometheusRuleFiles,
 } from "../../components/monitoring/files";
 import { DEFAULT_SECRETS_DIR } from "../../components/monitoring/render";
+import { alertmanagerArgs } from "../../components/monitoring/alertmanager";
+import { grafanaEnv } from "../../components/monitoring/grafana";
+import { prometheusArgs } from "../../components/monitoring/prometheus";
+import { dockerEnv } from "../../components/lib/env";
 import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../../components/postgres/files";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/redis/mixin";
 import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
@@ -306,24 +310,18 @@ export class LocalPlatform extends pulumi.ComponentResource {
           image: image(config.images.keycloak),
           user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
           command: KEYCLOAK_ARGS,
-          env: {
-            KC_DB: "postgres",
-            KC_DB_URL: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`,
-            KC_DB_USERNAME: KEYCLOAK_DATABASE.owner,
-            KC_DB_PASSWORD: dbPassword,
-            // The address a browser on this machine uses; tokens carry it as their issuer. The API
-            // asks on http://keycloak:8080 and gets backchannel endpoints there.
-            ...keycloakHostnameEnv(this.urls.keycloak),
-            KC_HTTP_ENABLED: "true",
-            KC_HEALTH_ENABLED: "true",
-            KC_METRICS_ENABLED: "true",
-            KC_EVENT_METRICS_USER_ENABLED: "true",
-            // One node: no cluster discovery.
-            KC_CACHE: "local",
-            KC_BOOTSTRAP_ADMIN_USERNAME: "admin",
-            KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
-            JAVA_OPTS_KC_HEAP: "-XX:MaxRAMPercentage=70",
-          },
+          env: dockerEnv(
+            keycloakEnv({
+              database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
+              // The address a browser on this machine uses; tokens carry it as their issuer. The API
+              // asks on http://keycloak:8080 and gets backchannel endpoints there.
+              publicUrl: this.urls.keycloak,
+              admin: { username: "admin", password: adminPassword },
+              // No ingress in front, and one node: no cluster discovery.
+              behindProxy: false,
+              cache: "local",
+            }),
+          ),
           uploads: [{ file: `${KEYCLOAK_IMPORT_DIR}/${DEFAULT_REALM}.json`, content: realm.apply((f) => f[`${DEFAULT_REALM}.json`]), secret: true }],
           ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],
           // The image has bash but no curl: a raw HTTP request to the management port.
@@ -398,13 +396,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       service: "prometheus",
       image: image(config.images.prometheus),
       user: `${NOBODY}:${NOBODY}`,
-      command: [
-        `--config.file=${MONITORING_PATHS.prometheusConfigDir}/prometheus.yml`,
-        `--storage.tsdb.path=${MONITORING_PATHS.prometheusData}`,
-        `--storage.tsdb.retention.time=${m.prometheus.retention}`,
-        `--storage.tsdb.retention.size=${m.prometheus.retentionSize}`,
-        `--web.listen-address=:${PROMETHEUS_PORT}`,
-      ],
+      command: prometheusArgs(m),
       uploads: [
         ...uploadDir(MONITORING_PATHS.prometheusConfigDir, promFiles),
         ...uploadDir(MONITORING_PATHS.prometheusRulesDir, prometheusRuleFiles(m, mixins)),
@@ -422,13 +414,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
       service: "alertmanager",
       image: image(config.images.alertmanager),
       user: `${NOBODY}:${NOBODY}`,
-      command: [
-        `--config.file=${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
-        `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
-        `--web.listen-address=:${ALERTMANAGER_PORT}`,
-        // One instance: no gossip cluster.
-        "--cluster.listen-address=",
-      ],
+      // One instance: no gossip cluster.
+      command: alertmanagerArgs({ listen: "", peers: [] }),
       uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m), true),
       volumes: [{ volume: volume("alertmanager-data"), path: MONITORING_PATHS.alertmanagerData }],
       ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
@@ -440,15 +427,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       service: "grafana",
       image: image(config.images.grafana),
       user: `${GRAFANA_UID}:${GRAFANA_UID}`,
-      env: {
-        GF_SECURITY_ADMIN_USER: "admin",
-        GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword,
-        GF_AUTH_ANONYMOUS_ENABLED: String(m.grafana.anonymousAccess),
-        GF_USERS_ALLOW_SIGN_UP: "false",
-        GF_ANALYTICS_REPORTING_ENABLED: "false",
-        GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
-        GF_PATHS_PROVISIONING: MONITORING_PATHS.grafanaProvisioning,
-      },
+      env: dockerEnv(grafanaEnv(m, { username: "admin", password: this.grafanaAdminPassword })),
       uploads: [
         { file: `${MONITORING_PATHS.grafanaProvisioning}/datasources/datasources.yaml`, content: provisioning["datasources.yaml"] },
         { file: `${MONITORING_PATHS.grafanaProvisioning}/dashboards/dashboards.yaml`, content: provisioning["dashboards.yaml"] },

@@ -320,3 +320,33 @@ describe("local: the policy pack", () => {
     expect(grafana?.message).toContain('Set ip to "127.0.0.1"');
   });
 });
+
+// One declaration, two renderers (components/lib/env.ts): the containers both targets run
+// take their command lines and environment from the same function, so they cannot drift.
+describe("containers declared once for both targets", () => {
+  type K8sContainer = { name: string; args?: string[]; env?: { name: string; value?: string; valueFrom?: unknown }[] };
+  const podContainer = (type: string, name: string, containerName: string) =>
+    (cluster.one(type, name).inputs as { spec: { template: { spec: { containers: K8sContainer[] } } } }).spec.template.spec.containers.find(
+      (c) => c.name === containerName,
+    ) as K8sContainer;
+  const dockerEnvOf = (service: string) => Object.fromEntries((container(service).inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
+  it.each([
+    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", []],
+    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", ["KC_PROXY_HEADERS"]],
+  ] as const)("%s: the same variables in the same order, and the same literal values but the target's own", (service, type, name, clusterOnly) => {
+    const k8sEnv = podContainer(type, name, name).env ?? [];
+    const docker = dockerEnvOf(service);
+    expect(Object.keys(docker)).toEqual(k8sEnv.map((e) => e.name).filter((n) => !(clusterOnly as readonly string[]).includes(n)));
+    const targetOwn = new Set(["KC_CACHE", "KC_HOSTNAME", "GF_AUTH_ANONYMOUS_ENABLED"]);
+    for (const e of k8sEnv) if (e.value !== undefined && !targetOwn.has(e.name) && e.name in docker) expect(docker[e.name], e.name).toBe(e.value);
+  });
+
+  it("Prometheus and Alertmanager: the same flags, Alertmanager gossiping only on the cluster", () => {
+    expect(container("prometheus").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "prometheus", "prometheus").args);
+    const clusterArgs = podContainer("kubernetes:apps/v1:StatefulSet", "alertmanager", "alertmanager").args ?? [];
+    const localArgs = container("alertmanager").inputs.command as string[];
+    expect(localArgs.filter((a) => !a.startsWith("--cluster."))).toEqual(clusterArgs.filter((a) => !a.startsWith("--cluster.")));
+    expect(localArgs.filter((a) => a.startsWith("--cluster."))).toEqual(["--cluster.listen-address="]);
+  });
+});
