@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { kubernetesEnv } from "../lib/env";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { PROVISION_DATABASE_SCRIPT, provisionDatabaseEnv } from "./containers";
 import type { ServiceDatabase } from "./index";
 
 export interface ProvisionJobArgs {
@@ -20,10 +22,6 @@ export interface ProvisionJobArgs {
 
 /** Runs provision-database.sql for one service; retried until the primary accepts connections. */
 export function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
-  const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({
-    name: envName,
-    valueFrom: { secretKeyRef: { name: secretName, key } },
-  });
   return new k8s.batch.v1.Job(
     a.name,
     {
@@ -43,18 +41,16 @@ export function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
               {
                 name: "provision",
                 image: a.image,
-                command: [
-                  "sh",
-                  "-c",
-                  `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${a.configDir}/provision-database.sql`,
-                ],
-                env: [
-                  { name: "PGHOST", value: a.host },
-                  fromSecret("PGPASSWORD", a.superuserSecret, "password"),
-                  { name: "OWNER", value: a.database.owner },
-                  fromSecret("OWNER_PASSWORD", a.ownerSecret, "password"),
-                  { name: "DATABASE", value: a.database.name },
-                ],
+                command: ["sh", "-c", PROVISION_DATABASE_SCRIPT],
+                env: kubernetesEnv(
+                  provisionDatabaseEnv({
+                    host: a.host,
+                    superuserPassword: { secretName: a.superuserSecret, key: "password" },
+                    owner: a.database.owner,
+                    ownerPassword: { secretName: a.ownerSecret, key: "password" },
+                    database: a.database.name,
+                  }),
+                ),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: "config", mountPath: a.configDir, readOnly: true }],

@@ -1,13 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { kubernetesEnv } from "../lib/env";
 import { execProbes, httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import type { ClusterCredentials } from "./credentials";
 import type { RepoCa } from "./backupRepos";
-import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, REPLICATION_USER } from "./files";
+import {
+  PGBACKREST_EXPORTER_ARGS,
+  PGBACKREST_EXPORTER_PORT,
+  POSTGRES_ENTRYPOINT,
+  POSTGRES_EXPORTER_ARGS,
+  POSTGRES_EXPORTER_PORT,
+  postgresEnv,
+  postgresExporterEnv,
+} from "./containers";
+import { POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID } from "./files";
 import type { PostgresClusterArgs } from "./index";
 
 /** The cluster's Services: headless for the pods' DNS names, rw on the primary (ordinal 0), ro on every instance. */
@@ -48,10 +58,8 @@ export interface StatefulSetDeps {
  */
 export function postgresStatefulSet(scope: ObjectScope, name: string, args: PostgresClusterArgs, d: StatefulSetDeps): k8s.apps.v1.StatefulSet {
   const s = args.settings;
-  const fromSecret = (envName: string, secretName: pulumi.Input<string>, key: string) => ({
-    name: envName,
-    valueFrom: { secretKeyRef: { name: secretName, key } },
-  });
+  /** The password key of one of the roles' Secrets. */
+  const password = (secret: k8s.core.v1.Secret) => ({ secretName: secret.metadata.name, key: "password" });
   const configVolumeMount = { name: "config", mountPath: PATHS.config, readOnly: true };
   const pgbackrestConfigMount = { name: "config", mountPath: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true };
   return new k8s.apps.v1.StatefulSet(
@@ -79,22 +87,20 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
               {
                 name: "postgres",
                 image: args.images.postgres,
-                command: ["bash", `${PATHS.config}/entrypoint.sh`],
+                command: POSTGRES_ENTRYPOINT,
                 ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                env: [
-                  { name: "PGDATA", value: PATHS.pgdata },
-                  { name: "POSTGRES_CONFIG_DIR", value: PATHS.config },
-                  { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                  { name: "PRIMARY_HOST", value: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc` },
-                  fromSecret("POSTGRES_PASSWORD", d.credentials.superuser.metadata.name, "password"),
-                  { name: "REPLICATION_USER", value: REPLICATION_USER },
-                  fromSecret("REPLICATION_PASSWORD", d.credentials.replication.metadata.name, "password"),
-                  { name: "APP_DATABASE", value: s.appDatabase },
-                  { name: "APP_USER", value: s.appUser },
-                  fromSecret("APP_PASSWORD", d.credentials.app.metadata.name, "password"),
-                  { name: "EXPORTER_USER", value: EXPORTER_USER },
-                  fromSecret("EXPORTER_PASSWORD", d.credentials.exporter.metadata.name, "password"),
-                ],
+                env: kubernetesEnv(
+                  postgresEnv(s, {
+                    podName: { fieldPath: "metadata.name" },
+                    primaryHost: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc`,
+                    passwords: {
+                      superuser: password(d.credentials.superuser),
+                      replication: password(d.credentials.replication),
+                      app: password(d.credentials.app),
+                      exporter: password(d.credentials.exporter),
+                    },
+                  }),
+                ),
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(s.resources),
                 securityContext: restrictedContainerSecurityContext(),
@@ -111,13 +117,9 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
               {
                 name: "exporter",
                 image: args.images.postgresExporter,
-                args: [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
-                ports: [{ name: "metrics", containerPort: 9187 }],
-                env: [
-                  { name: "DATA_SOURCE_URI", value: `localhost:${POSTGRES_PORT}/postgres?sslmode=disable` },
-                  { name: "DATA_SOURCE_USER", value: EXPORTER_USER },
-                  fromSecret("DATA_SOURCE_PASS", d.credentials.exporter.metadata.name, "password"),
-                ],
+                args: POSTGRES_EXPORTER_ARGS,
+                ports: [{ name: "metrics", containerPort: POSTGRES_EXPORTER_PORT }],
+                env: kubernetesEnv(postgresExporterEnv("localhost", password(d.credentials.exporter))),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
                 ...httpProbes({ port: "metrics", readinessPath: "/", livenessPath: "/" }),
@@ -126,8 +128,8 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
               {
                 name: "backup-metrics",
                 image: args.images.pgbackrestExporter,
-                args: [`--backrest.config=${PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
-                ports: [{ name: "backup-metrics", containerPort: 9854 }],
+                args: PGBACKREST_EXPORTER_ARGS,
+                ports: [{ name: "backup-metrics", containerPort: PGBACKREST_EXPORTER_PORT }],
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),

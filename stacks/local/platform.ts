@@ -38,7 +38,16 @@ import { alertmanagerArgs } from "../../components/monitoring/alertmanager";
 import { grafanaEnv } from "../../components/monitoring/grafana";
 import { prometheusArgs } from "../../components/monitoring/prometheus";
 import { dockerEnv } from "../../components/lib/env";
-import { EXPORTER_USER, POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, REPLICATION_USER, resolveBackupRepo } from "../../components/postgres/files";
+import {
+  PGBACKREST_EXPORTER_ARGS,
+  POSTGRES_ENTRYPOINT,
+  POSTGRES_EXPORTER_ARGS,
+  postgresEnv,
+  postgresExporterEnv,
+  PROVISION_DATABASE_SCRIPT,
+  provisionDatabaseEnv,
+} from "../../components/postgres/containers";
+import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, resolveBackupRepo } from "../../components/postgres/files";
 import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/redis/mixin";
 import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { localContainer, type LocalContainerSpec, uploadDir } from "./container";
@@ -144,21 +153,16 @@ export class LocalPlatform extends pulumi.ComponentResource {
         service: SERVICES.postgres,
         image: image(config.images.postgres),
         user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-        entrypoint: ["bash", `${POSTGRES_PATHS.config}/entrypoint.sh`],
+        entrypoint: POSTGRES_ENTRYPOINT,
         env: {
-          PGDATA: POSTGRES_PATHS.pgdata,
-          POSTGRES_CONFIG_DIR: POSTGRES_PATHS.config,
-          // The entrypoint reads its role from the ordinal: -0 is the primary.
-          POD_NAME: "postgres-0",
-          PRIMARY_HOST: SERVICES.postgres,
-          POSTGRES_PASSWORD: superuserPassword,
-          REPLICATION_USER,
-          REPLICATION_PASSWORD: replicationPassword,
-          APP_DATABASE: pg.appDatabase,
-          APP_USER: pg.appUser,
-          APP_PASSWORD: appPassword,
-          EXPORTER_USER,
-          EXPORTER_PASSWORD: exporterPassword,
+          ...dockerEnv(
+            postgresEnv(pg, {
+              // The entrypoint reads its role from the ordinal: -0 is the primary.
+              podName: "postgres-0",
+              primaryHost: SERVICES.postgres,
+              passwords: { superuser: superuserPassword, replication: replicationPassword, app: appPassword, exporter: exporterPassword },
+            }),
+          ),
           ...pgbackrestEnv,
         },
         uploads: [...uploadDir(POSTGRES_PATHS.config, pgFiles), pgbackrestConfUpload],
@@ -177,15 +181,15 @@ export class LocalPlatform extends pulumi.ComponentResource {
       service: "postgres-exporter",
       image: image(config.images.postgresExporter),
       user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-      command: [`--extend.query-path=${POSTGRES_PATHS.config}/exporter-queries.yaml`, "--web.listen-address=:9187"],
-      env: { DATA_SOURCE_URI: `postgres:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: exporterPassword },
+      command: POSTGRES_EXPORTER_ARGS,
+      env: dockerEnv(postgresExporterEnv(SERVICES.postgres, exporterPassword)),
       uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": fileOf(pgFiles, "exporter-queries.yaml") }),
     });
     run({
       service: "pgbackrest-exporter",
       image: image(config.images.pgbackrestExporter),
       user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-      command: [`--backrest.config=${POSTGRES_PATHS.pgbackrestConfig}`, "--web.listen-address=:9854", "--collect.interval=300"],
+      command: PGBACKREST_EXPORTER_ARGS,
       env: pgbackrestEnv,
       uploads: [pgbackrestConfUpload],
       volumes: [{ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly: true }],
@@ -292,10 +296,16 @@ export class LocalPlatform extends pulumi.ComponentResource {
           user: `${POSTGRES_UID}:${POSTGRES_UID}`,
           entrypoint: ["bash", "-c"],
           // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
-          command: [
-            `for _ in $(seq 60); do psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${POSTGRES_PATHS.config}/provision-database.sql && exit 0; sleep 5; done; exit 1`,
-          ],
-          env: { PGHOST: SERVICES.postgres, PGPASSWORD: superuserPassword, OWNER: KEYCLOAK_DATABASE.owner, OWNER_PASSWORD: dbPassword, DATABASE: KEYCLOAK_DATABASE.name },
+          command: [`for _ in $(seq 60); do ${PROVISION_DATABASE_SCRIPT} && exit 0; sleep 5; done; exit 1`],
+          env: dockerEnv(
+            provisionDatabaseEnv({
+              host: SERVICES.postgres,
+              superuserPassword,
+              owner: KEYCLOAK_DATABASE.owner,
+              ownerPassword: dbPassword,
+              database: KEYCLOAK_DATABASE.name,
+            }),
+          ),
           uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": fileOf(pgFiles, "provision-database.sql") }),
           oneShot: true,
         },

@@ -331,15 +331,31 @@ describe("containers declared once for both targets", () => {
     ) as K8sContainer;
   const dockerEnvOf = (service: string) => Object.fromEntries((container(service).inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 
+  // [docker service, kubernetes kind, object, container, variables only the cluster has, only Docker has, target-own values]
   it.each([
-    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", []],
-    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", ["KC_PROXY_HEADERS"]],
-  ] as const)("%s: the same variables in the same order, and the same literal values but the target's own", (service, type, name, clusterOnly) => {
-    const k8sEnv = podContainer(type, name, name).env ?? [];
-    const docker = dockerEnvOf(service);
-    expect(Object.keys(docker)).toEqual(k8sEnv.map((e) => e.name).filter((n) => !(clusterOnly as readonly string[]).includes(n)));
-    const targetOwn = new Set(["KC_CACHE", "KC_HOSTNAME", "GF_AUTH_ANONYMOUS_ENABLED"]);
-    for (const e of k8sEnv) if (e.value !== undefined && !targetOwn.has(e.name) && e.name in docker) expect(docker[e.name], e.name).toBe(e.value);
+    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], [], ["GF_AUTH_ANONYMOUS_ENABLED"]],
+    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", ["KC_PROXY_HEADERS"], [], ["KC_CACHE", "KC_HOSTNAME"]],
+    // pgBackRest's variables come from a Secret (envFrom) on the cluster.
+    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", [], ["PGBACKREST_REPO1_CIPHER_PASS"], ["POD_NAME", "PRIMARY_HOST"]],
+    ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], [], ["DATA_SOURCE_URI"]],
+    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], [], ["PGHOST"]],
+  ] as const)(
+    "%s: the same variables in the same order, and the same literal values but the target's own",
+    (service, type, name, containerName, clusterOnly, dockerOnly, targetOwn) => {
+      const k8sEnv = podContainer(type, name, containerName).env ?? [];
+      const docker = dockerEnvOf(service);
+      expect(Object.keys(docker).filter((n) => !(dockerOnly as readonly string[]).includes(n))).toEqual(
+        k8sEnv.map((e) => e.name).filter((n) => !(clusterOnly as readonly string[]).includes(n)),
+      );
+      for (const e of k8sEnv) if (e.value !== undefined && !(targetOwn as readonly string[]).includes(e.name) && e.name in docker) expect(docker[e.name], e.name).toBe(e.value);
+    },
+  );
+
+  it("the exporters and the provisioning run the same command lines", () => {
+    expect(container("postgres-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "exporter").args);
+    expect(container("pgbackrest-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics").args);
+    const job = podContainer("kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision") as unknown as { command: string[] };
+    expect((container("postgres-db-keycloak").inputs.command as string[])[0]).toContain(`do ${job.command[2]} && exit 0`);
   });
 
   it("Prometheus and Alertmanager: the same flags, Alertmanager gossiping only on the cluster", () => {
