@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { type Env, kubernetesEnv } from "../lib/env";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
@@ -10,6 +11,20 @@ import type { MinioTenantArgs } from "./index";
 
 /** Where the servers read their TLS certificate and the CA. */
 export const CERTS_DIR = "/etc/minio/certs";
+
+/** `minio server`'s arguments on every target: where its certificates are (empty: plain HTTP), its ports, its drives. */
+export function minioServerArgs(o: { certsDir: string; console: boolean; drives: pulumi.Input<string> }): pulumi.Input<string>[] {
+  return ["server", "--certs-dir", o.certsDir, "--address", `:${API_PORT}`, ...(o.console ? ["--console-address", `:${CONSOLE_PORT}`] : []), o.drives];
+}
+
+/** The server's settings on every target (its root user and KMS key come from its Secret or as values). */
+export function minioServerEnv(console: boolean): Env {
+  return {
+    MINIO_BROWSER: console ? "on" : "off",
+    // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
+    MINIO_PROMETHEUS_AUTH_TYPE: "jwt",
+  };
+}
 
 /**
  * The servers: a headless Service for their DNS names, the API Service (and the console's
@@ -65,13 +80,9 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
                 name: "minio",
                 image: args.images.minio,
                 command: ["minio"],
-                args: ["server", "--certs-dir", CERTS_DIR, "--address", `:${API_PORT}`, ...(s.console.enabled ? ["--console-address", `:${CONSOLE_PORT}`] : []), volumes],
+                args: minioServerArgs({ certsDir: CERTS_DIR, console: s.console.enabled, drives: volumes }),
                 ports: [{ name: "api", containerPort: API_PORT }, ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : [])],
-                env: [
-                  { name: "MINIO_BROWSER", value: s.console.enabled ? "on" : "off" },
-                  // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
-                  { name: "MINIO_PROMETHEUS_AUTH_TYPE", value: "jwt" },
-                ],
+                env: kubernetesEnv(minioServerEnv(s.console.enabled)),
                 envFrom: [{ secretRef: { name: rootSecretName } }],
                 resources: toResourceRequirements(s.resources),
                 securityContext: restrictedContainerSecurityContext(),

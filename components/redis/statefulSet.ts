@@ -2,14 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { InClusterArgs } from "../lib/component";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { kubernetesEnv } from "../lib/env";
 import { execProbes, httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
+import { REDIS_EXPORTER_ARGS, REDIS_EXPORTER_PORT, redisExporterEnv } from "./containers";
 import type { QueueCredentials } from "./credentials";
 import { MASTER_NAME, REDIS_PORT, REDIS_UID, type RedisSettings, SENTINEL_PORT } from "./files";
 import type { RedisImages } from "./index";
-import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "./mixin";
 
 /**
  * The queue's Services (headless for the pods' names, the client Service, Sentinel's) and
@@ -78,13 +79,9 @@ export function queueStatefulSet(
     {
       name: "exporter",
       image: args.images.redisExporter,
-      args: [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, "--web.listen-address=:9121"],
-      ports: [{ name: "metrics", containerPort: 9121 }],
-      env: [
-        { name: "REDIS_ADDR", value: `redis://localhost:${REDIS_PORT}` },
-        { name: "REDIS_USER", value: "exporter" },
-        { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: c.exporter.metadata.name, key: "password" } } },
-      ],
+      args: REDIS_EXPORTER_ARGS,
+      ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
+      env: kubernetesEnv(redisExporterEnv("localhost", { secretName: c.exporter.metadata.name, key: "password" })),
       resources: toResourceRequirements(RESOURCE_PRESETS.nano),
       securityContext: restrictedContainerSecurityContext(),
       ...httpProbes({ port: "metrics", readinessPath: "/health", livenessPath: "/health" }),

@@ -38,18 +38,21 @@ import { alertmanagerArgs } from "../../components/monitoring/alertmanager";
 import { grafanaEnv } from "../../components/monitoring/grafana";
 import { prometheusArgs } from "../../components/monitoring/prometheus";
 import { dockerEnv } from "../../components/lib/env";
+import { minioServerArgs, minioServerEnv } from "../../components/minio/statefulSet";
+import { REDIS_EXPORTER_ARGS, REDIS_EXPORTER_PORT, redisExporterEnv } from "../../components/redis/containers";
 import {
   PGBACKREST_EXPORTER_ARGS,
+  PGBACKREST_EXPORTER_PORT,
   POSTGRES_ENTRYPOINT,
   POSTGRES_EXPORTER_ARGS,
+  POSTGRES_EXPORTER_PORT,
   postgresEnv,
   postgresExporterEnv,
   PROVISION_DATABASE_SCRIPT,
   provisionDatabaseEnv,
 } from "../../components/postgres/containers";
 import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, resolveBackupRepo } from "../../components/postgres/files";
-import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "../../components/redis/mixin";
-import { REDIS_PATHS, REDIS_PORT, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
+import { REDIS_PATHS, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { localContainer, type LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
 import type { MonitoringMixin } from "../../components/lib/mixin";
@@ -227,8 +230,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
       service: "redis-exporter",
       image: image(config.images.redisExporter),
       user: `${REDIS_UID}:${REDIS_UID}`,
-      command: [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, "--web.listen-address=:9121"],
-      env: { REDIS_ADDR: `redis://redis:${REDIS_PORT}`, REDIS_USER: "exporter", REDIS_PASSWORD: redisPasswords.exporter },
+      command: REDIS_EXPORTER_ARGS,
+      env: dockerEnv(redisExporterEnv(SERVICES.redis, redisPasswords.exporter)),
     });
 
     // --- MinIO (plain HTTP on the private network: pgBackRest uses the posix repository) -----------
@@ -242,13 +245,12 @@ export class LocalPlatform extends pulumi.ComponentResource {
         user: `${MINIO_UID}:${MINIO_UID}`,
         entrypoint: ["minio"],
         // An empty certs directory: MinIO serves plain HTTP.
-        command: ["server", "--certs-dir", "/tmp/certs", "--address", `:${MINIO_API_PORT}`, "/data0"],
+        command: minioServerArgs({ certsDir: "/tmp/certs", console: false, drives: "/data0" }),
         env: {
           MINIO_ROOT_USER: minioRootUser,
           MINIO_ROOT_PASSWORD: minioRootPassword,
           MINIO_KMS_SECRET_KEY: pulumi.interpolate`blacklake-sse:${kmsKey}`,
-          MINIO_BROWSER: "off",
-          MINIO_PROMETHEUS_AUTH_TYPE: "jwt",
+          ...dockerEnv(minioServerEnv(false)),
         },
         volumes: [{ volume: minioData, path: "/data0" }],
         tmpfs: ["/tmp"],
@@ -387,9 +389,9 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const scrapeTargets = localScrapeTargets(ns, {
       api: config.api.enabled ? { host: SERVICES.api, port: config.api.port } : "absent",
       "kube-state-metrics": "absent",
-      postgres: { host: "postgres-exporter", port: 9187 },
-      pgbackrest: { host: "pgbackrest-exporter", port: 9854 },
-      redis: { host: "redis-exporter", port: 9121 },
+      postgres: { host: "postgres-exporter", port: POSTGRES_EXPORTER_PORT },
+      pgbackrest: { host: "pgbackrest-exporter", port: PGBACKREST_EXPORTER_PORT },
+      redis: { host: "redis-exporter", port: REDIS_EXPORTER_PORT },
       minio: { host: SERVICES.minio, port: MINIO_API_PORT },
       "minio-node": { host: SERVICES.minio, port: MINIO_API_PORT },
       ...(config.keycloak.enabled ? { keycloak: { host: SERVICES.keycloak, port: KEYCLOAK_MANAGEMENT_PORT } } : {}),

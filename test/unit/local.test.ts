@@ -339,6 +339,9 @@ describe("containers declared once for both targets", () => {
     ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", [], ["PGBACKREST_REPO1_CIPHER_PASS"], ["POD_NAME", "PRIMARY_HOST"]],
     ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], [], ["DATA_SOURCE_URI"]],
     ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], [], ["PGHOST"]],
+    ["redis-exporter", "kubernetes:apps/v1:StatefulSet", "redis", "exporter", [], [], ["REDIS_ADDR"]],
+    // The root user and KMS key come from a Secret (envFrom) on the cluster.
+    ["minio", "kubernetes:apps/v1:StatefulSet", "minio", "minio", [], ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_KMS_SECRET_KEY"], []],
   ] as const)(
     "%s: the same variables in the same order, and the same literal values but the target's own",
     (service, type, name, containerName, clusterOnly, dockerOnly, targetOwn) => {
@@ -354,6 +357,7 @@ describe("containers declared once for both targets", () => {
   it("the exporters and the provisioning run the same command lines", () => {
     expect(container("postgres-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "exporter").args);
     expect(container("pgbackrest-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics").args);
+    expect(container("redis-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "redis", "exporter").args);
     const job = podContainer("kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision") as unknown as { command: string[] };
     expect((container("postgres-db-keycloak").inputs.command as string[])[0]).toContain(`do ${job.command[2]} && exit 0`);
   });

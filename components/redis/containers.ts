@@ -1,0 +1,14 @@
+import type { Env, EnvValue } from "../lib/env";
+import { REDIS_PORT } from "./files";
+import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "./mixin";
+
+// The queue's exporter as every target runs it (statefulSet.ts on Kubernetes, stacks/local on Docker).
+
+export const REDIS_EXPORTER_PORT = 9121;
+/** redis_exporter, counting the queue's and the dead-letter queue's keys. */
+export const REDIS_EXPORTER_ARGS = [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, `--web.listen-address=:${REDIS_EXPORTER_PORT}`];
+
+/** The exporter's connection: as the exporter ACL user, to Redis at `host`. */
+export function redisExporterEnv(host: string, password: EnvValue): Env {
+  return { REDIS_ADDR: `redis://${host}:${REDIS_PORT}`, REDIS_USER: "exporter", REDIS_PASSWORD: password };
+}
