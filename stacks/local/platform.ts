@@ -51,7 +51,7 @@ import {
   PROVISION_DATABASE_SCRIPT,
   provisionDatabaseEnv,
 } from "../../components/postgres/containers";
-import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, resolveBackupRepo } from "../../components/postgres/files";
+import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type ResolvedRepo, resolveBackupRepo } from "../../components/postgres/files";
 import { REDIS_PATHS, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { localContainer, type LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
@@ -69,6 +69,43 @@ export interface LocalPlatformArgs {
 export const LOCAL_PGBACKREST_REPO_PATH = "/pgbackrest-repo";
 /** The API's unprivileged user, as the Workload component's pods (distroless nonroot). */
 const API_UID = 65532;
+
+/** What every section of the local stack uses: the config, the network's naming, and how to run a container. */
+interface LocalContext {
+  config: PlatformConfig;
+  ns: string;
+  local: PlatformConfig["local"];
+  child: pulumi.CustomResourceOptions;
+  image: (ref: string) => pulumi.Output<string>;
+  volume: (volumeName: string) => docker.Volume;
+  password: (purpose: string, length?: number) => pulumi.Output<string>;
+  run: (spec: LocalContainerSpec, dependsOn?: pulumi.Resource[]) => docker.Container;
+}
+
+interface Volumes {
+  pgdata: docker.Volume;
+  pgbackrestRepo: docker.Volume;
+  minioData: docker.Volume;
+  volumeOwners: docker.Container;
+}
+
+interface Database {
+  postgres: docker.Container;
+  superuserPassword: pulumi.Output<string>;
+  appPassword: pulumi.Output<string>;
+  repos: ResolvedRepo[];
+  pgFiles: Record<string, string>;
+}
+
+interface Store {
+  keysOf: (consumer: string) => { accessKey: pulumi.Output<string>; secretKey: pulumi.Output<string> };
+  minioUrl: string;
+}
+
+interface Identity {
+  issuer: string;
+  clientSecret: pulumi.Output<string>;
+}
 
 /**
  * The platform as containers on one Docker engine: the same services, users and rendered
@@ -115,7 +152,23 @@ export class LocalPlatform extends pulumi.ComponentResource {
       return container;
     };
 
-    // --- volumes -------------------------------------------------------------------------
+    const ctx: LocalContext = { config, ns, local, child, image, volume, password, run };
+    const volumes = this.volumes(ctx);
+    const database = this.postgres(ctx, volumes);
+    const queue = this.redis(ctx);
+    const store = this.minio(ctx, volumes);
+    const identity = config.keycloak.enabled ? this.keycloak(ctx, database) : undefined;
+    if (config.api.enabled) this.api(ctx, { database, queue, store, identity });
+    const monitoring = this.monitoring(ctx, { database, store });
+    this.mixins = monitoring.mixins;
+    this.grafanaAdminPassword = monitoring.grafanaAdminPassword;
+
+    this.registerOutputs({ networkName: this.networkName, urls: this.urls, grafanaAdminPassword: this.grafanaAdminPassword });
+  }
+
+  /** The named volumes, and the one-shot job that gives them to their users. */
+  private volumes(ctx: LocalContext) {
+    const { config, image, volume, run } = ctx;
     // Docker gives a new volume the owner of the image's directory it is mounted on; these
     // three are mounted where the images have no directory, so a job gives them to their
     // users first (what fsGroup does on Kubernetes). It is the only container run as root,
@@ -138,7 +191,13 @@ export class LocalPlatform extends pulumi.ComponentResource {
       oneShot: true,
     });
 
-    // --- PostgreSQL with pgBackRest ------------------------------------------------------------
+    return { pgdata, pgbackrestRepo, minioData, volumeOwners };
+  }
+
+  /** PostgreSQL with pgBackRest. */
+  private postgres(ctx: LocalContext, v: Volumes) {
+    const { config, local, image, password, run } = ctx;
+    const { pgdata, pgbackrestRepo, volumeOwners } = v;
     const pg = config.postgres;
     const superuserPassword = password("postgres-superuser");
     const replicationPassword = password("postgres-replication");
@@ -199,7 +258,12 @@ export class LocalPlatform extends pulumi.ComponentResource {
       tmpfs: ["/tmp"],
     });
 
-    // --- Redis -----------------------------------------------------------------------------------
+    return { postgres, superuserPassword, appPassword, repos, pgFiles };
+  }
+
+  /** Redis. */
+  private redis(ctx: LocalContext) {
+    const { config, ns, image, volume, password, run } = ctx;
     const redisPasswords = {
       app: password("redis-app"),
       exporter: password("redis-exporter"),
@@ -234,7 +298,13 @@ export class LocalPlatform extends pulumi.ComponentResource {
       env: dockerEnv(redisExporterEnv(SERVICES.redis, redisPasswords.exporter)),
     });
 
-    // --- MinIO (plain HTTP on the private network: pgBackRest uses the posix repository) -----------
+    return { redisPasswords };
+  }
+
+  /** MinIO (plain HTTP on the private network: pgBackRest uses the posix repository). */
+  private minio(ctx: LocalContext, v: Volumes) {
+    const { config, local, child, image, password, run } = ctx;
+    const { minioData, volumeOwners } = v;
     const minioRootUser = new random.RandomString("minio-root-user", { length: 16, special: false, upper: false }, child).result;
     const minioRootPassword = password("minio-root-password", 40);
     const kmsKey = new random.RandomBytes("minio-kms-key", { length: 32 }, child).base64;
@@ -287,105 +357,118 @@ export class LocalPlatform extends pulumi.ComponentResource {
       oneShot: true,
     });
 
-    // --- Keycloak, its database on the local PostgreSQL -------------------------------------------
-    let identity: { issuer: string; clientSecret: pulumi.Output<string> } | undefined;
-    if (config.keycloak.enabled) {
-      const dbPassword = password("postgres-db-keycloak");
-      const provisioned = run(
-        {
-          service: "postgres-db-keycloak",
-          image: image(config.images.postgres),
-          user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-          entrypoint: ["bash", "-c"],
-          // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
-          command: [`for _ in $(seq 60); do ${PROVISION_DATABASE_SCRIPT} && exit 0; sleep 5; done; exit 1`],
-          env: dockerEnv(
-            provisionDatabaseEnv({
-              host: SERVICES.postgres,
-              superuserPassword,
-              owner: KEYCLOAK_DATABASE.owner,
-              ownerPassword: dbPassword,
-              database: KEYCLOAK_DATABASE.name,
-            }),
-          ),
-          uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": fileOf(pgFiles, "provision-database.sql") }),
-          oneShot: true,
-        },
-        [postgres],
-      );
-      const apiClientSecret = password("keycloak-api-client");
-      const adminPassword = password("keycloak-admin");
-      const realm = apiClientSecret.apply((clientSecret) => keycloakRealmFiles(config.keycloak, { domain: config.domain, apiClientSecret: clientSecret }));
-      run(
-        {
-          service: SERVICES.keycloak,
-          image: image(config.images.keycloak),
-          user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
-          command: KEYCLOAK_ARGS,
-          env: dockerEnv(
-            keycloakEnv({
-              database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
-              // The address a browser on this machine uses; tokens carry it as their issuer. The API
-              // asks on http://keycloak:8080 and gets backchannel endpoints there.
-              publicUrl: this.urls.keycloak,
-              admin: { username: "admin", password: adminPassword },
-              // No ingress in front, and one node: no cluster discovery.
-              behindProxy: false,
-              cache: "local",
-            }),
-          ),
-          uploads: [{ file: `${KEYCLOAK_IMPORT_DIR}/${DEFAULT_REALM}.json`, content: realm.apply((f) => f[`${DEFAULT_REALM}.json`]), secret: true }],
-          ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],
-          // The image has bash but no curl: a raw HTTP request to the management port.
-          healthcheck: `exec 3<>/dev/tcp/127.0.0.1/${KEYCLOAK_MANAGEMENT_PORT} && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3`,
-        },
-        [provisioned],
-      );
-      identity = { issuer: `${this.urls.keycloak}/realms/${DEFAULT_REALM}`, clientSecret: apiClientSecret };
-    }
+    return { keysOf, minioUrl };
+  }
 
-    // --- the API ---------------------------------------------------------------------------------
-    if (config.api.enabled) {
-      const apiKeys = keysOf(SERVICES.api);
-      if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
-      run({
-        service: SERVICES.api,
-        image: image(config.images.api),
-        user: `${API_UID}:${API_UID}`,
-        env: {
-          DATABASE_URL: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
-          REDIS_HOST: SERVICES.redis,
-          REDIS_USERNAME: "app",
-          REDIS_PASSWORD: redisPasswords.app,
-          S3_BUCKET: BUCKETS.data,
-          S3_EXPORTS_BUCKET: BUCKETS.exports,
-          S3_ENDPOINT: minioUrl,
-          S3_ACCESS_KEY_ID: apiKeys.accessKey,
-          S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
-          ...(identity
-            ? {
-                OIDC_ISSUER: identity.issuer,
-                OIDC_DISCOVERY_URL: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
-                OIDC_CLIENT_ID: API_OIDC_CLIENT_ID,
-                OIDC_CLIENT_SECRET: identity.clientSecret,
-              }
-            : {}),
-        },
-        tmpfs: ["/tmp"],
-        ports: [{ internal: config.api.port, external: local.ports.api }],
-      });
-    }
+  /** Keycloak, its database on the local PostgreSQL. */
+  private keycloak(ctx: LocalContext, db: Database): Identity {
+    const { config, local, image, password, run } = ctx;
+    const { postgres, superuserPassword, pgFiles } = db;
+    const dbPassword = password("postgres-db-keycloak");
+    const provisioned = run(
+      {
+        service: "postgres-db-keycloak",
+        image: image(config.images.postgres),
+        user: `${POSTGRES_UID}:${POSTGRES_UID}`,
+        entrypoint: ["bash", "-c"],
+        // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
+        command: [`for _ in $(seq 60); do ${PROVISION_DATABASE_SCRIPT} && exit 0; sleep 5; done; exit 1`],
+        env: dockerEnv(
+          provisionDatabaseEnv({
+            host: SERVICES.postgres,
+            superuserPassword,
+            owner: KEYCLOAK_DATABASE.owner,
+            ownerPassword: dbPassword,
+            database: KEYCLOAK_DATABASE.name,
+          }),
+        ),
+        uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": fileOf(pgFiles, "provision-database.sql") }),
+        oneShot: true,
+      },
+      [postgres],
+    );
+    const apiClientSecret = password("keycloak-api-client");
+    const adminPassword = password("keycloak-admin");
+    const realm = apiClientSecret.apply((clientSecret) => keycloakRealmFiles(config.keycloak, { domain: config.domain, apiClientSecret: clientSecret }));
+    run(
+      {
+        service: SERVICES.keycloak,
+        image: image(config.images.keycloak),
+        user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
+        command: KEYCLOAK_ARGS,
+        env: dockerEnv(
+          keycloakEnv({
+            database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
+            // The address a browser on this machine uses; tokens carry it as their issuer. The API
+            // asks on http://keycloak:8080 and gets backchannel endpoints there.
+            publicUrl: this.urls.keycloak,
+            admin: { username: "admin", password: adminPassword },
+            // No ingress in front, and one node: no cluster discovery.
+            behindProxy: false,
+            cache: "local",
+          }),
+        ),
+        uploads: [{ file: `${KEYCLOAK_IMPORT_DIR}/${DEFAULT_REALM}.json`, content: realm.apply((f) => f[`${DEFAULT_REALM}.json`]), secret: true }],
+        ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],
+        // The image has bash but no curl: a raw HTTP request to the management port.
+        healthcheck: `exec 3<>/dev/tcp/127.0.0.1/${KEYCLOAK_MANAGEMENT_PORT} && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3`,
+      },
+      [provisioned],
+    );
+    return { issuer: `${this.urls.keycloak}/realms/${DEFAULT_REALM}`, clientSecret: apiClientSecret };
+  }
 
-    // --- Prometheus, Alertmanager, Grafana ------------------------------------------------------------
+  /** The API, with the database, queue, object store and (when enabled) Keycloak it uses. */
+  private api(ctx: LocalContext, d: { database: Database; queue: { redisPasswords: { app: pulumi.Output<string> } }; store: Store; identity?: Identity }) {
+    const { config, local, image, run } = ctx;
+    const { keysOf, minioUrl } = d.store;
+    const { appPassword } = d.database;
+    const { redisPasswords } = d.queue;
+    const { identity } = d;
+    const pg = config.postgres;
+    const apiKeys = keysOf(SERVICES.api);
+    if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
+    run({
+      service: SERVICES.api,
+      image: image(config.images.api),
+      user: `${API_UID}:${API_UID}`,
+      env: {
+        DATABASE_URL: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
+        REDIS_HOST: SERVICES.redis,
+        REDIS_USERNAME: "app",
+        REDIS_PASSWORD: redisPasswords.app,
+        S3_BUCKET: BUCKETS.data,
+        S3_EXPORTS_BUCKET: BUCKETS.exports,
+        S3_ENDPOINT: minioUrl,
+        S3_ACCESS_KEY_ID: apiKeys.accessKey,
+        S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
+        ...(identity
+          ? {
+              OIDC_ISSUER: identity.issuer,
+              OIDC_DISCOVERY_URL: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
+              OIDC_CLIENT_ID: API_OIDC_CLIENT_ID,
+              OIDC_CLIENT_SECRET: identity.clientSecret,
+            }
+          : {}),
+      },
+      tmpfs: ["/tmp"],
+      ports: [{ internal: config.api.port, external: local.ports.api }],
+    });
+  }
+
+  /** Prometheus, Alertmanager, Grafana. */
+  private monitoring(ctx: LocalContext, d: { database: Database; store: Store }) {
+    const { config, ns, local, image, volume, password, run } = ctx;
+    const { repos } = d.database;
+    const { keysOf } = d.store;
     const m = config.monitoring;
-    this.mixins = localMixins({
+    const mixins = localMixins({
       instance: ns,
       postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
       replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds,
       restoreDrill: false,
       keycloak: config.keycloak.enabled,
     });
-    const mixins = [...this.mixins];
     const scrapeTargets = localScrapeTargets(ns, {
       api: config.api.enabled ? { host: SERVICES.api, port: config.api.port } : "absent",
       "kube-state-metrics": "absent",
@@ -433,13 +516,13 @@ export class LocalPlatform extends pulumi.ComponentResource {
       ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
       healthcheck: wget(ALERTMANAGER_PORT, "/-/ready"),
     });
-    this.grafanaAdminPassword = password("grafana-admin");
+    const grafanaAdminPassword = password("grafana-admin");
     const provisioning = grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`);
     run({
       service: "grafana",
       image: image(config.images.grafana),
       user: `${GRAFANA_UID}:${GRAFANA_UID}`,
-      env: dockerEnv(grafanaEnv(m, { username: "admin", password: this.grafanaAdminPassword })),
+      env: dockerEnv(grafanaEnv(m, { username: "admin", password: grafanaAdminPassword })),
       uploads: [
         { file: `${MONITORING_PATHS.grafanaProvisioning}/datasources/datasources.yaml`, content: provisioning["datasources.yaml"] },
         { file: `${MONITORING_PATHS.grafanaProvisioning}/dashboards/dashboards.yaml`, content: provisioning["dashboards.yaml"] },
@@ -451,6 +534,6 @@ export class LocalPlatform extends pulumi.ComponentResource {
       healthcheck: wget(GRAFANA_PORT, "/api/health"),
     });
 
-    this.registerOutputs({ networkName: this.networkName, urls: this.urls, grafanaAdminPassword: this.grafanaAdminPassword });
+    return { mixins, grafanaAdminPassword };
   }
 }
