@@ -1,3 +1,7 @@
+// The Kubernetes rules of the policy pack. Over 300 lines because each rule is a short
+// function of the same shape and the pack's reviewers read the Kubernetes rules together;
+// the shared readers live in lib.ts.
+
 import {
   asArray,
   CLUSTER_SCOPED_TYPES,

@@ -1,3 +1,7 @@
+// What the policy pack's rules share: the resource readers (containers, labels, selectors,
+// images, config files) and the rule constructors. Over 300 lines because the readers are
+// many small pure functions that every rule file imports.
+
 import type {
   EnforcementLevel,
   PolicyConfigSchema,

@@ -1,3 +1,7 @@
+// The policy pack's stack-level rules: they read several resources at once (a workload and
+// its PDB, a backup schedule and its alerts). Over 300 lines because each rule needs its
+// own cross-resource reader, kept beside the rule it serves.
+
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
 import { AWS } from "./aws";
 import {

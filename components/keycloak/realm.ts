@@ -27,6 +27,9 @@
 //                    public part, so granting guest never widens what a user reads.
 //
 // Nothing is added to the realm's default roles: every role is an explicit grant.
+//
+// Over 300 lines because it is one document: the realm, its clients, roles, policies and
+// their reasons belong together where a reviewer reads them against Keycloak's schema.
 
 import { API_OIDC_CLIENT_ID } from "../lib/names";
 

@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: argument parsing, the workspace copy, the run and its report are one
+ * flow that reads best in one place.)
+ *
  * The real Pulumi engine for this program: `preview | up | refresh | destroy` of a stack,
  * through the Automation API with the program as an inline program (no Node.js language
  * host is needed) and the policy pack on every preview and up.

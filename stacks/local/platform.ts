@@ -1,3 +1,8 @@
+// The local stack's composition: every service as a Docker container, one method each.
+// Over 300 lines because it still composes each service by hand from the components'
+// declarations (containers.ts, files.ts, settings); the service-spec renderer of issue #13
+// is what will shrink it.
+
 import * as pulumi from "@pulumi/pulumi";
 import { renamedType } from "../../components/lib/component";
 import * as docker from "@pulumi/docker";
