@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
-import { kubernetesEnv } from "../lib/env";
+import { kubernetesContainer } from "../lib/container";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { KEYCLOAK_ARGS, KEYCLOAK_HTTP_PORT as HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT as MANAGEMENT_PORT, KEYCLOAK_UID, keycloakEnv } from "./files";
+import { KEYCLOAK_IMPORT_DIR, KEYCLOAK_UID, keycloakContainer } from "./files";
 import type { KeycloakArgs } from "./index";
 import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 
@@ -39,15 +39,8 @@ export function keycloakDeployment(
             topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: scope.selector } }],
             containers: [
               {
-                name: "keycloak",
-                image: args.images.keycloak,
-                args: KEYCLOAK_ARGS,
-                ports: [
-                  { name: "http", containerPort: HTTP_PORT },
-                  { name: KEYCLOAK_METRICS_PORT_NAME, containerPort: MANAGEMENT_PORT },
-                ],
-                env: kubernetesEnv(
-                  keycloakEnv({
+                ...kubernetesContainer(
+                  keycloakContainer(args.images.keycloak, {
                     database: { url: fromSecret("jdbcUrl"), username: fromSecret("username"), password: fromSecret("password") },
                     publicUrl,
                     admin: { username: { secretName: secrets.admin.metadata.name, key: "username" }, password: { secretName: secrets.admin.metadata.name, key: "password" } },

@@ -1,4 +1,7 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
+import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 import type { KeycloakSettings } from "./settings";
 import { DEFAULT_REALM, renderRealm } from "./realm";
 
@@ -53,6 +56,21 @@ export function keycloakEnv(o: {
     KC_BOOTSTRAP_ADMIN_USERNAME: o.admin.username,
     KC_BOOTSTRAP_ADMIN_PASSWORD: o.admin.password,
     JAVA_OPTS_KC_HEAP: "-XX:MaxRAMPercentage=70",
+  };
+}
+
+/** Keycloak's container on every target: `start --import-realm`, HTTP and the management port. */
+export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<typeof keycloakEnv>[0]): ContainerSpec {
+  return {
+    name: "keycloak",
+    image,
+    args: KEYCLOAK_ARGS,
+    ports: [
+      { name: "http", port: KEYCLOAK_HTTP_PORT },
+      { name: KEYCLOAK_METRICS_PORT_NAME, port: KEYCLOAK_MANAGEMENT_PORT },
+    ],
+    env: keycloakEnv(env),
+    uid: KEYCLOAK_UID,
   };
 }
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type Env, kubernetesEnv } from "../lib/env";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
+import type { Env } from "../lib/env";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
@@ -23,6 +24,19 @@ export function minioServerEnv(console: boolean): Env {
     MINIO_BROWSER: console ? "on" : "off",
     // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
     MINIO_PROMETHEUS_AUTH_TYPE: "jwt",
+  };
+}
+
+/** `minio server` on every target. */
+export function minioServerContainer(image: pulumi.Input<string>, o: Parameters<typeof minioServerArgs>[0]): ContainerSpec {
+  return {
+    name: "minio",
+    image,
+    command: ["minio"],
+    args: minioServerArgs(o),
+    ports: [{ name: "api", port: API_PORT }, ...(o.console ? [{ name: "console", port: CONSOLE_PORT }] : [])],
+    env: minioServerEnv(o.console),
+    uid: MINIO_UID,
   };
 }
 
@@ -77,12 +91,7 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
             affinity: preferOnePodPerNode(scope.selector),
             containers: [
               {
-                name: "minio",
-                image: args.images.minio,
-                command: ["minio"],
-                args: minioServerArgs({ certsDir: CERTS_DIR, console: s.console.enabled, drives: volumes }),
-                ports: [{ name: "api", containerPort: API_PORT }, ...(s.console.enabled ? [{ name: "console", containerPort: CONSOLE_PORT }] : [])],
-                env: kubernetesEnv(minioServerEnv(s.console.enabled)),
+                ...kubernetesContainer(minioServerContainer(args.images.minio, { certsDir: CERTS_DIR, console: s.console.enabled, drives: volumes })),
                 envFrom: [{ secretRef: { name: rootSecretName } }],
                 resources: toResourceRequirements(s.resources),
                 securityContext: restrictedContainerSecurityContext(),

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
@@ -19,6 +20,20 @@ export function alertmanagerArgs(cluster: { listen: string; peers: string[] }): 
     `--cluster.listen-address=${cluster.listen}`,
     ...cluster.peers.map((peer) => `--cluster.peer=${peer}`),
   ];
+}
+
+/** Alertmanager's container on every target. */
+export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Parameters<typeof alertmanagerArgs>[0]): ContainerSpec {
+  return {
+    name: "alertmanager",
+    image,
+    args: alertmanagerArgs(cluster),
+    ports: [
+      { name: "http", port: ALERTMANAGER_PORT },
+      { name: "cluster", port: ALERTMANAGER_CLUSTER_PORT },
+    ],
+    uid: NOBODY,
+  };
 }
 
 /** Alertmanager: an HA StatefulSet whose replicas gossip, so a notification goes out once. */
@@ -71,17 +86,13 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
             securityContext: restrictedPodSecurityContext(NOBODY),
             containers: [
               {
-                name: "alertmanager",
-                image: args.images.alertmanager,
                 // HA: every replica gossips with the others so a notification goes out once.
-                args: alertmanagerArgs({
-                  listen: `:${ALERTMANAGER_CLUSTER_PORT}`,
-                  peers: Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:${ALERTMANAGER_CLUSTER_PORT}`),
-                }),
-                ports: [
-                  { name: "http", containerPort: ALERTMANAGER_PORT },
-                  { name: "cluster", containerPort: ALERTMANAGER_CLUSTER_PORT },
-                ],
+                ...kubernetesContainer(
+                  alertmanagerContainer(args.images.alertmanager, {
+                    listen: `:${ALERTMANAGER_CLUSTER_PORT}`,
+                    peers: Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:${ALERTMANAGER_CLUSTER_PORT}`),
+                  }),
+                ),
                 resources: toResourceRequirements(s.alertmanager.resources),
                 securityContext: restrictedContainerSecurityContext(),
                 ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy" }),

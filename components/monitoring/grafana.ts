@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { generatedPassword } from "../lib/credentials";
-import { type Env, type EnvValue, kubernetesEnv } from "../lib/env";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
+import type { Env, EnvValue } from "../lib/env";
 import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
@@ -20,6 +21,11 @@ export function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; p
     GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
     GF_PATHS_PROVISIONING: MONITORING_PATHS.grafanaProvisioning,
   };
+}
+
+/** Grafana's container on every target. */
+export function grafanaContainer(s: MonitoringSettings, image: pulumi.Input<string>, admin: Parameters<typeof grafanaEnv>[1]): ContainerSpec {
+  return { name: "grafana", image, ports: [{ name: "http", port: GRAFANA_PORT }], env: grafanaEnv(s, admin), uid: GRAFANA_UID };
 }
 
 /** Grafana with the mixins' dashboards provisioned and Prometheus as its data source. */
@@ -51,11 +57,8 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
             securityContext: restrictedPodSecurityContext(GRAFANA_UID),
             containers: [
               {
-                name: "grafana",
-                image: args.images.grafana,
-                ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                env: kubernetesEnv(
-                  grafanaEnv(s, {
+                ...kubernetesContainer(
+                  grafanaContainer(s, args.images.grafana, {
                     username: { secretName: grafanaAdmin.metadata.name, key: "username" },
                     password: { secretName: grafanaAdmin.metadata.name, key: "password" },
                   }),

@@ -1,3 +1,5 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import * as k8s from "@pulumi/kubernetes";
 import { volumeClaim } from "../lib/placement";
 import { httpProbes } from "../lib/probes";
@@ -18,6 +20,11 @@ export function prometheusArgs(s: MonitoringSettings): string[] {
     `--storage.tsdb.retention.size=${s.prometheus.retentionSize}`,
     `--web.listen-address=:${PROMETHEUS_PORT}`,
   ];
+}
+
+/** Prometheus' container on every target. */
+export function prometheusContainer(s: MonitoringSettings, image: pulumi.Input<string>): ContainerSpec {
+  return { name: "prometheus", image, args: prometheusArgs(s), ports: [{ name: "http", port: PROMETHEUS_PORT }], uid: NOBODY };
 }
 
 /**
@@ -70,10 +77,7 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
             securityContext: restrictedPodSecurityContext(NOBODY),
             containers: [
               {
-                name: "prometheus",
-                image: args.images.prometheus,
-                args: prometheusArgs(s),
-                ports: [{ name: "http", containerPort: PROMETHEUS_PORT }],
+                ...kubernetesContainer(prometheusContainer(s, args.images.prometheus)),
                 resources: toResourceRequirements(s.prometheus.resources),
                 securityContext: restrictedContainerSecurityContext(),
                 ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy", startupSeconds: 300 }),

@@ -1,5 +1,7 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
-import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, type PostgresSettings, REPLICATION_USER } from "./files";
+import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, type PostgresSettings, REPLICATION_USER } from "./files";
 
 // The database's containers as every target runs them: the entrypoint's command and
 // environment, the exporters' flags, the provisioning of a service database. Kubernetes
@@ -49,4 +51,26 @@ export const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1
 /** PROVISION_DATABASE_SCRIPT's environment. */
 export function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string }): Env {
   return { PGHOST: o.host, PGPASSWORD: o.superuserPassword, OWNER: o.owner, OWNER_PASSWORD: o.ownerPassword, DATABASE: o.database };
+}
+
+/** The database server: entrypoint.sh decides primary or replica from its ordinal. */
+export function postgresContainer(s: PostgresSettings, image: pulumi.Input<string>, o: Parameters<typeof postgresEnv>[1]): ContainerSpec {
+  return { name: "postgres", image, command: POSTGRES_ENTRYPOINT, ports: [{ name: "postgres", port: POSTGRES_PORT }], env: postgresEnv(s, o), uid: POSTGRES_UID };
+}
+
+/** postgres_exporter beside the server (`host`: where it reaches it). */
+export function postgresExporterContainer(image: pulumi.Input<string>, host: string, password: EnvValue): ContainerSpec {
+  return {
+    name: "exporter",
+    image,
+    args: POSTGRES_EXPORTER_ARGS,
+    ports: [{ name: "metrics", port: POSTGRES_EXPORTER_PORT }],
+    env: postgresExporterEnv(host, password),
+    uid: POSTGRES_UID,
+  };
+}
+
+/** pgbackrest_exporter; it reads the repositories with pgBackRest's own environment, which each target adds. */
+export function pgbackrestExporterContainer(image: pulumi.Input<string>): ContainerSpec {
+  return { name: "backup-metrics", image, args: PGBACKREST_EXPORTER_ARGS, ports: [{ name: "backup-metrics", port: PGBACKREST_EXPORTER_PORT }], uid: POSTGRES_UID };
 }

@@ -1,22 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
-import { kubernetesEnv } from "../lib/env";
+import { kubernetesContainer } from "../lib/container";
 import { execProbes, httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import type { ClusterCredentials } from "./credentials";
 import type { RepoCa } from "./backupRepos";
-import {
-  PGBACKREST_EXPORTER_ARGS,
-  PGBACKREST_EXPORTER_PORT,
-  POSTGRES_ENTRYPOINT,
-  POSTGRES_EXPORTER_ARGS,
-  POSTGRES_EXPORTER_PORT,
-  postgresEnv,
-  postgresExporterEnv,
-} from "./containers";
+import { pgbackrestExporterContainer, postgresContainer, postgresExporterContainer } from "./containers";
 import { POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID } from "./files";
 import type { PostgresClusterArgs } from "./index";
 
@@ -85,12 +77,8 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
             affinity: preferOnePodPerNode(scope.selector),
             containers: [
               {
-                name: "postgres",
-                image: args.images.postgres,
-                command: POSTGRES_ENTRYPOINT,
-                ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                env: kubernetesEnv(
-                  postgresEnv(s, {
+                ...kubernetesContainer(
+                  postgresContainer(s, args.images.postgres, {
                     podName: { fieldPath: "metadata.name" },
                     primaryHost: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc`,
                     passwords: {
@@ -115,21 +103,14 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
                 ],
               },
               {
-                name: "exporter",
-                image: args.images.postgresExporter,
-                args: POSTGRES_EXPORTER_ARGS,
-                ports: [{ name: "metrics", containerPort: POSTGRES_EXPORTER_PORT }],
-                env: kubernetesEnv(postgresExporterEnv("localhost", password(d.credentials.exporter))),
+                ...kubernetesContainer(postgresExporterContainer(args.images.postgresExporter, "localhost", password(d.credentials.exporter))),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
                 ...httpProbes({ port: "metrics", readinessPath: "/", livenessPath: "/" }),
                 volumeMounts: [configVolumeMount],
               },
               {
-                name: "backup-metrics",
-                image: args.images.pgbackrestExporter,
-                args: PGBACKREST_EXPORTER_ARGS,
-                ports: [{ name: "backup-metrics", containerPort: PGBACKREST_EXPORTER_PORT }],
+                ...kubernetesContainer(pgbackrestExporterContainer(args.images.pgbackrestExporter)),
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),

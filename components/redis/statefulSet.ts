@@ -2,12 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { InClusterArgs } from "../lib/component";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
-import { kubernetesEnv } from "../lib/env";
+import { kubernetesContainer } from "../lib/container";
 import { execProbes, httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { REDIS_EXPORTER_ARGS, REDIS_EXPORTER_PORT, redisExporterEnv } from "./containers";
+import { redisExporterContainer } from "./containers";
 import type { QueueCredentials } from "./credentials";
 import { MASTER_NAME, REDIS_PORT, REDIS_UID, type RedisSettings, SENTINEL_PORT } from "./files";
 import type { RedisImages } from "./index";
@@ -77,11 +77,7 @@ export function queueStatefulSet(
       ],
     },
     {
-      name: "exporter",
-      image: args.images.redisExporter,
-      args: REDIS_EXPORTER_ARGS,
-      ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
-      env: kubernetesEnv(redisExporterEnv("localhost", { secretName: c.exporter.metadata.name, key: "password" })),
+      ...kubernetesContainer(redisExporterContainer(args.images.redisExporter, "localhost", { secretName: c.exporter.metadata.name, key: "password" })),
       resources: toResourceRequirements(RESOURCE_PRESETS.nano),
       securityContext: restrictedContainerSecurityContext(),
       ...httpProbes({ port: "metrics", readinessPath: "/health", livenessPath: "/health" }),

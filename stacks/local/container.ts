@@ -28,7 +28,7 @@ export interface LocalContainerSpec {
   image: pulumi.Input<string>;
   /** uid:gid, the same user the Kubernetes pod runs as. */
   user: string;
-  entrypoint?: string[];
+  entrypoint?: pulumi.Input<string>[];
   command?: pulumi.Input<string>[];
   env?: Record<string, pulumi.Input<string>>;
   uploads?: Upload[];

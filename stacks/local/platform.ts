@@ -11,16 +11,7 @@ import { generatedPassword } from "../../components/lib/credentials";
 import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
-import {
-  KEYCLOAK_ARGS,
-  KEYCLOAK_HTTP_PORT,
-  KEYCLOAK_IMPORT_DIR,
-  KEYCLOAK_MANAGEMENT_PORT,
-  KEYCLOAK_UID,
-  keycloakEnv,
-  keycloakRealmFiles,
-  realmDiscoveryPath,
-} from "../../components/keycloak/files";
+import { KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, keycloakContainer, keycloakRealmFiles, realmDiscoveryPath } from "../../components/keycloak/files";
 import { DEFAULT_REALM } from "../../components/keycloak/realm";
 import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../../components/minio/files";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
@@ -29,30 +20,27 @@ import {
   ALERTMANAGER_PORT,
   alertmanagerConfigFiles,
   GRAFANA_PORT,
-  GRAFANA_UID,
   grafanaDashboardFiles,
   grafanaProvisioningFiles,
   MONITORING_PATHS,
-  NOBODY,
   PROMETHEUS_PORT,
   prometheusConfigFiles,
   prometheusRuleFiles,
 } from "../../components/monitoring/files";
 import { DEFAULT_SECRETS_DIR } from "../../components/monitoring/render";
-import { alertmanagerArgs } from "../../components/monitoring/alertmanager";
-import { grafanaEnv } from "../../components/monitoring/grafana";
-import { prometheusArgs } from "../../components/monitoring/prometheus";
+import { alertmanagerContainer } from "../../components/monitoring/alertmanager";
+import { grafanaContainer } from "../../components/monitoring/grafana";
+import { prometheusContainer } from "../../components/monitoring/prometheus";
+import { dockerContainer } from "../../components/lib/container";
 import { dockerEnv } from "../../components/lib/env";
-import { minioServerArgs, minioServerEnv } from "../../components/minio/statefulSet";
-import { REDIS_EXPORTER_ARGS, REDIS_EXPORTER_PORT, redisExporterEnv } from "../../components/redis/containers";
+import { minioServerContainer } from "../../components/minio/statefulSet";
+import { REDIS_EXPORTER_PORT, redisExporterContainer } from "../../components/redis/containers";
 import {
-  PGBACKREST_EXPORTER_ARGS,
   PGBACKREST_EXPORTER_PORT,
-  POSTGRES_ENTRYPOINT,
-  POSTGRES_EXPORTER_ARGS,
+  pgbackrestExporterContainer,
   POSTGRES_EXPORTER_PORT,
-  postgresEnv,
-  postgresExporterEnv,
+  postgresContainer,
+  postgresExporterContainer,
   PROVISION_DATABASE_SCRIPT,
   provisionDatabaseEnv,
 } from "../../components/postgres/containers";
@@ -215,23 +203,19 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"] });
     const pgbackrestEnv: Record<string, pulumi.Input<string>> = repos.length ? { PGBACKREST_REPO1_CIPHER_PASS: cipherPassphrase } : {};
     const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: fileOf(pgFiles, "pgbackrest.conf") };
+    const server = dockerContainer(
+      postgresContainer(pg, image(config.images.postgres), {
+        // The entrypoint reads its role from the ordinal: -0 is the primary.
+        podName: "postgres-0",
+        primaryHost: SERVICES.postgres,
+        passwords: { superuser: superuserPassword, replication: replicationPassword, app: appPassword, exporter: exporterPassword },
+      }),
+    );
     const postgres = run(
       {
         service: SERVICES.postgres,
-        image: image(config.images.postgres),
-        user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-        entrypoint: POSTGRES_ENTRYPOINT,
-        env: {
-          ...dockerEnv(
-            postgresEnv(pg, {
-              // The entrypoint reads its role from the ordinal: -0 is the primary.
-              podName: "postgres-0",
-              primaryHost: SERVICES.postgres,
-              passwords: { superuser: superuserPassword, replication: replicationPassword, app: appPassword, exporter: exporterPassword },
-            }),
-          ),
-          ...pgbackrestEnv,
-        },
+        ...server,
+        env: { ...server.env, ...pgbackrestEnv },
         uploads: [...uploadDir(POSTGRES_PATHS.config, pgFiles), pgbackrestConfUpload],
         volumes: [
           { volume: pgdata, path: POSTGRES_PATHS.data },
@@ -246,17 +230,12 @@ export class LocalPlatform extends pulumi.ComponentResource {
     );
     run({
       service: "postgres-exporter",
-      image: image(config.images.postgresExporter),
-      user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-      command: POSTGRES_EXPORTER_ARGS,
-      env: dockerEnv(postgresExporterEnv(SERVICES.postgres, exporterPassword)),
+      ...dockerContainer(postgresExporterContainer(image(config.images.postgresExporter), SERVICES.postgres, exporterPassword)),
       uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": fileOf(pgFiles, "exporter-queries.yaml") }),
     });
     run({
       service: "pgbackrest-exporter",
-      image: image(config.images.pgbackrestExporter),
-      user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-      command: PGBACKREST_EXPORTER_ARGS,
+      ...dockerContainer(pgbackrestExporterContainer(image(config.images.pgbackrestExporter))),
       env: pgbackrestEnv,
       uploads: [pgbackrestConfUpload],
       volumes: [{ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly: true }],
@@ -297,10 +276,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     });
     run({
       service: "redis-exporter",
-      image: image(config.images.redisExporter),
-      user: `${REDIS_UID}:${REDIS_UID}`,
-      command: REDIS_EXPORTER_ARGS,
-      env: dockerEnv(redisExporterEnv(SERVICES.redis, redisPasswords.exporter)),
+      ...dockerContainer(redisExporterContainer(image(config.images.redisExporter), SERVICES.redis, redisPasswords.exporter)),
     });
 
     return { redisPasswords };
@@ -313,20 +289,13 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const minioRootUser = new random.RandomString("minio-root-user", { length: 16, special: false, upper: false }, child).result;
     const minioRootPassword = password("minio-root-password", 40);
     const kmsKey = new random.RandomBytes("minio-kms-key", { length: 32 }, child).base64;
+    // An empty certs directory: MinIO serves plain HTTP.
+    const server = dockerContainer(minioServerContainer(image(config.images.minio), { certsDir: "/tmp/certs", console: false, drives: "/data0" }));
     run(
       {
         service: SERVICES.minio,
-        image: image(config.images.minio),
-        user: `${MINIO_UID}:${MINIO_UID}`,
-        entrypoint: ["minio"],
-        // An empty certs directory: MinIO serves plain HTTP.
-        command: minioServerArgs({ certsDir: "/tmp/certs", console: false, drives: "/data0" }),
-        env: {
-          MINIO_ROOT_USER: minioRootUser,
-          MINIO_ROOT_PASSWORD: minioRootPassword,
-          MINIO_KMS_SECRET_KEY: pulumi.interpolate`blacklake-sse:${kmsKey}`,
-          ...dockerEnv(minioServerEnv(false)),
-        },
+        ...server,
+        env: { MINIO_ROOT_USER: minioRootUser, MINIO_ROOT_PASSWORD: minioRootPassword, MINIO_KMS_SECRET_KEY: pulumi.interpolate`blacklake-sse:${kmsKey}`, ...server.env },
         volumes: [{ volume: minioData, path: "/data0" }],
         tmpfs: ["/tmp"],
         ports: [{ internal: MINIO_API_PORT, external: local.ports.minio }],
@@ -398,11 +367,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
     run(
       {
         service: SERVICES.keycloak,
-        image: image(config.images.keycloak),
-        user: `${KEYCLOAK_UID}:${KEYCLOAK_UID}`,
-        command: KEYCLOAK_ARGS,
-        env: dockerEnv(
-          keycloakEnv({
+        ...dockerContainer(
+          keycloakContainer(image(config.images.keycloak), {
             database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
             // The address a browser on this machine uses; tokens carry it as their issuer. The API
             // asks on http://keycloak:8080 and gets backchannel endpoints there.
@@ -494,9 +460,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const wget = (port: number, path: string) => `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
     run({
       service: "prometheus",
-      image: image(config.images.prometheus),
-      user: `${NOBODY}:${NOBODY}`,
-      command: prometheusArgs(m),
+      ...dockerContainer(prometheusContainer(m, image(config.images.prometheus))),
       uploads: [
         ...uploadDir(MONITORING_PATHS.prometheusConfigDir, promFiles),
         ...uploadDir(MONITORING_PATHS.prometheusRulesDir, prometheusRuleFiles(m, mixins)),
@@ -512,10 +476,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
     });
     run({
       service: "alertmanager",
-      image: image(config.images.alertmanager),
-      user: `${NOBODY}:${NOBODY}`,
       // One instance: no gossip cluster.
-      command: alertmanagerArgs({ listen: "", peers: [] }),
+      ...dockerContainer(alertmanagerContainer(image(config.images.alertmanager), { listen: "", peers: [] })),
       uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m), true),
       volumes: [{ volume: volume("alertmanager-data"), path: MONITORING_PATHS.alertmanagerData }],
       ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
@@ -525,9 +487,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const provisioning = grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`);
     run({
       service: "grafana",
-      image: image(config.images.grafana),
-      user: `${GRAFANA_UID}:${GRAFANA_UID}`,
-      env: dockerEnv(grafanaEnv(m, { username: "admin", password: grafanaAdminPassword })),
+      ...dockerContainer(grafanaContainer(m, image(config.images.grafana), { username: "admin", password: grafanaAdminPassword })),
       uploads: [
         { file: `${MONITORING_PATHS.grafanaProvisioning}/datasources/datasources.yaml`, content: provisioning["datasources.yaml"] },
         { file: `${MONITORING_PATHS.grafanaProvisioning}/dashboards/dashboards.yaml`, content: provisioning["dashboards.yaml"] },
