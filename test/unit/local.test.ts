@@ -354,6 +354,12 @@ describe("containers declared once for both targets", () => {
     },
   );
 
+  it("the API gets the same variables from both compositions (literals or Secret keys on the cluster)", () => {
+    const cluster = (podContainer("kubernetes:apps/v1:Deployment", "api", "api").env ?? []).map((e) => e.name);
+    // Sentinel's variables exist only where Sentinel runs (not in the local stack's config).
+    expect(Object.keys(dockerEnvOf("api")).sort()).toEqual(cluster.filter((n) => !n.startsWith("REDIS_SENTINEL") && n !== "REDIS_MASTER_NAME").sort());
+  });
+
   it("the exporters and the provisioning run the same command lines", () => {
     expect(container("postgres-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "exporter").args);
     expect(container("pgbackrest-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics").args);
