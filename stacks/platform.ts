@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import { stackMixins } from "./mixins";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import type { InClusterArgs } from "../components/lib/component";
@@ -18,8 +19,6 @@ import { OffsiteBackup, type OffsiteWriter } from "../components/aws";
 import { ImageRepositories } from "../components/aws/ecr";
 import { CiAccess } from "../components/aws/ciAccess";
 import { BUILT_IMAGES, type BuiltImage, PlatformImages } from "../components/images";
-import { platformMixin } from "../components/monitoring/platformAlerts";
-import { sloMixin } from "../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
 
 /**
@@ -134,18 +133,11 @@ export function composePlatform(config: PlatformConfig) {
         after,
       )
     : undefined;
-  const mixins = [
-    platformMixin({
-      namespace: config.namespace,
-      api: { namespace: config.namespace, podSelector: api?.podSelector ?? {}, portName: "http", path: "/metrics" },
-      kubeStateMetrics: { namespace: config.namespace, podSelector: Monitoring.kubeStateMetricsSelector(config.namespace), portName: "http-metrics" },
-    }),
-    sloMixin({ namespace: config.namespace }),
-    database.mixin,
-    queue.mixin,
-    objectStore.mixin,
-    ...(identity ? [identity.mixin] : []),
-  ];
+  const mixins = stackMixins({
+    namespace: config.namespace,
+    apiPodSelector: api?.podSelector ?? {},
+    components: [database.mixin, queue.mixin, objectStore.mixin, ...(identity ? [identity.mixin] : [])],
+  });
   const monitoring = new Monitoring(
     SERVICES.monitoring,
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },

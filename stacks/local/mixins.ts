@@ -2,15 +2,13 @@ import { selectorLabels } from "../../components/lib/labels";
 import type { MonitoringMixin } from "../../components/lib/mixin";
 import { keycloakMixin } from "../../components/keycloak/mixin";
 import { minioMixin } from "../../components/minio/mixin";
-import { Monitoring } from "../../components/monitoring";
-import { platformMixin } from "../../components/monitoring/platformAlerts";
-import { sloMixin } from "../../components/monitoring/slo";
 import { postgresMixin } from "../../components/postgres/mixin";
 import { redisMixin } from "../../components/redis/mixin";
+import { stackMixins } from "../mixins";
 
-// The same monitoring mixins, in the same order, as the Kubernetes composition builds
-// from its components (stacks/platform.ts): the rule files and dashboards rendered from
-// them are byte-identical on both targets (test/unit/local.test.ts checks it).
+// The local stack's mixins: the list both compositions share (stacks/mixins.ts), with each
+// component's mixin made from the same options its component gives it on Kubernetes; the
+// rule files and dashboards are byte-identical on both targets (test/unit/local.test.ts).
 
 export interface LocalMixinOptions {
   instance: string;
@@ -24,23 +22,21 @@ const selector = (name: string, instance: string, component: string) => selector
 
 export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
   const ns = o.instance;
-  return [
-    platformMixin({
-      namespace: ns,
-      api: { namespace: ns, podSelector: selector("api", ns, "api"), portName: "http", path: "/metrics" },
-      kubeStateMetrics: { namespace: ns, podSelector: Monitoring.kubeStateMetricsSelector(ns), portName: "http-metrics" },
-    }),
-    sloMixin({ namespace: ns }),
-    postgresMixin({
-      namespace: ns,
-      name: "postgres",
-      podSelector: selector("postgres", ns, "database"),
-      repos: o.postgresRepos,
-      replicationLagAlertSeconds: o.replicationLagAlertSeconds,
-      restoreDrill: o.restoreDrill,
-    }),
-    redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),
-    minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage"), mirror: false }),
-    ...(o.keycloak ? [keycloakMixin({ namespace: ns, podSelector: selector("keycloak", ns, "identity") })] : []),
-  ];
+  return stackMixins({
+    namespace: ns,
+    apiPodSelector: selector("api", ns, "api"),
+    components: [
+      postgresMixin({
+        namespace: ns,
+        name: "postgres",
+        podSelector: selector("postgres", ns, "database"),
+        repos: o.postgresRepos,
+        replicationLagAlertSeconds: o.replicationLagAlertSeconds,
+        restoreDrill: o.restoreDrill,
+      }),
+      redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),
+      minioMixin({ namespace: ns, podSelector: selector("minio", ns, "object-storage"), mirror: false }),
+      ...(o.keycloak ? [keycloakMixin({ namespace: ns, podSelector: selector("keycloak", ns, "identity") })] : []),
+    ],
+  });
 }

@@ -1,0 +1,22 @@
+import type { MonitoringMixin } from "../components/lib/mixin";
+import { Monitoring } from "../components/monitoring";
+import { platformMixin } from "../components/monitoring/platformAlerts";
+import { sloMixin } from "../components/monitoring/slo";
+
+/**
+ * What a stack's Prometheus loads, in this order: the platform's own alerts (any target
+ * down, the API, resources), the SLOs', then each component's mixin. Both compositions
+ * (platform.ts, local/) build their list here, so they cannot disagree on it.
+ */
+export function stackMixins(o: { namespace: string; apiPodSelector: Record<string, string>; components: MonitoringMixin[] }): MonitoringMixin[] {
+  const namespace = o.namespace;
+  return [
+    platformMixin({
+      namespace,
+      api: { namespace, podSelector: o.apiPodSelector, portName: "http", path: "/metrics" },
+      kubeStateMetrics: { namespace, podSelector: Monitoring.kubeStateMetricsSelector(namespace), portName: "http-metrics" },
+    }),
+    sloMixin({ namespace }),
+    ...o.components,
+  ];
+}
