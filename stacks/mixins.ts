@@ -8,13 +8,19 @@ import { sloMixin } from "../components/monitoring/slo";
  * down, the API, resources), the SLOs', then each component's mixin. Both compositions
  * (platform.ts, local/) build their list here, so they cannot disagree on it.
  */
-export function stackMixins(o: { namespace: string; apiPodSelector: Record<string, string>; components: MonitoringMixin[] }): MonitoringMixin[] {
+export function stackMixins(o: {
+  namespace: string;
+  /** The app.kubernetes.io/instance label kube-state-metrics' pods carry. */
+  instance: string;
+  apiPodSelector: Record<string, string>;
+  components: MonitoringMixin[];
+}): MonitoringMixin[] {
   const namespace = o.namespace;
   return [
     platformMixin({
       namespace,
       api: { namespace, podSelector: o.apiPodSelector, portName: "http", path: "/metrics" },
-      kubeStateMetrics: { namespace, podSelector: Monitoring.kubeStateMetricsSelector(namespace), portName: "http-metrics" },
+      kubeStateMetrics: { namespace, podSelector: Monitoring.kubeStateMetricsSelector(o.instance), portName: "http-metrics" },
     }),
     sloMixin({ namespace }),
     ...o.components,

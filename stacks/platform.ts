@@ -135,6 +135,7 @@ export function composePlatform(config: PlatformConfig) {
     : undefined;
   const mixins = stackMixins({
     namespace: config.namespace,
+    instance: config.namespace,
     apiPodSelector: api?.podSelector ?? {},
     components: [database.mixin, queue.mixin, objectStore.mixin, ...(identity ? [identity.mixin] : [])],
   });

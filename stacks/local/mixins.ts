@@ -24,6 +24,7 @@ export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
   const ns = o.instance;
   return stackMixins({
     namespace: ns,
+    instance: ns,
     apiPodSelector: selector("api", ns, "api"),
     components: [
       postgresMixin({
