@@ -34,7 +34,7 @@ export function keycloakHostnameEnv(publicUrl: string): Record<string, string> {
  * X-Forwarded-* headers Keycloak trusts; `cache`: "ispn" clusters the replicas through
  * the database, "local" is one node without discovery.
  */
-export function keycloakEnv(o: {
+function keycloakEnv(o: {
   database: { url: EnvValue; username: EnvValue; password: EnvValue };
   publicUrl: string;
   admin: { username: EnvValue; password: EnvValue };

@@ -36,9 +36,6 @@ export class Keycloak extends pulumi.ComponentResource {
     const s = args.settings;
     const ns = args.namespace;
     const scope = new ObjectScope(this, args, { name: "keycloak", instance: args.instance, component: "identity" });
-    const child = scope.child;
-    const meta = (objectName: string) => scope.meta(objectName);
-    const selector = scope.selector;
     this.url = `https://auth.${args.domain}`;
     this.internalUrl = pulumi.interpolate`http://${name}.${ns}.svc:${HTTP_PORT}`;
 
@@ -46,24 +43,27 @@ export class Keycloak extends pulumi.ComponentResource {
     const adminPassword = password("admin");
     const apiClientSecret = password("api-client");
 
-    const secret = (secretName: string, stringData: Record<string, pulumi.Input<string>>) => scope.secret(secretName, stringData);
-    const admin = secret(`${name}-admin`, { username: "admin", password: adminPassword });
-    const apiClient = secret(`${name}-api-client`, { clientId: API_CLIENT_ID, clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
+    const admin = scope.secret(`${name}-admin`, { username: "admin", password: adminPassword });
+    const apiClient = scope.secret(`${name}-api-client`, { clientId: API_CLIENT_ID, clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
-    const realm = secret(`${name}-realm`, {
+    const realm = scope.secret(`${name}-realm`, {
       [REALM_FILE]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[REALM_FILE]),
     });
 
     const deployment = keycloakDeployment(scope, name, args, { admin, realm }, this.url);
 
-    new k8s.core.v1.Service(name, { metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http" }] } }, child);
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
+    new k8s.core.v1.Service(
+      name,
+      { metadata: scope.meta(name), spec: { type: "ClusterIP", selector: scope.selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http" }] } },
+      scope.child,
+    );
+    scope.podDisruptionBudget(name);
     if (s.autoscaling.enabled) {
-      horizontalPodAutoscaler(name, meta(name), { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name }, s.autoscaling, child);
+      horizontalPodAutoscaler(name, scope.meta(name), { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name }, s.autoscaling, scope.child);
     }
 
     this.apiClientSecretName = apiClient.metadata.name;
-    this.mixin = keycloakMixin({ namespace: ns, podSelector: selector });
+    this.mixin = keycloakMixin({ namespace: ns, podSelector: scope.selector });
     this.registerOutputs({ url: this.url, internalUrl: this.internalUrl, apiClientSecretName: this.apiClientSecretName });
   }
 }

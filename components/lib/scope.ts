@@ -1,3 +1,4 @@
+import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { type NamespaceArgs, objectNamespace } from "./component";
 import { opaqueSecret } from "./credentials";
@@ -38,8 +39,8 @@ export class ObjectScope {
     return opaqueSecret(secretName, this.meta(secretName), stringData, this.parent);
   }
 
-  /** The same scope for another application of the component (monitoring's Prometheus, Grafana, ...). */
-  forApp(name: string): ObjectScope {
-    return new ObjectScope(this.parent, this.where, { ...this.identity, name });
+  /** A PodDisruptionBudget over the component's pods (or one app's): at most one down at a time. */
+  podDisruptionBudget(name: string): k8s.policy.v1.PodDisruptionBudget {
+    return new k8s.policy.v1.PodDisruptionBudget(name, { metadata: this.meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: this.selector } } }, this.child);
   }
 }

@@ -14,12 +14,12 @@ import type { MinioTenantArgs } from "./index";
 export const CERTS_DIR = "/etc/minio/certs";
 
 /** `minio server`'s arguments on every target: where its certificates are (empty: plain HTTP), its ports, its drives. */
-export function minioServerArgs(o: { certsDir: string; console: boolean; drives: pulumi.Input<string> }): pulumi.Input<string>[] {
+function minioServerArgs(o: { certsDir: string; console: boolean; drives: pulumi.Input<string> }): pulumi.Input<string>[] {
   return ["server", "--certs-dir", o.certsDir, "--address", `:${API_PORT}`, ...(o.console ? ["--console-address", `:${CONSOLE_PORT}`] : []), o.drives];
 }
 
 /** The server's settings on every target (its root user and KMS key come from its Secret or as values). */
-export function minioServerEnv(console: boolean): Env {
+function minioServerEnv(console: boolean): Env {
   return {
     MINIO_BROWSER: console ? "on" : "off",
     // Metrics need a bearer token (never public): see docs/runbooks/minio.md.
@@ -125,6 +125,6 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
     },
     scope.child,
   );
-  new k8s.policy.v1.PodDisruptionBudget(name, { metadata: scope.meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: scope.selector } } }, scope.child);
+  scope.podDisruptionBudget(name);
   return statefulSet;
 }

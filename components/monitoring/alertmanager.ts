@@ -12,7 +12,7 @@ import type { MonitoringArgs } from "./index";
 export const ALERTMANAGER_CLUSTER_PORT = 9094;
 
 /** Alertmanager's command line on every target; `cluster.listen` "" turns gossip off (one instance). */
-export function alertmanagerArgs(cluster: { listen: string; peers: string[] }): string[] {
+function alertmanagerArgs(cluster: { listen: string; peers: string[] }): string[] {
   return [
     `--config.file=${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
     `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
@@ -113,6 +113,6 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
     app.child,
   );
   if (s.alertmanager.replicas > 1) {
-    new k8s.policy.v1.PodDisruptionBudget("alertmanager", { metadata: app.meta("alertmanager"), spec: { maxUnavailable: 1, selector: { matchLabels: app.selector } } }, app.child);
+    app.podDisruptionBudget("alertmanager");
   }
 }

@@ -11,7 +11,7 @@ import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFi
 import type { MonitoringArgs } from "./index";
 
 /** Grafana's environment on every target: its admin, no anonymous access unless asked, no sign-up or phoning home. */
-export function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password: EnvValue }): Env {
+function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password: EnvValue }): Env {
   return {
     GF_SECURITY_ADMIN_USER: admin.username,
     GF_SECURITY_ADMIN_PASSWORD: admin.password,

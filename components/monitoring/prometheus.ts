@@ -12,7 +12,7 @@ import { grant, serviceAccount } from "./rbac";
 import { DEFAULT_SECRETS_DIR } from "./render";
 
 /** Prometheus' command line on every target: its config, TSDB and retention, and port. */
-export function prometheusArgs(s: MonitoringSettings): string[] {
+function prometheusArgs(s: MonitoringSettings): string[] {
   return [
     `--config.file=${MONITORING_PATHS.prometheusConfigDir}/prometheus.yml`,
     `--storage.tsdb.path=${MONITORING_PATHS.prometheusData}`,

@@ -12,5 +12,3 @@ export const networkSettings = strictSection({
   nodeCidrs: z.array(cidr).min(1).default(PRIVATE_RANGES).describe("The nodes' addresses (kubelet metrics)."),
   internetCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]).describe("Off-site storage and alert receivers; only ports 443 and 587 are opened."),
 }).prefault({});
-
-export type NetworkSettings = z.output<typeof networkSettings>;

@@ -9,13 +9,10 @@ import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, ty
 // are Secrets on Kubernetes are handed over as values on Docker.
 
 /** The image's entrypoint script, from the mounted configuration. */
-export const POSTGRES_ENTRYPOINT = ["bash", `${PATHS.config}/entrypoint.sh`];
+const POSTGRES_ENTRYPOINT = ["bash", `${PATHS.config}/entrypoint.sh`];
 
 /** entrypoint.sh's environment: who it is (its ordinal), where the primary is, and the roles' passwords. */
-export function postgresEnv(
-  s: PostgresSettings,
-  o: { podName: EnvValue; primaryHost: EnvValue; passwords: Record<"superuser" | "replication" | "app" | "exporter", EnvValue> },
-): Env {
+function postgresEnv(s: PostgresSettings, o: { podName: EnvValue; primaryHost: EnvValue; passwords: Record<"superuser" | "replication" | "app" | "exporter", EnvValue> }): Env {
   return {
     PGDATA: PATHS.pgdata,
     POSTGRES_CONFIG_DIR: PATHS.config,
@@ -34,16 +31,16 @@ export function postgresEnv(
 
 /** postgres_exporter with our queries (exporter-queries.yaml). */
 export const POSTGRES_EXPORTER_PORT = 9187;
-export const POSTGRES_EXPORTER_ARGS = [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, `--web.listen-address=:${POSTGRES_EXPORTER_PORT}`];
+const POSTGRES_EXPORTER_ARGS = [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, `--web.listen-address=:${POSTGRES_EXPORTER_PORT}`];
 
 /** The exporter's connection: as the metrics role, to the server at `host`. */
-export function postgresExporterEnv(host: string, password: EnvValue): Env {
+function postgresExporterEnv(host: string, password: EnvValue): Env {
   return { DATA_SOURCE_URI: `${host}:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: password };
 }
 
 /** pgbackrest_exporter: backup freshness from `pgbackrest info`, every 5 minutes. */
 export const PGBACKREST_EXPORTER_PORT = 9854;
-export const PGBACKREST_EXPORTER_ARGS = [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${PGBACKREST_EXPORTER_PORT}`, "--collect.interval=300"];
+const PGBACKREST_EXPORTER_ARGS = [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${PGBACKREST_EXPORTER_PORT}`, "--collect.interval=300"];
 
 /** Runs provision-database.sql once as the superuser: the owner role and its database, idempotently. */
 export const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;

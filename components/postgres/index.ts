@@ -91,7 +91,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       scope.child,
     );
     const statefulSet = postgresStatefulSet(scope, name, args, { headless, serviceAccount, configMap, credentials, ca });
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: scope.meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: scope.selector } } }, scope.child);
+    scope.podDisruptionBudget(name);
 
     backupCronJobs({
       name,

@@ -124,7 +124,6 @@ export const postgresSettings = strictSection({
 }).prefault({});
 
 export type PostgresSettings = z.output<typeof postgresSettings>;
-export type PostgresSettingsInput = z.input<typeof postgresSettings>;
 
 /** The images a cluster runs unless the stack pins others (postgres and backupTools are built from images/). */
 export const POSTGRES_DEFAULT_IMAGES = {

@@ -8,10 +8,10 @@ import { DEAD_LETTER_KEY_PATTERN, QUEUE_KEY_PATTERN } from "./mixin";
 
 export const REDIS_EXPORTER_PORT = 9121;
 /** redis_exporter, counting the queue's and the dead-letter queue's keys. */
-export const REDIS_EXPORTER_ARGS = [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, `--web.listen-address=:${REDIS_EXPORTER_PORT}`];
+const REDIS_EXPORTER_ARGS = [`--check-keys=${QUEUE_KEY_PATTERN},${DEAD_LETTER_KEY_PATTERN}`, `--web.listen-address=:${REDIS_EXPORTER_PORT}`];
 
 /** The exporter's connection: as the exporter ACL user, to Redis at `host`. */
-export function redisExporterEnv(host: string, password: EnvValue): Env {
+function redisExporterEnv(host: string, password: EnvValue): Env {
   return { REDIS_ADDR: `redis://${host}:${REDIS_PORT}`, REDIS_USER: "exporter", REDIS_PASSWORD: password };
 }
 

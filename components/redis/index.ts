@@ -37,7 +37,7 @@ export class RedisQueue extends pulumi.ComponentResource {
     const credentials = queueCredentials(scope, name, s, { host: this.host, sentinelHost: this.sentinelHost });
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: scope.meta(`${name}-config`), data: redisConfigFiles(s, { name, namespace: ns }) }, scope.child);
     queueStatefulSet(scope, name, args, { config, credentials, sentinelHost: this.sentinelHost });
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata: scope.meta(name), spec: { maxUnavailable: 1, selector: { matchLabels: scope.selector } } }, scope.child);
+    scope.podDisruptionBudget(name);
 
     this.appSecretName = credentials.app.metadata.name;
     this.mixin = redisMixin({ namespace: ns, podSelector: scope.selector });
