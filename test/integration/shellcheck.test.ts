@@ -1,8 +1,7 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Registered, runLocal, runStack, STACKS } from "../harness";
-import { ROOT } from "./support/install";
+import { ensureActionlintInstalled } from "./support/install";
 
 // shellcheck over every shell script a stack renders, as the stack renders it (its program
 // run under mocks): the script files in ConfigMaps and in the local stack's uploads, and
@@ -67,8 +66,7 @@ function shellcheck(s: Script): string {
 }
 
 beforeAll(() => {
-  // The installer of the workflow tier's actionlint brings Debian's shellcheck when it is missing.
-  execFileSync("bash", [path.join(ROOT, "scripts/integration/install-actionlint.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  ensureActionlintInstalled(); // brings Debian's shellcheck when it is missing
 }, 600_000);
 
 describe.each([...STACKS, "local"] as const)("the shell scripts the %s stack renders", (stack) => {

@@ -1,30 +1,17 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { ROOT } from "./support/install";
+import { ensureActionlintInstalled, ROOT } from "./support/install";
 
 // The GitHub Actions workflows under .github/workflows, checked by the real actionlint
 // (with shellcheck over every `run:` block) and by the rules docs/ci.md promises: OIDC
 // only, least-privilege permissions, previews with the policy pack, a gated prod and
 // deploys that are never cancelled.
 
-const INSTALL_ACTIONLINT_SCRIPT = path.join(ROOT, "scripts/integration/install-actionlint.sh");
 const WORKFLOWS_DIR = path.join(ROOT, ".github/workflows");
-
-/** Builds actionlint once (scripts/integration/install-actionlint.sh) and returns its path. */
-function ensureActionlintInstalled(): string {
-  const out = execFileSync("bash", [INSTALL_ACTIONLINT_SCRIPT], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    timeout: 900_000, // a cold build takes about half a minute
-  });
-  const bin = path.join(out.trim().split("\n").pop() ?? "", "actionlint");
-  if (!fs.existsSync(bin)) throw new Error(`install-actionlint.sh printed\n${out}\nbut ${bin} does not exist`);
-  return bin;
-}
 
 interface Lint {
   status: number | null;

@@ -4,6 +4,7 @@ import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 export const INSTALL_SCRIPT = path.join(ROOT, "scripts/integration/install-postgres.sh");
+const INSTALL_ACTIONLINT_SCRIPT = path.join(ROOT, "scripts/integration/install-actionlint.sh");
 
 function hasCommand(name: string): boolean {
   return (process.env.PATH ?? "").split(":").some((dir) => dir && fs.existsSync(path.join(dir, name)));
@@ -31,5 +32,17 @@ export function ensurePostgresInstalled(): string {
   const out = execFileSync("bash", [INSTALL_SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 });
   const bin = out.trim().split("\n").pop() ?? "";
   if (!fs.existsSync(path.join(bin, "postgres"))) throw new Error(`install-postgres.sh printed "${bin}", which holds no postgres binary`);
+  return bin;
+}
+
+/** Builds actionlint once (scripts/integration/install-actionlint.sh), which also brings Debian's shellcheck, and returns actionlint's path. */
+export function ensureActionlintInstalled(): string {
+  const out = execFileSync("bash", [INSTALL_ACTIONLINT_SCRIPT], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 900_000, // a cold build takes about half a minute
+  });
+  const bin = path.join(out.trim().split("\n").pop() ?? "", "actionlint");
+  if (!fs.existsSync(bin)) throw new Error(`install-actionlint.sh printed\n${out}\nbut ${bin} does not exist`);
   return bin;
 }
