@@ -1,12 +1,15 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { dockerEnv, type Env, kubernetesEnv } from "./env";
+import { type DockerUpload, dockerMounts, kubernetesVolumeMounts, type Mount } from "./mounts";
+import { dockerHealthcheck, type Health, kubernetesProbes } from "./probes";
 
 // A container as a service declares it once, for every target: image, command line,
-// environment, ports and user. Two renderers turn it into what a target takes: a
-// Kubernetes container (the component adds resources, probes, mounts and the restricted
-// security context) and a Docker container spec (the local stack adds uploads, volumes,
-// published ports and its healthcheck).
+// environment, ports, user, what it mounts and how it tells it is healthy. Two renderers
+// turn it into what a target takes: a Kubernetes container (the component adds resources
+// and the restricted security context, and declares the pod volumes the mounts name) and
+// a Docker container spec (the local stack adds published ports and maps data volumes to
+// named volumes).
 
 export interface ContainerSpec {
   /** The container's name in its pod (the local stack names its containers after the service). */
@@ -20,6 +23,9 @@ export interface ContainerSpec {
   ports?: { name: string; port: number }[];
   /** The unprivileged user (and group) it runs as. */
   uid: number;
+  /** What it mounts, in order. */
+  mounts?: Mount[];
+  health?: Health;
 }
 
 /** The Kubernetes container of a spec; its pod's securityContext carries the uid. */
@@ -31,6 +37,8 @@ export function kubernetesContainer(spec: ContainerSpec): k8s.types.input.core.v
     ...(spec.args ? { args: spec.args } : {}),
     ...(spec.ports ? { ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })) } : {}),
     ...(spec.env ? { env: kubernetesEnv(spec.env) } : {}),
+    ...(spec.mounts ? { volumeMounts: kubernetesVolumeMounts(spec.mounts) } : {}),
+    ...(spec.health ? kubernetesProbes(spec.health) : {}),
   };
 }
 
@@ -41,12 +49,23 @@ export function dockerContainer(spec: ContainerSpec): {
   entrypoint?: pulumi.Input<string>[];
   command?: pulumi.Input<string>[];
   env?: Record<string, pulumi.Input<string>>;
+  uploads?: DockerUpload[];
+  /** Data mounts by the spec's volume name; the composition maps them to named volumes. */
+  volumes?: { volume: string; path: string; readOnly: boolean }[];
+  tmpfs?: string[];
+  healthcheck?: string;
 } {
+  const mounts = spec.mounts ? dockerMounts(spec.name, spec.mounts) : undefined;
+  const healthcheck = spec.health ? dockerHealthcheck(spec.name, spec.health) : undefined;
   return {
     image: spec.image,
     user: `${spec.uid}:${spec.uid}`,
     ...(spec.command ? { entrypoint: spec.command } : {}),
     ...(spec.args ? { command: spec.args } : {}),
     ...(spec.env ? { env: dockerEnv(spec.env) } : {}),
+    ...(mounts?.uploads.length ? { uploads: mounts.uploads } : {}),
+    ...(mounts?.volumes.length ? { volumes: mounts.volumes } : {}),
+    ...(mounts?.tmpfs.length ? { tmpfs: mounts.tmpfs } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
   };
 }

@@ -49,3 +49,26 @@ function withStartup(pair: ProbePair, check: Probe, startupSeconds?: number): Pr
   const periodSeconds = 5;
   return { ...pair, startupProbe: { ...check, periodSeconds, failureThreshold: Math.ceil(startupSeconds / periodSeconds) } };
 }
+
+/**
+ * How a container tells it is ready and alive, declared once: Kubernetes turns it into
+ * probes, Docker into a healthcheck. Docker runs its check inside the container with the
+ * image's own tools, so an HTTP check there is a shell line the service writes for its
+ * image (`docker`); images without a shell (the exporters) get none on Docker.
+ */
+export type Health =
+  | { http: HttpProbePaths; docker?: string }
+  | { exec: { readiness: string[]; liveness?: string[]; startupSeconds?: number }; docker?: string };
+
+export function kubernetesProbes(health: Health): ProbePair {
+  if ("http" in health) return httpProbes(health.http);
+  return execProbes(health.exec.readiness, health.exec.liveness, health.exec.startupSeconds);
+}
+
+/** The shell line Docker's healthcheck runs: the service's own, or an exec readiness check whose words need no quoting. */
+export function dockerHealthcheck(container: string, health: Health): string | undefined {
+  if (health.docker !== undefined || "http" in health) return health.docker;
+  const unsafe = health.exec.readiness.find((word) => !/^[\w./:=@%+-]+$/.test(word));
+  if (unsafe !== undefined) throw new Error(`${container}: readiness check word ${JSON.stringify(unsafe)} needs shell quoting; give the Docker healthcheck as a shell line (health.docker)`);
+  return health.exec.readiness.join(" ");
+}

@@ -1,11 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
-import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { ALERTMANAGER_PORT, alertmanagerConfigFiles, MONITORING_PATHS, NOBODY } from "./files";
+import { ALERTMANAGER_PORT, alertmanagerConfigFiles, MONITORING_PATHS, NOBODY, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
 
 /** Where Alertmanager replicas gossip. */
@@ -22,8 +21,11 @@ function alertmanagerArgs(cluster: { listen: string; peers: string[] }): string[
   ];
 }
 
-/** Alertmanager's container on every target. */
-export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Parameters<typeof alertmanagerArgs>[0]): ContainerSpec {
+/**
+ * Alertmanager's container on every target. `config` is its config file's text, for targets
+ * that copy files in (Kubernetes mounts the Secret).
+ */
+export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Parameters<typeof alertmanagerArgs>[0], config?: Record<string, string>): ContainerSpec {
   return {
     name: "alertmanager",
     image,
@@ -33,6 +35,12 @@ export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Para
       { name: "cluster", port: ALERTMANAGER_CLUSTER_PORT },
     ],
     uid: NOBODY,
+    // Receivers carry webhook URLs with tokens: the config is secret.
+    mounts: [
+      { kind: "files", volume: "config", path: MONITORING_PATHS.alertmanagerConfigDir, files: config, secret: true },
+      { kind: "data", volume: "data", path: MONITORING_PATHS.alertmanagerData },
+    ],
+    health: { http: { port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy" }, docker: wgetCheck(ALERTMANAGER_PORT, "/-/ready") },
   };
 }
 
@@ -95,11 +103,6 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
                 ),
                 resources: toResourceRequirements(s.alertmanager.resources),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy" }),
-                volumeMounts: [
-                  { name: "config", mountPath: "/etc/alertmanager", readOnly: true },
-                  { name: "data", mountPath: "/alertmanager" },
-                ],
               },
             ],
             volumes: [

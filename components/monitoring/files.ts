@@ -30,6 +30,11 @@ export const MONITORING_PATHS = {
   grafanaData: "/var/lib/grafana",
 } as const;
 
+/** A Docker healthcheck for the monitoring images, which carry busybox's wget but no curl. */
+export function wgetCheck(port: number, path: string): string {
+  return `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
+}
+
 /** How Prometheus finds what to scrape: Kubernetes service discovery, or fixed addresses per job. */
 export type ScrapeDiscovery = { kind: "kubernetes" } | { kind: "static"; targets: Record<string, StaticScrapeTarget | "absent"> };
 

@@ -3,11 +3,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import { generatedPassword } from "../lib/credentials";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
-import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings } from "./files";
+import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
 
 /** Grafana's environment on every target: its admin, no anonymous access unless asked, no sign-up or phoning home. */
@@ -23,16 +22,44 @@ function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password
   };
 }
 
-/** Grafana's container on every target. */
-export function grafanaContainer(s: MonitoringSettings, image: pulumi.Input<string>, admin: Parameters<typeof grafanaEnv>[1]): ContainerSpec {
-  return { name: "grafana", image, ports: [{ name: "http", port: GRAFANA_PORT }], env: grafanaEnv(s, admin), uid: GRAFANA_UID };
+/**
+ * Grafana's container on every target. `files` are the provisioning and dashboard files'
+ * text, for targets that copy files in (Kubernetes mounts its ConfigMaps).
+ */
+export function grafanaContainer(
+  s: MonitoringSettings,
+  image: pulumi.Input<string>,
+  admin: Parameters<typeof grafanaEnv>[1],
+  files?: { provisioning: Record<string, pulumi.Input<string>>; dashboards: Record<string, string> },
+): ContainerSpec {
+  const provisioned = (kind: "datasources" | "dashboards") => ({
+    kind: "files" as const,
+    volume: "provisioning",
+    path: `${MONITORING_PATHS.grafanaProvisioning}/${kind}/${kind}.yaml`,
+    subPath: `${kind}.yaml`,
+    files: files?.provisioning,
+  });
+  return {
+    name: "grafana",
+    image,
+    ports: [{ name: "http", port: GRAFANA_PORT }],
+    env: grafanaEnv(s, admin),
+    uid: GRAFANA_UID,
+    mounts: [
+      provisioned("datasources"),
+      provisioned("dashboards"),
+      { kind: "files", volume: "dashboards", path: MONITORING_PATHS.grafanaDashboards, files: files?.dashboards },
+      { kind: "data", volume: "data", path: MONITORING_PATHS.grafanaData },
+      { kind: "scratch", volume: "tmp", path: "/tmp" },
+    ],
+    health: { http: { port: "http", readinessPath: "/api/health", livenessPath: "/api/health" }, docker: wgetCheck(GRAFANA_PORT, "/api/health") },
+  };
 }
 
 /** Grafana with the mixins' dashboards provisioned and Prometheus as its data source. */
 export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: pulumi.Output<string>): void {
   const s = args.settings;
   const grafanaAdmin = app.secret("grafana-admin", { username: "admin", password: generatedPassword("grafana-admin", app.parent) });
-  const dashboardsPath = MONITORING_PATHS.grafanaDashboards;
   const provisioningFiles = prometheusUrl.apply(grafanaProvisioningFiles);
   const grafanaProvisioning = new k8s.core.v1.ConfigMap(
     "grafana-provisioning",
@@ -65,14 +92,6 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
                 ),
                 resources: toResourceRequirements(s.grafana.resources),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "http", readinessPath: "/api/health", livenessPath: "/api/health" }),
-                volumeMounts: [
-                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/datasources/datasources.yaml", subPath: "datasources.yaml", readOnly: true },
-                  { name: "provisioning", mountPath: "/etc/grafana/provisioning/dashboards/dashboards.yaml", subPath: "dashboards.yaml", readOnly: true },
-                  { name: "dashboards", mountPath: dashboardsPath, readOnly: true },
-                  { name: "data", mountPath: "/var/lib/grafana" },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
               },
             ],
             volumes: [

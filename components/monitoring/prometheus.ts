@@ -1,12 +1,12 @@
+import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import * as k8s from "@pulumi/kubernetes";
 import { volumeClaim } from "../lib/placement";
-import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { ALERTMANAGER_PORT, MONITORING_PATHS, type MonitoringSettings, NOBODY, PROMETHEUS_PORT, prometheusConfigFiles, prometheusRuleFiles } from "./files";
+import { ALERTMANAGER_PORT, MONITORING_PATHS, type MonitoringSettings, NOBODY, PROMETHEUS_PORT, prometheusConfigFiles, prometheusRuleFiles, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
 import { grant, serviceAccount } from "./rbac";
 import { DEFAULT_SECRETS_DIR } from "./render";
@@ -22,9 +22,36 @@ function prometheusArgs(s: MonitoringSettings): string[] {
   ];
 }
 
+/** What Prometheus reads besides its TSDB. */
+export interface PrometheusFiles {
+  /** The config and rule files' text, for targets that copy files in (Kubernetes mounts its ConfigMaps). */
+  files?: { config: Record<string, string>; rules: Record<string, string> };
+  /** Mount the CA (Kubernetes: ca.crt of the TLS Secret) to scrape MinIO over TLS. */
+  ca: boolean;
+  /** Scrape credentials, one directory per Secret under DEFAULT_SECRETS_DIR. */
+  scrapeSecrets: { name: string; files?: Record<string, pulumi.Input<string>> }[];
+}
+
 /** Prometheus' container on every target. */
-export function prometheusContainer(s: MonitoringSettings, image: pulumi.Input<string>): ContainerSpec {
-  return { name: "prometheus", image, args: prometheusArgs(s), ports: [{ name: "http", port: PROMETHEUS_PORT }], uid: NOBODY };
+export function prometheusContainer(s: MonitoringSettings, image: pulumi.Input<string>, f: PrometheusFiles): ContainerSpec {
+  return {
+    name: "prometheus",
+    image,
+    args: prometheusArgs(s),
+    ports: [{ name: "http", port: PROMETHEUS_PORT }],
+    uid: NOBODY,
+    mounts: [
+      { kind: "data", volume: "data", path: MONITORING_PATHS.prometheusData },
+      { kind: "files", volume: "config", path: MONITORING_PATHS.prometheusConfigDir, files: f.files?.config },
+      { kind: "files", volume: "rules", path: MONITORING_PATHS.prometheusRulesDir, files: f.files?.rules },
+      ...(f.ca ? [{ kind: "files" as const, volume: "ca", path: dirname(MONITORING_PATHS.prometheusCaFile) }] : []),
+      ...f.scrapeSecrets.map((secret) => ({ kind: "files" as const, volume: `secret-${secret.name}`, path: `${DEFAULT_SECRETS_DIR}/${secret.name}`, files: secret.files, secret: true })),
+    ],
+    health: {
+      http: { port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy", startupSeconds: 300 },
+      docker: wgetCheck(PROMETHEUS_PORT, "/-/ready"),
+    },
+  };
 }
 
 /**
@@ -77,17 +104,9 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
             securityContext: restrictedPodSecurityContext(NOBODY),
             containers: [
               {
-                ...kubernetesContainer(prometheusContainer(s, args.images.prometheus)),
+                ...kubernetesContainer(prometheusContainer(s, args.images.prometheus, { ca: true, scrapeSecrets: args.scrapeSecrets.map((name) => ({ name })) })),
                 resources: toResourceRequirements(s.prometheus.resources),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy", startupSeconds: 300 }),
-                volumeMounts: [
-                  { name: "data", mountPath: "/prometheus" },
-                  { name: "config", mountPath: "/etc/prometheus/config", readOnly: true },
-                  { name: "rules", mountPath: "/etc/prometheus/rules", readOnly: true },
-                  { name: "ca", mountPath: "/etc/prometheus/ca", readOnly: true },
-                  ...args.scrapeSecrets.map((secretName) => ({ name: `secret-${secretName}`, mountPath: `${DEFAULT_SECRETS_DIR}/${secretName}`, readOnly: true })),
-                ],
               },
             ],
             volumes: [

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { type ContainerSpec, dockerContainer } from "../../components/lib/container";
 
 // One hardened container of the local stack. The defaults are the Docker side of the
 // Kubernetes conventions (components/lib/securityContext.ts): a fixed non-root user,
@@ -32,8 +33,8 @@ export interface LocalContainerSpec {
   command?: pulumi.Input<string>[];
   env?: Record<string, pulumi.Input<string>>;
   uploads?: Upload[];
-  /** Named volumes: volume -> path in the container. */
-  volumes?: { volume: docker.Volume; path: string; readOnly?: boolean }[];
+  /** Named volumes, by their name in the stack (the Docker volume is <prefix>-<volume>). */
+  volumes?: { volume: string; path: string; readOnly?: boolean }[];
   /** Writable scratch directories in memory (the emptyDirs of the pod). */
   tmpfs?: string[];
   ports?: PublishedPort[];
@@ -50,6 +51,8 @@ export interface LocalContainerContext {
   /** Container names are <prefix>-<service>: names are global on a Docker engine. */
   prefix: string;
   network: docker.Network;
+  /** The stack's named volume of that name, made on first use. */
+  volume: (name: string) => docker.Volume;
   bindAddress: string;
   parent: pulumi.Resource;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -77,7 +80,7 @@ export function localContainer(spec: LocalContainerSpec, ctx: LocalContainerCont
         content: u.secret ? pulumi.secret(u.content) : u.content,
         ...(u.secret ? { owner: uid, group: gid, permissions: "0400" } : { permissions: "0444" }),
       })),
-      volumes: (spec.volumes ?? []).map((v) => ({ volumeName: v.volume.name, containerPath: v.path, readOnly: v.readOnly ?? false })),
+      volumes: (spec.volumes ?? []).map((v) => ({ volumeName: ctx.volume(v.volume).name, containerPath: v.path, readOnly: v.readOnly ?? false })),
       tmpfs: Object.fromEntries((spec.tmpfs ?? []).map((path) => [path, `rw,noexec,nosuid,size=256m,uid=${uid},gid=${gid}`])),
       ports: (spec.ports ?? []).map((p) => ({ internal: p.internal, external: p.external, ip: ctx.bindAddress, protocol: "tcp" })),
       networksAdvanced: [{ name: ctx.network.name, aliases: [spec.service] }],
@@ -95,6 +98,20 @@ export function localContainer(spec: LocalContainerSpec, ctx: LocalContainerCont
     },
     { parent: ctx.parent, dependsOn: ctx.dependsOn, deleteBeforeReplace: true },
   );
+}
+
+/**
+ * A service's container as declared for every target, as the local stack runs it: named
+ * after the service, its data mounts on the stack's volumes named <service>-<volume>
+ * unless `volumeNames` maps them to others (volumes that two containers share).
+ */
+export function fromSpec(service: string, spec: ContainerSpec, volumeNames: Record<string, string> = {}): LocalContainerSpec {
+  const { volumes, ...rest } = dockerContainer(spec);
+  return {
+    service,
+    ...rest,
+    ...(volumes ? { volumes: volumes.map((v) => ({ ...v, volume: volumeNames[v.volume] ?? `${service}-${v.volume}` })) } : {}),
+  };
 }
 
 /** Uploads of a directory's files: name -> text becomes <dir>/<name>. */

@@ -22,12 +22,10 @@ import {
   GRAFANA_PORT,
   grafanaDashboardFiles,
   grafanaProvisioningFiles,
-  MONITORING_PATHS,
   PROMETHEUS_PORT,
   prometheusConfigFiles,
   prometheusRuleFiles,
 } from "../../components/monitoring/files";
-import { DEFAULT_SECRETS_DIR } from "../../components/monitoring/render";
 import { alertmanagerContainer } from "../../components/monitoring/alertmanager";
 import { grafanaContainer } from "../../components/monitoring/grafana";
 import { prometheusContainer } from "../../components/monitoring/prometheus";
@@ -46,7 +44,7 @@ import {
 } from "../../components/postgres/containers";
 import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type ResolvedRepo, resolveBackupRepo } from "../../components/postgres/files";
 import { REDIS_PATHS, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
-import { localContainer, type LocalContainerSpec, uploadDir } from "./container";
+import { fromSpec, localContainer, type LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
 import type { MonitoringMixin } from "../../components/lib/mixin";
 import { localScrapeTargets } from "./scrapeTargets";
@@ -75,10 +73,11 @@ interface LocalContext {
   run: (spec: LocalContainerSpec, dependsOn?: pulumi.Resource[]) => docker.Container;
 }
 
+/** The volumes whose owner a job sets, by name, and that job. */
 interface Volumes {
-  pgdata: docker.Volume;
-  pgbackrestRepo: docker.Volume;
-  minioData: docker.Volume;
+  pgdata: string;
+  pgbackrestRepo: string;
+  minioData: string;
   volumeOwners: docker.Container;
 }
 
@@ -137,19 +136,23 @@ export class LocalPlatform extends pulumi.ComponentResource {
       if (!images.has(ref)) images.set(ref, new docker.RemoteImage(`image-${images.size}`, { name: ref, keepLocally: true }, child));
       return images.get(ref)!.imageId;
     };
-    const volume = (volumeName: string) => new docker.Volume(volumeName, { name: `${ns}-${volumeName}` }, child);
+    const volumes = new Map<string, docker.Volume>();
+    const volume = (volumeName: string) => {
+      if (!volumes.has(volumeName)) volumes.set(volumeName, new docker.Volume(volumeName, { name: `${ns}-${volumeName}` }, child));
+      return volumes.get(volumeName)!;
+    };
     const password = (purpose: string, length = 32) => generatedPassword(purpose, this, length);
     const run = (spec: LocalContainerSpec, dependsOn: pulumi.Resource[] = []) => {
-      const container = localContainer(spec, { prefix: ns, network, bindAddress: local.bindAddress, parent: this, dependsOn: [...images.values(), ...dependsOn] });
+      const container = localContainer(spec, { prefix: ns, network, volume, bindAddress: local.bindAddress, parent: this, dependsOn: [...images.values(), ...dependsOn] });
       this.containers.push(container);
       return container;
     };
 
     const ctx: LocalContext = { config, ns, local, child, image, volume, password, run };
-    const volumes = this.volumes(ctx);
-    const database = this.postgres(ctx, volumes);
+    const owned = this.volumes(ctx);
+    const database = this.postgres(ctx, owned);
     const queue = this.redis(ctx);
-    const store = this.minio(ctx, volumes);
+    const store = this.minio(ctx, owned);
     const identity = config.keycloak.enabled ? this.keycloak(ctx, database) : undefined;
     if (config.api.enabled) this.api(ctx, { database, queue, store, identity });
     const monitoring = this.monitoring(ctx, { database, store });
@@ -166,9 +169,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
     // three are mounted where the images have no directory, so a job gives them to their
     // users first (what fsGroup does on Kubernetes). It is the only container run as root,
     // with CHOWN as its only capability.
-    const pgdata = volume("pgdata");
-    const pgbackrestRepo = volume("pgbackrest-repo");
-    const minioData = volume("minio-data");
+    const [pgdata, pgbackrestRepo, minioData] = ["pgdata", "pgbackrest-repo", "minio-data"];
+    for (const name of [pgdata, pgbackrestRepo, minioData]) volume(name);
     const volumeOwners = run({
       service: "volume-owners",
       image: image(config.images.postgres),
@@ -247,7 +249,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
   /** Redis. */
   private redis(ctx: LocalContext) {
-    const { config, ns, image, volume, password, run } = ctx;
+    const { config, ns, image, password, run } = ctx;
     const redisPasswords = {
       app: password("redis-app"),
       exporter: password("redis-exporter"),
@@ -271,7 +273,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
         { file: REDIS_PATHS.aclFile, content: aclFiles.apply((f) => f["users.acl"]), secret: true },
         { file: REDIS_PATHS.replicationInclude, content: aclFiles.apply((f) => f["replication.conf"]), secret: true },
       ],
-      volumes: [{ volume: volume("redis-data"), path: REDIS_PATHS.data }],
+      volumes: [{ volume: "redis-data", path: REDIS_PATHS.data }],
       healthcheck: 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG',
     });
     run({
@@ -429,7 +431,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
 
   /** Prometheus, Alertmanager, Grafana. */
   private monitoring(ctx: LocalContext, d: { database: Database; store: Store }) {
-    const { config, ns, local, image, volume, password, run } = ctx;
+    const { config, ns, local, image, password, run } = ctx;
     const { repos } = d.database;
     const { keysOf } = d.store;
     const m = config.monitoring;
@@ -457,46 +459,32 @@ export class LocalPlatform extends pulumi.ComponentResource {
     });
     const scrapeUser = keysOf(PROMETHEUS_CONSUMER);
     const minioToken = pulumi.all([scrapeUser.accessKey, scrapeUser.secretKey]).apply(([a, s]) => minioPrometheusTokenFiles(a, s));
-    const wget = (port: number, path: string) => `wget -q -O /dev/null http://127.0.0.1:${port}${path}`;
     run({
-      service: "prometheus",
-      ...dockerContainer(prometheusContainer(m, image(config.images.prometheus))),
-      uploads: [
-        ...uploadDir(MONITORING_PATHS.prometheusConfigDir, promFiles),
-        ...uploadDir(MONITORING_PATHS.prometheusRulesDir, prometheusRuleFiles(m, mixins)),
-        ...uploadDir(
-          `${DEFAULT_SECRETS_DIR}/${MINIO_PROMETHEUS_TOKEN_SECRET.name}`,
-          { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) },
-          true,
-        ),
-      ],
-      volumes: [{ volume: volume("prometheus-data"), path: MONITORING_PATHS.prometheusData }],
+      ...fromSpec(
+        "prometheus",
+        prometheusContainer(m, image(config.images.prometheus), {
+          files: { config: promFiles, rules: prometheusRuleFiles(m, mixins) },
+          ca: false,
+          scrapeSecrets: [{ name: MINIO_PROMETHEUS_TOKEN_SECRET.name, files: { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) } }],
+        }),
+      ),
       ports: [{ internal: PROMETHEUS_PORT, external: local.ports.prometheus }],
-      healthcheck: wget(PROMETHEUS_PORT, "/-/ready"),
     });
     run({
-      service: "alertmanager",
       // One instance: no gossip cluster.
-      ...dockerContainer(alertmanagerContainer(image(config.images.alertmanager), { listen: "", peers: [] })),
-      uploads: uploadDir(MONITORING_PATHS.alertmanagerConfigDir, alertmanagerConfigFiles(m), true),
-      volumes: [{ volume: volume("alertmanager-data"), path: MONITORING_PATHS.alertmanagerData }],
+      ...fromSpec("alertmanager", alertmanagerContainer(image(config.images.alertmanager), { listen: "", peers: [] }, alertmanagerConfigFiles(m))),
       ports: [{ internal: ALERTMANAGER_PORT, external: local.ports.alertmanager }],
-      healthcheck: wget(ALERTMANAGER_PORT, "/-/ready"),
     });
     const grafanaAdminPassword = password("grafana-admin");
-    const provisioning = grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`);
     run({
-      service: "grafana",
-      ...dockerContainer(grafanaContainer(m, image(config.images.grafana), { username: "admin", password: grafanaAdminPassword })),
-      uploads: [
-        { file: `${MONITORING_PATHS.grafanaProvisioning}/datasources/datasources.yaml`, content: provisioning["datasources.yaml"] },
-        { file: `${MONITORING_PATHS.grafanaProvisioning}/dashboards/dashboards.yaml`, content: provisioning["dashboards.yaml"] },
-        ...uploadDir(MONITORING_PATHS.grafanaDashboards, grafanaDashboardFiles(mixins)),
-      ],
-      volumes: [{ volume: volume("grafana-data"), path: MONITORING_PATHS.grafanaData }],
-      tmpfs: ["/tmp"],
+      ...fromSpec(
+        "grafana",
+        grafanaContainer(m, image(config.images.grafana), { username: "admin", password: grafanaAdminPassword }, {
+          provisioning: grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`),
+          dashboards: grafanaDashboardFiles(mixins),
+        }),
+      ),
       ports: [{ internal: GRAFANA_PORT, external: local.ports.grafana }],
-      healthcheck: wget(GRAFANA_PORT, "/api/health"),
     });
 
     return { mixins, grafanaAdminPassword };
