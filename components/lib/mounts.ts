@@ -59,10 +59,7 @@ export interface DockerUpload {
 }
 
 /** The mounts as Docker takes them: uploads, named volumes (by the mount's volume name) and tmpfs paths. */
-export function dockerMounts(
-  container: string,
-  mounts: Mount[],
-): { uploads: DockerUpload[]; volumes: { volume: string; path: string; readOnly: boolean }[]; tmpfs: string[] } {
+export function dockerMounts(container: string, mounts: Mount[]): { uploads: DockerUpload[]; volumes: { volume: string; path: string; readOnly: boolean }[]; tmpfs: string[] } {
   const uploads: DockerUpload[] = [];
   const volumes: { volume: string; path: string; readOnly: boolean }[] = [];
   const tmpfs: string[] = [];
@@ -79,6 +76,7 @@ function filesToUpload(container: string, m: FilesMount): DockerUpload[] {
   if (!m.files) throw new Error(`${container}: mount "${m.volume}" at ${m.path} has no file contents; a Docker container needs them to copy the files in`);
   if (m.subPath === undefined) return Object.entries(m.files).map(([name, content]) => ({ file: `${m.path}/${name}`, content, secret }));
   const content = m.files[m.subPath];
-  if (content === undefined) throw new Error(`${container}: mount "${m.volume}" at ${m.path} names file ${m.subPath}, which the set does not have (${Object.keys(m.files).join(", ")})`);
+  if (content === undefined)
+    throw new Error(`${container}: mount "${m.volume}" at ${m.path} names file ${m.subPath}, which the set does not have (${Object.keys(m.files).join(", ")})`);
   return [{ file: m.path, content, secret }];
 }

@@ -56,9 +56,7 @@ function withStartup(pair: ProbePair, check: Probe, startupSeconds?: number): Pr
  * image's own tools, so an HTTP check there is a shell line the service writes for its
  * image (`docker`); images without a shell (the exporters) get none on Docker.
  */
-export type Health =
-  | { http: HttpProbePaths; docker?: string }
-  | { exec: { readiness: string[]; liveness?: string[]; startupSeconds?: number }; docker?: string };
+export type Health = { http: HttpProbePaths; docker?: string } | { exec: { readiness: string[]; liveness?: string[]; startupSeconds?: number }; docker?: string };
 
 export function kubernetesProbes(health: Health): ProbePair {
   if ("http" in health) return httpProbes(health.http);
@@ -69,6 +67,7 @@ export function kubernetesProbes(health: Health): ProbePair {
 export function dockerHealthcheck(container: string, health: Health): string | undefined {
   if (health.docker !== undefined || "http" in health) return health.docker;
   const unsafe = health.exec.readiness.find((word) => !/^[\w./:=@%+-]+$/.test(word));
-  if (unsafe !== undefined) throw new Error(`${container}: readiness check word ${JSON.stringify(unsafe)} needs shell quoting; give the Docker healthcheck as a shell line (health.docker)`);
+  if (unsafe !== undefined)
+    throw new Error(`${container}: readiness check word ${JSON.stringify(unsafe)} needs shell quoting; give the Docker healthcheck as a shell line (health.docker)`);
   return health.exec.readiness.join(" ");
 }

@@ -45,7 +45,13 @@ export function prometheusContainer(s: MonitoringSettings, image: pulumi.Input<s
       { kind: "files", volume: "config", path: MONITORING_PATHS.prometheusConfigDir, files: f.files?.config },
       { kind: "files", volume: "rules", path: MONITORING_PATHS.prometheusRulesDir, files: f.files?.rules },
       ...(f.ca ? [{ kind: "files" as const, volume: "ca", path: dirname(MONITORING_PATHS.prometheusCaFile) }] : []),
-      ...f.scrapeSecrets.map((secret) => ({ kind: "files" as const, volume: `secret-${secret.name}`, path: `${DEFAULT_SECRETS_DIR}/${secret.name}`, files: secret.files, secret: true })),
+      ...f.scrapeSecrets.map((secret) => ({
+        kind: "files" as const,
+        volume: `secret-${secret.name}`,
+        path: `${DEFAULT_SECRETS_DIR}/${secret.name}`,
+        files: secret.files,
+        secret: true,
+      })),
     ],
     health: {
       http: { port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy", startupSeconds: 300 },

@@ -465,7 +465,9 @@ export class LocalPlatform extends pulumi.ComponentResource {
         prometheusContainer(m, image(config.images.prometheus), {
           files: { config: promFiles, rules: prometheusRuleFiles(m, mixins) },
           ca: false,
-          scrapeSecrets: [{ name: MINIO_PROMETHEUS_TOKEN_SECRET.name, files: { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) } }],
+          scrapeSecrets: [
+            { name: MINIO_PROMETHEUS_TOKEN_SECRET.name, files: { [MINIO_PROMETHEUS_TOKEN_SECRET.key]: minioToken.apply((f) => f[MINIO_PROMETHEUS_TOKEN_SECRET.key]) } },
+          ],
         }),
       ),
       ports: [{ internal: PROMETHEUS_PORT, external: local.ports.prometheus }],
@@ -479,10 +481,15 @@ export class LocalPlatform extends pulumi.ComponentResource {
     run({
       ...fromSpec(
         "grafana",
-        grafanaContainer(m, image(config.images.grafana), { username: "admin", password: grafanaAdminPassword }, {
-          provisioning: grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`),
-          dashboards: grafanaDashboardFiles(mixins),
-        }),
+        grafanaContainer(
+          m,
+          image(config.images.grafana),
+          { username: "admin", password: grafanaAdminPassword },
+          {
+            provisioning: grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`),
+            dashboards: grafanaDashboardFiles(mixins),
+          },
+        ),
       ),
       ports: [{ internal: GRAFANA_PORT, external: local.ports.grafana }],
     });

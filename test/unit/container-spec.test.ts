@@ -101,7 +101,9 @@ describe("a container declared once", () => {
 
     it("runs an exec readiness check on Docker as the same words, and gives an HTTP check without a shell line none", () => {
       expect(dockerContainer({ ...server, mounts: [], health: { exec: { readiness: ["pg_isready", "--port", "5432"] } } }).healthcheck).toBe("pg_isready --port 5432");
-      expect(kubernetesContainer({ ...server, health: { exec: { readiness: ["pg_isready", "--port", "5432"] } } }).readinessProbe).toMatchObject({ exec: { command: ["pg_isready", "--port", "5432"] } });
+      expect(kubernetesContainer({ ...server, health: { exec: { readiness: ["pg_isready", "--port", "5432"] } } }).readinessProbe).toMatchObject({
+        exec: { command: ["pg_isready", "--port", "5432"] },
+      });
       expect(dockerContainer({ ...server, mounts: [], health: { http: { port: "http", readinessPath: "/", livenessPath: "/" } } }).healthcheck).toBeUndefined();
     });
 
@@ -112,7 +114,9 @@ describe("a container declared once", () => {
       expect(() => dockerContainer({ ...server, mounts: [{ kind: "files", volume: "config", path: "/etc/x.conf", subPath: "x.conf", files: { "a.conf": "" } }] })).toThrow(
         /names file x.conf, which the set does not have \(a.conf\)/,
       );
-      expect(() => dockerContainer({ ...server, mounts: [], health: { exec: { readiness: ["sh", "-c", "ping | grep PONG"] } } })).toThrow(/needs shell quoting; give the Docker healthcheck as a shell line/);
+      expect(() => dockerContainer({ ...server, mounts: [], health: { exec: { readiness: ["sh", "-c", "ping | grep PONG"] } } })).toThrow(
+        /needs shell quoting; give the Docker healthcheck as a shell line/,
+      );
     });
   });
 });
