@@ -1,12 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import { kubernetesContainer } from "../lib/container";
-import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { KEYCLOAK_IMPORT_DIR, KEYCLOAK_UID, keycloakContainer } from "./files";
+import { KEYCLOAK_UID, keycloakContainer } from "./files";
 import type { KeycloakArgs } from "./index";
-import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 
 /**
  * Keycloak's Deployment: surge-only rollouts spread over nodes, its database from the
@@ -52,8 +50,6 @@ export function keycloakDeployment(
                 // Keycloak's non-optimized start re-augments its Quarkus build under
                 // /opt/keycloak at boot, so its root filesystem must stay writable.
                 securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: false }),
-                ...httpProbes({ port: KEYCLOAK_METRICS_PORT_NAME, readinessPath: "/health/ready", livenessPath: "/health/live", startupSeconds: 300 }),
-                volumeMounts: [{ name: "realm", mountPath: KEYCLOAK_IMPORT_DIR, readOnly: true }],
               },
             ],
             volumes: [{ name: "realm", secret: { secretName: secrets.realm.metadata.name, defaultMode: 0o440 } }],

@@ -60,7 +60,7 @@ function keycloakEnv(o: {
 }
 
 /** Keycloak's container on every target: `start --import-realm`, HTTP and the management port. */
-export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<typeof keycloakEnv>[0]): ContainerSpec {
+export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<typeof keycloakEnv>[0], realm?: Record<string, pulumi.Input<string>>): ContainerSpec {
   return {
     name: "keycloak",
     image,
@@ -71,6 +71,13 @@ export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<t
     ],
     env: keycloakEnv(env),
     uid: KEYCLOAK_UID,
+    // The realm file carries the API client's secret. Its text is for targets that copy files in.
+    mounts: [{ kind: "files", volume: "realm", path: KEYCLOAK_IMPORT_DIR, files: realm, secret: true }],
+    health: {
+      http: { port: KEYCLOAK_METRICS_PORT_NAME, readinessPath: "/health/ready", livenessPath: "/health/live", startupSeconds: 300 },
+      // The image has bash but no curl: a raw HTTP request to the management port.
+      docker: `exec 3<>/dev/tcp/127.0.0.1/${KEYCLOAK_MANAGEMENT_PORT} && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3`,
+    },
   };
 }
 
@@ -79,10 +86,10 @@ export const realmDiscoveryPath = (realm: string) => `/realms/${realm}/.well-kno
 /** `start --import-realm` reads every realm file here. */
 export const KEYCLOAK_IMPORT_DIR = "/opt/keycloak/data/import";
 
-/** The realm import: file name -> JSON text. The UI lives at https://<domain>. */
 /** The realm's import file name. */
 export const REALM_FILE = `${DEFAULT_REALM}.json` as const;
 
+/** The realm import: file name -> JSON text. The UI lives at https://<domain>. */
 export function keycloakRealmFiles(s: KeycloakSettings, o: { domain: string; apiClientSecret: string }): Record<typeof REALM_FILE, string> {
   return {
     [REALM_FILE]: JSON.stringify(

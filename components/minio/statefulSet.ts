@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import type { Env } from "../lib/env";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
-import { httpProbes } from "../lib/probes";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
@@ -27,8 +26,11 @@ function minioServerEnv(console: boolean): Env {
   };
 }
 
-/** `minio server` on every target. */
-export function minioServerContainer(image: pulumi.Input<string>, o: Parameters<typeof minioServerArgs>[0]): ContainerSpec {
+/**
+ * `minio server` on every target: one data volume per drive, mounted at /<volume>, and
+ * with `tls` the certificates (Kubernetes: from the TLS Secret) in CERTS_DIR.
+ */
+export function minioServerContainer(image: pulumi.Input<string>, o: Parameters<typeof minioServerArgs>[0] & { driveVolumes: string[]; tls: boolean }): ContainerSpec {
   return {
     name: "minio",
     image,
@@ -37,6 +39,13 @@ export function minioServerContainer(image: pulumi.Input<string>, o: Parameters<
     ports: [{ name: "api", port: API_PORT }, ...(o.console ? [{ name: "console", port: CONSOLE_PORT }] : [])],
     env: minioServerEnv(o.console),
     uid: MINIO_UID,
+    mounts: [
+      ...o.driveVolumes.map((volume) => ({ kind: "data" as const, volume, path: `/${volume}` })),
+      ...(o.tls ? [{ kind: "files" as const, volume: "certs", path: o.certsDir }] : []),
+      { kind: "scratch", volume: "tmp", path: "/tmp" },
+    ],
+    // The image has no HTTP client: Docker gets no healthcheck.
+    health: { http: { port: "api", readinessPath: "/minio/health/ready", livenessPath: "/minio/health/live", startupSeconds: 120 } },
   };
 }
 
@@ -91,16 +100,12 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
             affinity: preferOnePodPerNode(scope.selector),
             containers: [
               {
-                ...kubernetesContainer(minioServerContainer(args.images.minio, { certsDir: CERTS_DIR, console: s.console.enabled, drives: volumes })),
+                ...kubernetesContainer(
+                  minioServerContainer(args.images.minio, { certsDir: CERTS_DIR, console: s.console.enabled, drives: volumes, driveVolumes: drives, tls: true }),
+                ),
                 envFrom: [{ secretRef: { name: rootSecretName } }],
                 resources: toResourceRequirements(s.resources),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "api", readinessPath: "/minio/health/ready", livenessPath: "/minio/health/live", startupSeconds: 120 }),
-                volumeMounts: [
-                  ...drives.map((d) => ({ name: d, mountPath: `/${d}` })),
-                  { name: "certs", mountPath: CERTS_DIR, readOnly: true },
-                  { name: "tmp", mountPath: "/tmp" },
-                ],
               },
             ],
             volumes: [

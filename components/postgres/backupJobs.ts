@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { type LabelIdentity, standardLabels } from "../lib/labels";
+import { kubernetesVolumeMounts, type Mount } from "../lib/mounts";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
@@ -26,7 +27,7 @@ export interface BackupJobsArgs {
   pgbackrestEnvFrom: k8s.types.input.core.v1.EnvFromSource[];
   /** The repositories' private CAs, for the drill's pgBackRest. */
   caVolumes: k8s.types.input.core.v1.Volume[];
-  caMounts: k8s.types.input.core.v1.VolumeMount[];
+  caMounts: Mount[];
   paths: { pgbackrestConfig: string; config: string };
   runAsUser: number;
   dependsOn: pulumi.Resource[];
@@ -141,7 +142,7 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             { name: "config", mountPath: a.paths.config, readOnly: true },
             { name: "config", mountPath: a.paths.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true },
             { name: "scratch", mountPath: "/scratch" },
-            ...a.caMounts,
+            ...kubernetesVolumeMounts(a.caMounts),
             { name: "tmp", mountPath: "/tmp" },
           ],
         },

@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import type { Mount } from "../lib/mounts";
 import { type PostgresSettings, type ResolvedRepo, resolveBackupRepo } from "./files";
 import type { RepoTarget } from "./index";
 
@@ -23,11 +24,11 @@ export function backupRepos(s: PostgresSettings, targets: RepoTarget[]): Resolve
 /** The repositories' private CAs as a volume and its mount (none when no repository has one). */
 export interface RepoCa {
   volumes: k8s.types.input.core.v1.Volume[];
-  mounts: k8s.types.input.core.v1.VolumeMount[];
+  mounts: Mount[];
 }
 
 export function repoCa(targets: RepoTarget[]): RepoCa {
   const sources = targets.flatMap((t) => (t.caSecret ? [{ secret: { name: t.caSecret.name, items: [{ key: t.caSecret.key, path: `${t.name}.crt` }] } }] : []));
   if (sources.length === 0) return { volumes: [], mounts: [] };
-  return { volumes: [{ name: "repo-ca", projected: { sources } }], mounts: [{ name: "repo-ca", mountPath: CA_DIR, readOnly: true }] };
+  return { volumes: [{ name: "repo-ca", projected: { sources } }], mounts: [{ kind: "files", volume: "repo-ca", path: CA_DIR }] };
 }

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
+import type { Mount } from "../lib/mounts";
 import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, type PostgresSettings, REPLICATION_USER } from "./files";
 
 // The database's containers as every target runs them: the entrypoint's command and
@@ -50,13 +51,43 @@ export function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: Env
   return { PGHOST: o.host, PGPASSWORD: o.superuserPassword, OWNER: o.owner, OWNER_PASSWORD: o.ownerPassword, DATABASE: o.database };
 }
 
-/** The database server: entrypoint.sh decides primary or replica from its ordinal. */
-export function postgresContainer(s: PostgresSettings, image: pulumi.Input<string>, o: Parameters<typeof postgresEnv>[1]): ContainerSpec {
-  return { name: "postgres", image, command: POSTGRES_ENTRYPOINT, ports: [{ name: "postgres", port: POSTGRES_PORT }], env: postgresEnv(s, o), uid: POSTGRES_UID };
+/** What the server and its exporters read: the rendered files' text (for targets that copy them in) and the repositories' CA (Kubernetes). */
+export interface PostgresFiles {
+  /** postgresql.conf, pgbackrest.conf, entrypoint.sh and the rest (files.ts), by name. */
+  files?: Record<string, pulumi.Input<string>>;
+  /** Mounts of the repositories' CA bundle, when a repository is reached over TLS with a private CA. */
+  caMounts: Mount[];
 }
 
-/** postgres_exporter beside the server (`host`: where it reaches it). */
-export function postgresExporterContainer(image: pulumi.Input<string>, host: string, password: EnvValue): ContainerSpec {
+/** The configuration directory. */
+const configDirMount = (f: PostgresFiles): Mount => ({ kind: "files", volume: "config", path: PATHS.config, files: f.files });
+/** pgbackrest.conf where pgBackRest looks for it. */
+const pgbackrestConfMount = (f: PostgresFiles): Mount => ({ kind: "files", volume: "config", path: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", files: f.files });
+
+/** The database server: entrypoint.sh decides primary or replica from its ordinal. */
+export function postgresContainer(s: PostgresSettings, image: pulumi.Input<string>, o: Parameters<typeof postgresEnv>[1], f: PostgresFiles): ContainerSpec {
+  return {
+    name: "postgres",
+    image,
+    command: POSTGRES_ENTRYPOINT,
+    ports: [{ name: "postgres", port: POSTGRES_PORT }],
+    env: postgresEnv(s, o),
+    uid: POSTGRES_UID,
+    mounts: [
+      { kind: "data", volume: "data", path: PATHS.data },
+      configDirMount(f),
+      pgbackrestConfMount(f),
+      { kind: "scratch", volume: "socket", path: PATHS.socket },
+      { kind: "scratch", volume: "tmp", path: "/tmp" },
+      ...f.caMounts,
+    ],
+    // A replica's first start clones the primary: minutes before it answers.
+    health: { exec: { readiness: ["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], startupSeconds: 600 } },
+  };
+}
+
+/** postgres_exporter beside the server (`host`: where it reaches it); `queries` is exporter-queries.yaml's text for targets that copy files in. */
+export function postgresExporterContainer(image: pulumi.Input<string>, host: string, password: EnvValue, queries?: pulumi.Input<string>): ContainerSpec {
   return {
     name: "exporter",
     image,
@@ -64,10 +95,21 @@ export function postgresExporterContainer(image: pulumi.Input<string>, host: str
     ports: [{ name: "metrics", port: POSTGRES_EXPORTER_PORT }],
     env: postgresExporterEnv(host, password),
     uid: POSTGRES_UID,
+    mounts: [{ kind: "files", volume: "config", path: PATHS.config, files: queries === undefined ? undefined : { "exporter-queries.yaml": queries } }],
+    // Distroless: no shell for a Docker healthcheck.
+    health: { http: { port: "metrics", readinessPath: "/", livenessPath: "/" } },
   };
 }
 
 /** pgbackrest_exporter; it reads the repositories with pgBackRest's own environment, which each target adds. */
-export function pgbackrestExporterContainer(image: pulumi.Input<string>): ContainerSpec {
-  return { name: "backup-metrics", image, args: PGBACKREST_EXPORTER_ARGS, ports: [{ name: "backup-metrics", port: PGBACKREST_EXPORTER_PORT }], uid: POSTGRES_UID };
+export function pgbackrestExporterContainer(image: pulumi.Input<string>, f: PostgresFiles): ContainerSpec {
+  return {
+    name: "backup-metrics",
+    image,
+    args: PGBACKREST_EXPORTER_ARGS,
+    ports: [{ name: "backup-metrics", port: PGBACKREST_EXPORTER_PORT }],
+    uid: POSTGRES_UID,
+    mounts: [pgbackrestConfMount(f), { kind: "scratch", volume: "tmp", path: "/tmp" }, ...f.caMounts],
+    health: { http: { port: "backup-metrics", readinessPath: "/", livenessPath: "/" } },
+  };
 }

@@ -2,14 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { kubernetesContainer } from "../lib/container";
-import { execProbes, httpProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import type { ClusterCredentials } from "./credentials";
 import type { RepoCa } from "./backupRepos";
 import { pgbackrestExporterContainer, postgresContainer, postgresExporterContainer } from "./containers";
-import { POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID } from "./files";
+import { POSTGRES_PORT, POSTGRES_UID } from "./files";
 import type { PostgresClusterArgs } from "./index";
 
 /** The cluster's Services: headless for the pods' DNS names, rw on the primary (ordinal 0), ro on every instance. */
@@ -52,8 +51,8 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
   const s = args.settings;
   /** The password key of one of the roles' Secrets. */
   const password = (secret: k8s.core.v1.Secret) => ({ secretName: secret.metadata.name, key: "password" });
-  const configVolumeMount = { name: "config", mountPath: PATHS.config, readOnly: true };
-  const pgbackrestConfigMount = { name: "config", mountPath: PATHS.pgbackrestConfig, subPath: "pgbackrest.conf", readOnly: true };
+  // The files come from the ConfigMap; only the CA mounts vary.
+  const files = { caMounts: d.ca.mounts };
   return new k8s.apps.v1.StatefulSet(
     name,
     {
@@ -78,44 +77,36 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
             containers: [
               {
                 ...kubernetesContainer(
-                  postgresContainer(s, args.images.postgres, {
-                    podName: { fieldPath: "metadata.name" },
-                    primaryHost: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc`,
-                    passwords: {
-                      superuser: password(d.credentials.superuser),
-                      replication: password(d.credentials.replication),
-                      app: password(d.credentials.app),
-                      exporter: password(d.credentials.exporter),
+                  postgresContainer(
+                    s,
+                    args.images.postgres,
+                    {
+                      podName: { fieldPath: "metadata.name" },
+                      primaryHost: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc`,
+                      passwords: {
+                        superuser: password(d.credentials.superuser),
+                        replication: password(d.credentials.replication),
+                        app: password(d.credentials.app),
+                        exporter: password(d.credentials.exporter),
+                      },
                     },
-                  }),
+                    files,
+                  ),
                 ),
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(s.resources),
                 securityContext: restrictedContainerSecurityContext(),
-                ...execProbes(["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], undefined, 600),
-                volumeMounts: [
-                  { name: "data", mountPath: PATHS.data },
-                  configVolumeMount,
-                  pgbackrestConfigMount,
-                  { name: "socket", mountPath: PATHS.socket },
-                  { name: "tmp", mountPath: "/tmp" },
-                  ...d.ca.mounts,
-                ],
               },
               {
                 ...kubernetesContainer(postgresExporterContainer(args.images.postgresExporter, "localhost", password(d.credentials.exporter))),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "metrics", readinessPath: "/", livenessPath: "/" }),
-                volumeMounts: [configVolumeMount],
               },
               {
-                ...kubernetesContainer(pgbackrestExporterContainer(args.images.pgbackrestExporter)),
+                ...kubernetesContainer(pgbackrestExporterContainer(args.images.pgbackrestExporter, files)),
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "backup-metrics", readinessPath: "/", livenessPath: "/" }),
-                volumeMounts: [pgbackrestConfigMount, { name: "tmp", mountPath: "/tmp" }, ...d.ca.mounts],
               },
             ],
             volumes: [

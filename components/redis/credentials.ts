@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { generatedPassword } from "../lib/credentials";
+import type { Env } from "../lib/env";
 import type { ObjectScope } from "../lib/scope";
 import { MASTER_NAME, REDIS_PORT, type RedisSettings, redisAclFiles, SENTINEL_PORT } from "./files";
 
@@ -35,7 +36,7 @@ export function queueCredentials(scope: ObjectScope, name: string, s: RedisSetti
   // What clients (and the sentinels among themselves) authenticate to Sentinel with: a
   // password of its own, since the sentinel user's above may reconfigure Redis.
   const sentinelAuth = sentinelAuthPassword ? secret(`${name}-sentinel-auth`, { password: sentinelAuthPassword }) : undefined;
-  const sentinelAuthEnv = sentinelAuth ? [{ name: "SENTINEL_AUTH_PASSWORD", valueFrom: { secretKeyRef: { name: sentinelAuth.metadata.name, key: "password" } } }] : [];
+  const sentinelAuthEnv: Env = sentinelAuth ? { SENTINEL_AUTH_PASSWORD: { secretName: sentinelAuth.metadata.name, key: "password" } } : {};
   return { acl, app, exporter, sentinelSecret, sentinelAuthEnv };
 }
 

@@ -3,13 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { InClusterArgs } from "../lib/component";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { kubernetesContainer } from "../lib/container";
-import { execProbes, httpProbes } from "../lib/probes";
+import { type Env, kubernetesEnv } from "../lib/env";
+import { execProbes } from "../lib/probes";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { redisExporterContainer } from "./containers";
+import { redisExporterContainer, redisServerContainer } from "./containers";
 import type { QueueCredentials } from "./credentials";
-import { MASTER_NAME, REDIS_PORT, REDIS_UID, type RedisSettings, SENTINEL_PORT } from "./files";
+import { MASTER_NAME, REDIS_PATHS, REDIS_PORT, REDIS_UID, type RedisSettings, SENTINEL_PORT } from "./files";
 import type { RedisImages } from "./index";
 
 /**
@@ -45,42 +46,27 @@ export function queueStatefulSet(
   });
   if (s.sentinel.enabled) service(`${name}-sentinel`, { type: "ClusterIP", selector: scope.selector, ports: [sentinelPort] });
 
-  const envCommon = [
-    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-    { name: "SELF_HOST", value: pulumi.interpolate`$(POD_NAME).${name}-pods.${scope.namespace}.svc` },
-    { name: "PRIMARY_HOST", value: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc` },
-    { name: "MASTER_NAME", value: MASTER_NAME },
-  ];
-  const configMount = { name: "config", mountPath: "/etc/redis", readOnly: true };
-  const redisCliPing = ["sh", "-c", 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG'];
+  // Who this pod is and where the primary is, for the start scripts.
+  const envCommon: Env = {
+    POD_NAME: { fieldPath: "metadata.name" },
+    SELF_HOST: pulumi.interpolate`$(POD_NAME).${name}-pods.${scope.namespace}.svc`,
+    PRIMARY_HOST: pulumi.interpolate`${name}-0.${name}-pods.${scope.namespace}.svc`,
+    MASTER_NAME,
+  };
+  const exporterPassword = { secretName: c.exporter.metadata.name, key: "password" };
 
   const containers: k8s.types.input.core.v1.Container[] = [
     {
-      name: "redis",
-      image: args.images.redis,
-      command: ["sh", "/etc/redis/redis-start.sh"],
-      ports: [{ name: "redis", containerPort: REDIS_PORT }],
-      env: [
-        ...envCommon,
-        { name: "SENTINEL_HOST", value: sentinelHost ?? "" },
-        ...c.sentinelAuthEnv,
-        { name: "EXPORTER_PASSWORD", valueFrom: { secretKeyRef: { name: c.exporter.metadata.name, key: "password" } } },
-      ],
+      ...kubernetesContainer(
+        redisServerContainer(args.images.redis, { replicated: true, env: { ...envCommon, SENTINEL_HOST: sentinelHost ?? "", ...c.sentinelAuthEnv }, exporterPassword }),
+      ),
       resources: toResourceRequirements(s.resources),
       securityContext: restrictedContainerSecurityContext(),
-      ...execProbes(redisCliPing),
-      volumeMounts: [
-        { name: "data", mountPath: "/data" },
-        configMount,
-        { name: "acl", mountPath: "/etc/redis-acl", readOnly: true },
-        { name: "run-redis", mountPath: "/run/redis" },
-      ],
     },
     {
-      ...kubernetesContainer(redisExporterContainer(args.images.redisExporter, "localhost", { secretName: c.exporter.metadata.name, key: "password" })),
+      ...kubernetesContainer(redisExporterContainer(args.images.redisExporter, "localhost", exporterPassword)),
       resources: toResourceRequirements(RESOURCE_PRESETS.nano),
       securityContext: restrictedContainerSecurityContext(),
-      ...httpProbes({ port: "metrics", readinessPath: "/health", livenessPath: "/health" }),
     },
   ];
   if (s.sentinel.enabled) {
@@ -89,11 +75,14 @@ export function queueStatefulSet(
       image: args.images.redis,
       command: ["sh", "/etc/redis/sentinel-start.sh"],
       ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
-      env: [...envCommon, { name: "SENTINEL_PASSWORD", valueFrom: { secretKeyRef: { name: c.sentinelSecret.metadata.name, key: "password" } } }, ...c.sentinelAuthEnv],
+      env: kubernetesEnv({ ...envCommon, SENTINEL_PASSWORD: { secretName: c.sentinelSecret.metadata.name, key: "password" }, ...c.sentinelAuthEnv }),
       resources: toResourceRequirements(RESOURCE_PRESETS.nano),
       securityContext: restrictedContainerSecurityContext(),
       ...execProbes(["sh", "-c", `REDISCLI_AUTH="$SENTINEL_AUTH_PASSWORD" redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`]),
-      volumeMounts: [configMount, { name: "run-sentinel", mountPath: "/run/sentinel" }],
+      volumeMounts: [
+        { name: "config", mountPath: REDIS_PATHS.config, readOnly: true },
+        { name: "run-sentinel", mountPath: "/run/sentinel" },
+      ],
     });
   }
 

@@ -11,7 +11,7 @@ import { generatedPassword } from "../../components/lib/credentials";
 import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
-import { KEYCLOAK_HTTP_PORT, KEYCLOAK_IMPORT_DIR, KEYCLOAK_MANAGEMENT_PORT, keycloakContainer, keycloakRealmFiles, realmDiscoveryPath } from "../../components/keycloak/files";
+import { KEYCLOAK_HTTP_PORT, KEYCLOAK_MANAGEMENT_PORT, keycloakContainer, keycloakRealmFiles, REALM_FILE, realmDiscoveryPath } from "../../components/keycloak/files";
 import { DEFAULT_REALM } from "../../components/keycloak/realm";
 import { MINIO_API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles } from "../../components/minio/files";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
@@ -32,7 +32,7 @@ import { prometheusContainer } from "../../components/monitoring/prometheus";
 import { dockerContainer } from "../../components/lib/container";
 import { dockerEnv } from "../../components/lib/env";
 import { minioServerContainer } from "../../components/minio/statefulSet";
-import { REDIS_EXPORTER_PORT, redisExporterContainer } from "../../components/redis/containers";
+import { REDIS_EXPORTER_PORT, redisExporterContainer, redisServerContainer } from "../../components/redis/containers";
 import {
   PGBACKREST_EXPORTER_PORT,
   pgbackrestExporterContainer,
@@ -43,7 +43,7 @@ import {
   provisionDatabaseEnv,
 } from "../../components/postgres/containers";
 import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type ResolvedRepo, resolveBackupRepo } from "../../components/postgres/files";
-import { REDIS_PATHS, REDIS_UID, redisAclFiles, redisConfigFiles } from "../../components/redis/files";
+import { redisAclFiles, redisConfigFiles } from "../../components/redis/files";
 import { fromSpec, localContainer, type LocalContainerSpec, uploadDir } from "./container";
 import { localMixins } from "./mixins";
 import type { MonitoringMixin } from "../../components/lib/mixin";
@@ -204,45 +204,42 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const repos = firstRepo ? [resolveBackupRepo(pg, 1, firstRepo.name, { type: "posix", path: LOCAL_PGBACKREST_REPO_PATH })] : [];
     const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"] });
     const pgbackrestEnv: Record<string, pulumi.Input<string>> = repos.length ? { PGBACKREST_REPO1_CIPHER_PASS: cipherPassphrase } : {};
-    const pgbackrestConfUpload = { file: POSTGRES_PATHS.pgbackrestConfig, content: fileOf(pgFiles, "pgbackrest.conf") };
-    const server = dockerContainer(
-      postgresContainer(pg, image(config.images.postgres), {
-        // The entrypoint reads its role from the ordinal: -0 is the primary.
-        podName: "postgres-0",
-        primaryHost: SERVICES.postgres,
-        passwords: { superuser: superuserPassword, replication: replicationPassword, app: appPassword, exporter: exporterPassword },
-      }),
+    const files = { files: pgFiles, caMounts: [] };
+    // The posix repository's volume, beside what the containers mount on every target.
+    const repoVolume = (readOnly: boolean) => ({ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly });
+    const server = fromSpec(
+      SERVICES.postgres,
+      postgresContainer(
+        pg,
+        image(config.images.postgres),
+        {
+          // The entrypoint reads its role from the ordinal: -0 is the primary.
+          podName: "postgres-0",
+          primaryHost: SERVICES.postgres,
+          passwords: { superuser: superuserPassword, replication: replicationPassword, app: appPassword, exporter: exporterPassword },
+        },
+        files,
+      ),
+      { data: pgdata },
     );
     const postgres = run(
       {
-        service: SERVICES.postgres,
         ...server,
         env: { ...server.env, ...pgbackrestEnv },
-        uploads: [...uploadDir(POSTGRES_PATHS.config, pgFiles), pgbackrestConfUpload],
-        volumes: [
-          { volume: pgdata, path: POSTGRES_PATHS.data },
-          { volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH },
-        ],
-        tmpfs: ["/tmp"],
+        volumes: [...(server.volumes ?? []), repoVolume(false)],
         ports: [{ internal: POSTGRES_PORT, external: local.ports.postgres }],
-        healthcheck: `pg_isready --host ${POSTGRES_PATHS.socket} --port ${POSTGRES_PORT}`,
         labels: { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/component": "database" },
       },
       [volumeOwners],
     );
-    run({
-      service: "postgres-exporter",
-      ...dockerContainer(postgresExporterContainer(image(config.images.postgresExporter), SERVICES.postgres, exporterPassword)),
-      uploads: uploadDir(POSTGRES_PATHS.config, { "exporter-queries.yaml": fileOf(pgFiles, "exporter-queries.yaml") }),
-    });
-    run({
-      service: "pgbackrest-exporter",
-      ...dockerContainer(pgbackrestExporterContainer(image(config.images.pgbackrestExporter))),
-      env: pgbackrestEnv,
-      uploads: [pgbackrestConfUpload],
-      volumes: [{ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly: true }],
-      tmpfs: ["/tmp"],
-    });
+    run(
+      fromSpec(
+        "postgres-exporter",
+        postgresExporterContainer(image(config.images.postgresExporter), SERVICES.postgres, exporterPassword, fileOf(pgFiles, "exporter-queries.yaml")),
+      ),
+    );
+    const backupMetrics = fromSpec("pgbackrest-exporter", pgbackrestExporterContainer(image(config.images.pgbackrestExporter), files));
+    run({ ...backupMetrics, env: pgbackrestEnv, volumes: [repoVolume(true)] });
 
     return { postgres, superuserPassword, appPassword, repos, pgFiles };
   }
@@ -261,21 +258,19 @@ export class LocalPlatform extends pulumi.ComponentResource {
       .all([redisPasswords.app, redisPasswords.exporter, redisPasswords.replication, redisPasswords.sentinel, redisPasswords.admin])
       .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
     const redisFiles = redisConfigFiles(config.redis, { name: SERVICES.redis, namespace: ns });
-    run({
-      service: SERVICES.redis,
-      image: image(config.images.redis),
-      user: `${REDIS_UID}:${REDIS_UID}`,
-      // One instance and no Sentinel: redis-start.sh would only add replication lines.
-      command: ["redis-server", `${REDIS_PATHS.config}/redis.conf`],
-      env: { EXPORTER_PASSWORD: redisPasswords.exporter },
-      uploads: [
-        { file: `${REDIS_PATHS.config}/redis.conf`, content: fileOf(redisFiles, "redis.conf") },
-        { file: REDIS_PATHS.aclFile, content: aclFiles.apply((f) => f["users.acl"]), secret: true },
-        { file: REDIS_PATHS.replicationInclude, content: aclFiles.apply((f) => f["replication.conf"]), secret: true },
-      ],
-      volumes: [{ volume: "redis-data", path: REDIS_PATHS.data }],
-      healthcheck: 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG',
-    });
+    const aclFile = (file: "users.acl" | "replication.conf") => aclFiles.apply((f) => f[file]);
+    run(
+      fromSpec(
+        SERVICES.redis,
+        // One instance and no Sentinel.
+        redisServerContainer(image(config.images.redis), {
+          replicated: false,
+          env: {},
+          exporterPassword: redisPasswords.exporter,
+          files: { config: redisFiles, acl: { "users.acl": aclFile("users.acl"), "replication.conf": aclFile("replication.conf") } },
+        }),
+      ),
+    );
     run({
       service: "redis-exporter",
       ...dockerContainer(redisExporterContainer(image(config.images.redisExporter), SERVICES.redis, redisPasswords.exporter)),
@@ -292,14 +287,15 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const minioRootPassword = password("minio-root-password", 40);
     const kmsKey = new random.RandomBytes("minio-kms-key", { length: 32 }, child).base64;
     // An empty certs directory: MinIO serves plain HTTP.
-    const server = dockerContainer(minioServerContainer(image(config.images.minio), { certsDir: "/tmp/certs", console: false, drives: "/data0" }));
+    const server = fromSpec(
+      SERVICES.minio,
+      minioServerContainer(image(config.images.minio), { certsDir: "/tmp/certs", console: false, drives: "/data0", driveVolumes: ["data0"], tls: false }),
+      { data0: minioData },
+    );
     run(
       {
-        service: SERVICES.minio,
         ...server,
         env: { MINIO_ROOT_USER: minioRootUser, MINIO_ROOT_PASSWORD: minioRootPassword, MINIO_KMS_SECRET_KEY: pulumi.interpolate`blacklake-sse:${kmsKey}`, ...server.env },
-        volumes: [{ volume: minioData, path: "/data0" }],
-        tmpfs: ["/tmp"],
         ports: [{ internal: MINIO_API_PORT, external: local.ports.minio }],
       },
       [volumeOwners],
@@ -368,23 +364,24 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const realm = apiClientSecret.apply((clientSecret) => keycloakRealmFiles(config.keycloak, { domain: config.domain, apiClientSecret: clientSecret }));
     run(
       {
-        service: SERVICES.keycloak,
-        ...dockerContainer(
-          keycloakContainer(image(config.images.keycloak), {
-            database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
-            // The address a browser on this machine uses; tokens carry it as their issuer. The API
-            // asks on http://keycloak:8080 and gets backchannel endpoints there.
-            publicUrl: this.urls.keycloak,
-            admin: { username: "admin", password: adminPassword },
-            // No ingress in front, and one node: no cluster discovery.
-            behindProxy: false,
-            cache: "local",
-          }),
+        ...fromSpec(
+          SERVICES.keycloak,
+          keycloakContainer(
+            image(config.images.keycloak),
+            {
+              database: { url: `jdbc:postgresql://${SERVICES.postgres}:${POSTGRES_PORT}/${KEYCLOAK_DATABASE.name}`, username: KEYCLOAK_DATABASE.owner, password: dbPassword },
+              // The address a browser on this machine uses; tokens carry it as their issuer. The API
+              // asks on http://keycloak:8080 and gets backchannel endpoints there.
+              publicUrl: this.urls.keycloak,
+              admin: { username: "admin", password: adminPassword },
+              // No ingress in front, and one node: no cluster discovery.
+              behindProxy: false,
+              cache: "local",
+            },
+            { [REALM_FILE]: realm.apply((f) => f[REALM_FILE]) },
+          ),
         ),
-        uploads: [{ file: `${KEYCLOAK_IMPORT_DIR}/${DEFAULT_REALM}.json`, content: realm.apply((f) => f[`${DEFAULT_REALM}.json`]), secret: true }],
         ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],
-        // The image has bash but no curl: a raw HTTP request to the management port.
-        healthcheck: `exec 3<>/dev/tcp/127.0.0.1/${KEYCLOAK_MANAGEMENT_PORT} && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3`,
       },
       [provisioned],
     );
