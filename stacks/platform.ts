@@ -12,6 +12,7 @@ import { realmDiscoveryPath } from "../components/keycloak/files";
 import { DEFAULT_REALM } from "../components/keycloak/realm";
 import { MinioTenant } from "../components/minio";
 import { MINIO_API_PORT } from "../components/minio/files";
+import { API_PROBE_PATHS, apiEnv } from "./api";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
 import { NetworkPolicies } from "../components/network";
@@ -97,38 +98,38 @@ export function composePlatform(config: PlatformConfig) {
           identity: { name: SERVICES.api, instance: config.namespace, component: "api" },
           image: config.images.api,
           port: config.api.port,
-          livenessPath: "/live",
-          readinessPath: "/health/ready",
+          ...API_PROBE_PATHS,
           metricsPath: "/metrics",
           resources: config.api.resources,
           autoscaling: config.api.autoscaling,
           spreadAcrossZones: config.highAvailability,
-          env: {
-            REDIS_HOST: queue.host,
-            // With Sentinel, REDIS_HOST reaches every replica (reads only); writers ask Sentinel for the primary.
-            ...(queue.sentinelHost ? { REDIS_SENTINEL_HOST: queue.sentinelHost, REDIS_SENTINEL_PORT: String(SENTINEL_PORT), REDIS_MASTER_NAME: REDIS_MASTER } : {}),
-            S3_BUCKET: BUCKETS.data,
-            S3_EXPORTS_BUCKET: BUCKETS.exports,
-            // Discovery, JWKS and introspection on Keycloak's Service: the API's NetworkPolicy
-            // reaches Keycloak, not the ingress; tokens still carry the public issuer.
-            ...(identity ? { OIDC_DISCOVERY_URL: pulumi.interpolate`${identity.internalUrl}${realmDiscoveryPath(DEFAULT_REALM)}` } : {}),
-          },
-          secretEnv: {
-            DATABASE_URL: { secretName: database.appSecretName, key: "uri" },
-            REDIS_USERNAME: { secretName: queue.appSecretName, key: "username" },
-            REDIS_PASSWORD: { secretName: queue.appSecretName, key: "password" },
-            ...(queue.sentinelHost ? { REDIS_SENTINEL_PASSWORD: { secretName: queue.appSecretName, key: "sentinelPassword" } } : {}),
-            S3_ENDPOINT: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "endpoint" },
-            S3_ACCESS_KEY_ID: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "accessKey" },
-            S3_SECRET_ACCESS_KEY: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "secretKey" },
+          env: apiEnv({
+            databaseUrl: { secretName: database.appSecretName, key: "uri" },
+            redis: {
+              host: queue.host,
+              username: { secretName: queue.appSecretName, key: "username" },
+              password: { secretName: queue.appSecretName, key: "password" },
+              ...(queue.sentinelHost
+                ? { sentinel: { host: queue.sentinelHost, port: SENTINEL_PORT, masterName: REDIS_MASTER, password: { secretName: queue.appSecretName, key: "sentinelPassword" } } }
+                : {}),
+            },
+            objectStore: {
+              endpoint: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "endpoint" },
+              accessKey: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "accessKey" },
+              secretKey: { secretName: objectStore.consumerSecretName(SERVICES.api), key: "secretKey" },
+            },
             ...(identity
               ? {
-                  OIDC_ISSUER: { secretName: identity.apiClientSecretName, key: "issuer" },
-                  OIDC_CLIENT_ID: { secretName: identity.apiClientSecretName, key: "clientId" },
-                  OIDC_CLIENT_SECRET: { secretName: identity.apiClientSecretName, key: "clientSecret" },
+                  oidc: {
+                    // Keycloak's Service: the API's NetworkPolicy reaches Keycloak, not the ingress.
+                    discoveryUrl: pulumi.interpolate`${identity.internalUrl}${realmDiscoveryPath(DEFAULT_REALM)}`,
+                    issuer: { secretName: identity.apiClientSecretName, key: "issuer" },
+                    clientId: { secretName: identity.apiClientSecretName, key: "clientId" },
+                    clientSecret: { secretName: identity.apiClientSecretName, key: "clientSecret" },
+                  },
                 }
               : {}),
-          },
+          }),
         },
         after,
       )

@@ -22,6 +22,11 @@ export interface FilesMount {
   files?: Record<string, pulumi.Input<string>>;
   /** Passwords or tokens: readable by the container's user only where the target copies them in. */
   secret?: boolean;
+  /**
+   * Secret files in the same directory beside non-secret ones (Kubernetes projects a
+   * ConfigMap and a Secret into one volume); copied in readable by the user only.
+   */
+  secretFiles?: Record<string, pulumi.Input<string>>;
 }
 
 /** State that outlives the container (a claim or emptyDir on Kubernetes, a named volume on Docker). */
@@ -74,7 +79,11 @@ export function dockerMounts(container: string, mounts: Mount[]): { uploads: Doc
 function filesToUpload(container: string, m: FilesMount): DockerUpload[] {
   const secret = m.secret ?? false;
   if (!m.files) throw new Error(`${container}: mount "${m.volume}" at ${m.path} has no file contents; a Docker container needs them to copy the files in`);
-  if (m.subPath === undefined) return Object.entries(m.files).map(([name, content]) => ({ file: `${m.path}/${name}`, content, secret }));
+  if (m.subPath === undefined) {
+    const inDir = (files: Record<string, pulumi.Input<string>>, secret: boolean) =>
+      Object.entries(files).map(([name, content]) => ({ file: `${m.path}/${name}`, content, secret }));
+    return [...inDir(m.files, secret), ...inDir(m.secretFiles ?? {}, true)];
+  }
   const content = m.files[m.subPath];
   if (content === undefined)
     throw new Error(`${container}: mount "${m.volume}" at ${m.path} names file ${m.subPath}, which the set does not have (${Object.keys(m.files).join(", ")})`);

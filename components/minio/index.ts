@@ -11,7 +11,9 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
 import { credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
 import { minioServers } from "./statefulSet";
-import { MINIO_API_PORT as API_PORT, MINIO_UID, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
+import { JOB_CA_DIR, mcContainer, minioBootstrapContainer } from "./jobs";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
+import { MINIO_API_PORT as API_PORT, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
 
 export type { MinioSettings };
 export { API_PORT };
@@ -159,15 +161,13 @@ export class MinioTenant extends pulumi.ComponentResource {
     d: { root: k8s.core.v1.Secret; bootstrapConfig: k8s.core.v1.ConfigMap; consumerSecret: k8s.core.v1.Secret; statefulSet: k8s.apps.v1.StatefulSet },
   ): void {
     const s = args.settings;
+    const rootKey = (key: string) => ({ secretName: d.root.metadata.name, key });
     this.mcJob(`${name}-bootstrap`, args, {
-      command: ["bash", "/bootstrap/bootstrap.sh"],
-      env: [
-        { name: "MINIO_URL", value: pulumi.interpolate`https://${this.endpoint}:${API_PORT}` },
-        { name: "BOOTSTRAP_DIR", value: "/bootstrap" },
-        { name: "MINIO_CA_FILE", value: "/ca/ca.crt" },
-        { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: d.root.metadata.name, key: "MINIO_ROOT_USER" } } },
-        { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: d.root.metadata.name, key: "MINIO_ROOT_PASSWORD" } } },
-      ],
+      container: minioBootstrapContainer(args.images.mc, {
+        url: pulumi.interpolate`https://${this.endpoint}:${API_PORT}`,
+        root: { user: rootKey("MINIO_ROOT_USER"), password: rootKey("MINIO_ROOT_PASSWORD") },
+        tls: true,
+      }),
       volumes: [
         {
           name: "bootstrap",
@@ -175,11 +175,7 @@ export class MinioTenant extends pulumi.ComponentResource {
             sources: [{ configMap: { name: d.bootstrapConfig.metadata.name } }, { secret: { name: d.consumerSecret.metadata.name } }],
           },
         },
-        { name: "ca", secret: { secretName: s.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } },
-      ],
-      mounts: [
-        { name: "bootstrap", mountPath: "/bootstrap", readOnly: true },
-        { name: "ca", mountPath: "/ca", readOnly: true },
+        caVolume(s.tlsSecretName),
       ],
       dependsOn: [d.statefulSet],
     });
@@ -191,21 +187,25 @@ export class MinioTenant extends pulumi.ComponentResource {
     if (!args.offsite) throw new Error("minio: mirror.enabled needs the off-site bucket (aws.offsite)");
     const offsite = args.offsite;
     const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`).join(" && ");
+    const consumerKey = (key: string) => ({ secretName: this.consumerSecretName(MIRROR_CONSUMER), key });
+    const offsiteKey = (key: string) => ({ secretName: offsite.credentialsSecretName, key });
     this.mcJob(`${name}-mirror`, args, {
       schedule: s.mirror.schedule,
-      command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp /ca/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],
-      env: [
-        { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
-        // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
-        { name: "SRC_USER", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "accessKey" } } },
-        { name: "SRC_PASSWORD", valueFrom: { secretKeyRef: { name: this.consumerSecretName(MIRROR_CONSUMER), key: "secretKey" } } },
-        { name: "DST_KEY", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "accessKeyId" } } },
-        { name: "DST_SECRET", valueFrom: { secretKeyRef: { name: offsite.credentialsSecretName, key: "secretAccessKey" } } },
-        { name: "MC_HOST_src", value: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}` },
-        { name: "MC_HOST_dst", value: `https://$(DST_KEY):$(DST_SECRET)@${offsite.endpoint}` },
-      ],
-      volumes: [{ name: "ca", secret: { secretName: s.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } }],
-      mounts: [{ name: "ca", mountPath: "/ca", readOnly: true }],
+      container: mcContainer("mirror", args.images.mc, {
+        command: ["bash", "-c", `set -euo pipefail; mkdir -p "$MC_CONFIG_DIR/certs/CAs"; cp ${JOB_CA_DIR}/ca.crt "$MC_CONFIG_DIR/certs/CAs/"; ${mirror}`],
+        env: {
+          MC_CONFIG_DIR: "/tmp/mc",
+          // The mirror's own MinIO user: it may list and read the mirrored buckets, nothing else.
+          SRC_USER: consumerKey("accessKey"),
+          SRC_PASSWORD: consumerKey("secretKey"),
+          DST_KEY: offsiteKey("accessKeyId"),
+          DST_SECRET: offsiteKey("secretAccessKey"),
+          MC_HOST_src: pulumi.interpolate`https://$(SRC_USER):$(SRC_PASSWORD)@${this.endpoint}:${API_PORT}`,
+          MC_HOST_dst: `https://$(DST_KEY):$(DST_SECRET)@${offsite.endpoint}`,
+        },
+        mounts: [{ kind: "files", volume: "ca", path: JOB_CA_DIR }],
+      }),
+      volumes: [caVolume(s.tlsSecretName)],
       dependsOn: [statefulSet],
     });
   }
@@ -227,37 +227,20 @@ export class MinioTenant extends pulumi.ComponentResource {
     );
   }
 
-  /** A Job (or, with a schedule, a CronJob) running mc, restricted like every pod here. */
+  /** A Job (or, with a schedule, a CronJob) running an mc container, restricted like every pod here. */
   private mcJob(
     jobName: string,
     args: MinioTenantArgs,
-    job: {
-      schedule?: string;
-      command: pulumi.Input<string>[];
-      env: k8s.types.input.core.v1.EnvVar[];
-      volumes: k8s.types.input.core.v1.Volume[];
-      mounts: k8s.types.input.core.v1.VolumeMount[];
-      dependsOn: pulumi.Resource[];
-    },
+    job: { schedule?: string; container: ContainerSpec; volumes: k8s.types.input.core.v1.Volume[]; dependsOn: pulumi.Resource[] },
   ): void {
-    const component = job.schedule ? "mirror" : "bootstrap";
+    const component = job.container.name;
     const labels = standardLabels({ name: "minio", instance: args.instance, component });
     const metadata = { name: jobName, namespace: objectNamespace(args), labels };
     const podSpec: k8s.types.input.core.v1.PodSpec = {
       restartPolicy: job.schedule ? "Never" : "OnFailure",
       automountServiceAccountToken: false,
-      securityContext: restrictedPodSecurityContext(MINIO_UID),
-      containers: [
-        {
-          name: component,
-          image: args.images.mc,
-          command: job.command,
-          env: [{ name: "HOME", value: "/tmp" }, ...job.env],
-          resources: toResourceRequirements(RESOURCE_PRESETS.small),
-          securityContext: restrictedContainerSecurityContext(),
-          volumeMounts: [...job.mounts, { name: "tmp", mountPath: "/tmp" }],
-        },
-      ],
+      securityContext: restrictedPodSecurityContext(job.container.uid),
+      containers: [{ ...kubernetesContainer(job.container), resources: toResourceRequirements(RESOURCE_PRESETS.small), securityContext: restrictedContainerSecurityContext() }],
       volumes: [...job.volumes, { name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
     };
     const jobSpec = { backoffLimit: 6, activeDeadlineSeconds: 3600, template: { metadata: { labels }, spec: podSpec } };
@@ -284,4 +267,9 @@ export class MinioTenant extends pulumi.ComponentResource {
       new k8s.batch.v1.Job(jobName, { metadata, spec: jobSpec }, opts);
     }
   }
+}
+
+/** The CA that signed MinIO's certificate, from its TLS Secret. */
+function caVolume(tlsSecretName: string): k8s.types.input.core.v1.Volume {
+  return { name: "ca", secret: { secretName: tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } };
 }

@@ -44,11 +44,33 @@ export const PGBACKREST_EXPORTER_PORT = 9854;
 const PGBACKREST_EXPORTER_ARGS = [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${PGBACKREST_EXPORTER_PORT}`, "--collect.interval=300"];
 
 /** Runs provision-database.sql once as the superuser: the owner role and its database, idempotently. */
-export const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
+const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
 
 /** PROVISION_DATABASE_SCRIPT's environment. */
-export function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string }): Env {
+function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string }): Env {
   return { PGHOST: o.host, PGPASSWORD: o.superuserPassword, OWNER: o.owner, OWNER_PASSWORD: o.ownerPassword, DATABASE: o.database };
+}
+
+/**
+ * One service database's provisioning, run to completion: PROVISION_DATABASE_SCRIPT once
+ * (a Kubernetes Job retries it), or with `attempts` retried every 5 s while the server
+ * starts, where nothing else retries it (Docker). `script` is provision-database.sql's text,
+ * for targets that copy files in.
+ */
+export function provisionDatabaseContainer(
+  image: pulumi.Input<string>,
+  o: Parameters<typeof provisionDatabaseEnv>[0] & { script?: pulumi.Input<string>; attempts?: number },
+): ContainerSpec {
+  return {
+    name: "provision",
+    image,
+    ...(o.attempts
+      ? { command: ["bash", "-c"], args: [`for _ in $(seq ${o.attempts}); do ${PROVISION_DATABASE_SCRIPT} && exit 0; sleep 5; done; exit 1`] }
+      : { command: ["sh", "-c", PROVISION_DATABASE_SCRIPT] }),
+    env: provisionDatabaseEnv(o),
+    uid: POSTGRES_UID,
+    mounts: [{ kind: "files", volume: "config", path: PATHS.config, files: o.script === undefined ? undefined : { "provision-database.sql": o.script } }],
+  };
 }
 
 /** What the server and its exporters read: the rendered files' text (for targets that copy them in) and the repositories' CA (Kubernetes). */

@@ -156,8 +156,6 @@ export class PostgresCluster extends pulumi.ComponentResource {
       superuserSecret: credentials.superuser.metadata.name,
       ownerSecret: dbSecret.metadata.name,
       configMapName: configMap.metadata.name,
-      configDir: PATHS.config,
-      runAsUser: POSTGRES_UID,
       opts: { parent: this, dependsOn: [statefulSet] },
     });
   }

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { kubernetesEnv } from "../lib/env";
+import { kubernetesContainer } from "../lib/container";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { PROVISION_DATABASE_SCRIPT, provisionDatabaseEnv } from "./containers";
+import { provisionDatabaseContainer } from "./containers";
+import { POSTGRES_UID } from "./files";
 import type { ServiceDatabase } from "./index";
 
 export interface ProvisionJobArgs {
@@ -15,8 +16,6 @@ export interface ProvisionJobArgs {
   superuserSecret: pulumi.Input<string>;
   ownerSecret: pulumi.Input<string>;
   configMapName: pulumi.Input<string>;
-  configDir: string;
-  runAsUser: number;
   opts: pulumi.CustomResourceOptions;
 }
 
@@ -36,14 +35,11 @@ export function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
           spec: {
             restartPolicy: "OnFailure",
             automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(a.runAsUser),
+            securityContext: restrictedPodSecurityContext(POSTGRES_UID),
             containers: [
               {
-                name: "provision",
-                image: a.image,
-                command: ["sh", "-c", PROVISION_DATABASE_SCRIPT],
-                env: kubernetesEnv(
-                  provisionDatabaseEnv({
+                ...kubernetesContainer(
+                  provisionDatabaseContainer(a.image, {
                     host: a.host,
                     superuserPassword: { secretName: a.superuserSecret, key: "password" },
                     owner: a.database.owner,
@@ -53,7 +49,6 @@ export function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
                 ),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [{ name: "config", mountPath: a.configDir, readOnly: true }],
               },
             ],
             volumes: [{ name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } }],

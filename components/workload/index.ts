@@ -3,19 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import { type AutoscalingSettings, horizontalPodAutoscaler } from "../lib/autoscaling";
 import { type NamespaceArgs, objectNamespace } from "../lib/component";
 import { type LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
-import { httpProbes } from "../lib/probes";
+import { type ContainerSpec, kubernetesContainer } from "../lib/container";
+import type { Env } from "../lib/env";
 import { type ComputeResources, toResourceRequirements } from "../lib/resources";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-
-/** An environment variable read from one key of a Secret. */
-export interface SecretEnv {
-  secretName: pulumi.Input<string>;
-  key: string;
-}
+import { DEFAULT_RUN_AS_USER, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
 export interface WorkloadArgs extends NamespaceArgs {
   identity: LabelIdentity;
-  image: string;
+  image: pulumi.Input<string>;
   port: number;
   /** Answers while the process is alive; failing it restarts the container. */
   livenessPath: string;
@@ -27,8 +22,22 @@ export interface WorkloadArgs extends NamespaceArgs {
   autoscaling: AutoscalingSettings;
   /** Spread pods across zones as well as nodes (needs a multi-zone cluster). */
   spreadAcrossZones: boolean;
-  env?: Record<string, pulumi.Input<string>>;
-  secretEnv?: Record<string, SecretEnv>;
+  /** Variables in order: literals, Secret keys or pod fields. */
+  env?: Env;
+}
+
+/** The workload's container on every target: its port named http, scratch in /tmp, probes on the given paths. */
+export function workloadContainer(name: string, args: Pick<WorkloadArgs, "image" | "port" | "livenessPath" | "readinessPath" | "env">): ContainerSpec {
+  return {
+    name,
+    image: args.image,
+    ports: [{ name: "http", port: args.port }],
+    ...(args.env ? { env: args.env } : {}),
+    uid: DEFAULT_RUN_AS_USER,
+    mounts: [{ kind: "scratch", volume: "tmp", path: "/tmp" }],
+    // Distroless images: no shell for a Docker healthcheck.
+    health: { http: { port: "http", readinessPath: args.readinessPath, livenessPath: args.livenessPath } },
+  };
 }
 
 /**
@@ -57,11 +66,6 @@ export class Workload extends pulumi.ComponentResource {
       whenUnsatisfiable: "ScheduleAnyway",
       labelSelector: { matchLabels: selector },
     });
-    const env = [
-      ...Object.entries(args.env ?? {}).map(([n, value]) => ({ name: n, value })),
-      ...Object.entries(args.secretEnv ?? {}).map(([n, s]) => ({ name: n, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } })),
-    ];
-
     const deployment = new k8s.apps.v1.Deployment(
       name,
       {
@@ -84,14 +88,9 @@ export class Workload extends pulumi.ComponentResource {
               topologySpreadConstraints: [spread("kubernetes.io/hostname"), ...(args.spreadAcrossZones ? [spread("topology.kubernetes.io/zone")] : [])],
               containers: [
                 {
-                  name: args.identity.name,
-                  image: args.image,
-                  ports: [{ name: "http", containerPort: args.port }],
-                  env,
+                  ...kubernetesContainer(workloadContainer(args.identity.name, args)),
                   resources: toResourceRequirements(args.resources),
                   securityContext: restrictedContainerSecurityContext(),
-                  ...httpProbes({ port: "http", readinessPath: args.readinessPath, livenessPath: args.livenessPath }),
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                 },
               ],
               volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],

@@ -113,8 +113,3 @@ export function fromSpec(service: string, spec: ContainerSpec, volumeNames: Reco
     ...(volumes ? { volumes: volumes.map((v) => ({ ...v, volume: volumeNames[v.volume] ?? `${service}-${v.volume}` })) } : {}),
   };
 }
-
-/** Uploads of a directory's files: name -> text becomes <dir>/<name>. */
-export function uploadDir(dir: string, files: Record<string, pulumi.Input<string>>, secret = false): Upload[] {
-  return Object.entries(files).map(([name, content]) => ({ file: `${dir}/${name}`, content, secret }));
-}

@@ -8,7 +8,7 @@ import { renamedType } from "../../components/lib/component";
 import * as docker from "@pulumi/docker";
 import { fileOf } from "../../components/lib/confFile";
 import { generatedPassword } from "../../components/lib/credentials";
-import { API_OIDC_CLIENT_ID, BUCKETS, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
+import { API_OIDC_CLIENT_ID, KEYCLOAK_DATABASE, SERVICES } from "../../components/lib/names";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
 import { KEYCLOAK_HTTP_PORT, KEYCLOAK_MANAGEMENT_PORT, keycloakContainer, keycloakRealmFiles, REALM_FILE, realmDiscoveryPath } from "../../components/keycloak/files";
@@ -29,9 +29,8 @@ import {
 import { alertmanagerContainer } from "../../components/monitoring/alertmanager";
 import { grafanaContainer } from "../../components/monitoring/grafana";
 import { prometheusContainer } from "../../components/monitoring/prometheus";
-import { dockerContainer } from "../../components/lib/container";
-import { dockerEnv } from "../../components/lib/env";
 import { minioServerContainer } from "../../components/minio/statefulSet";
+import { minioBootstrapContainer } from "../../components/minio/jobs";
 import { REDIS_EXPORTER_PORT, redisExporterContainer, redisServerContainer } from "../../components/redis/containers";
 import {
   PGBACKREST_EXPORTER_PORT,
@@ -39,15 +38,16 @@ import {
   POSTGRES_EXPORTER_PORT,
   postgresContainer,
   postgresExporterContainer,
-  PROVISION_DATABASE_SCRIPT,
-  provisionDatabaseEnv,
+  provisionDatabaseContainer,
 } from "../../components/postgres/containers";
-import { POSTGRES_PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type ResolvedRepo, resolveBackupRepo } from "../../components/postgres/files";
+import { POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type ResolvedRepo, resolveBackupRepo } from "../../components/postgres/files";
 import { redisAclFiles, redisConfigFiles } from "../../components/redis/files";
-import { fromSpec, localContainer, type LocalContainerSpec, uploadDir } from "./container";
+import { fromSpec, localContainer, type LocalContainerSpec } from "./container";
 import { localMixins } from "./mixins";
 import type { MonitoringMixin } from "../../components/lib/mixin";
 import { localScrapeTargets } from "./scrapeTargets";
+import { API_PROBE_PATHS, apiEnv } from "../api";
+import { workloadContainer } from "../../components/workload";
 
 export { RESTART_POLICY } from "./container";
 
@@ -58,8 +58,6 @@ export interface LocalPlatformArgs {
 
 /** Where the posix pgBackRest repository lives in the database container (a named volume). */
 export const LOCAL_PGBACKREST_REPO_PATH = "/pgbackrest-repo";
-/** The API's unprivileged user, as the Workload component's pods (distroless nonroot). */
-const API_UID = 65532;
 
 /** What every section of the local stack uses: the config, the network's naming, and how to run a container. */
 interface LocalContext {
@@ -271,10 +269,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
         }),
       ),
     );
-    run({
-      service: "redis-exporter",
-      ...dockerContainer(redisExporterContainer(image(config.images.redisExporter), SERVICES.redis, redisPasswords.exporter)),
-    });
+    run(fromSpec("redis-exporter", redisExporterContainer(image(config.images.redisExporter), SERVICES.redis, redisPasswords.exporter)));
 
     return { redisPasswords };
   }
@@ -312,20 +307,24 @@ export class LocalPlatform extends pulumi.ComponentResource {
       return keys;
     };
     const minioUrl = `http://minio:${MINIO_API_PORT}`;
+    const keyFiles = [...consumerKeys].flatMap(([consumer, keys]) => {
+      const files = credentialFiles(consumer);
+      return [
+        [files.accessKey, keys.accessKey],
+        [files.secretKey, keys.secretKey],
+      ] as const;
+    });
     run({
-      service: "minio-bootstrap",
-      image: image(config.images.mc),
-      user: `${MINIO_UID}:${MINIO_UID}`,
-      entrypoint: ["bash", "/bootstrap/bootstrap.sh"],
-      env: { HOME: "/tmp", MINIO_URL: minioUrl, BOOTSTRAP_DIR: "/bootstrap", MINIO_ROOT_USER: minioRootUser, MINIO_ROOT_PASSWORD: minioRootPassword },
-      uploads: [
-        ...uploadDir("/bootstrap", bootstrap.files),
-        ...[...consumerKeys].flatMap(([consumer, keys]) => {
-          const files = credentialFiles(consumer);
-          return uploadDir("/bootstrap", { [files.accessKey]: keys.accessKey, [files.secretKey]: keys.secretKey }, true);
+      ...fromSpec(
+        "minio-bootstrap",
+        minioBootstrapContainer(image(config.images.mc), {
+          url: minioUrl,
+          root: { user: minioRootUser, password: minioRootPassword },
+          tls: false,
+          files: bootstrap.files,
+          keys: Object.fromEntries(keyFiles),
         }),
-      ],
-      tmpfs: ["/tmp"],
+      ),
       oneShot: true,
     });
 
@@ -339,22 +338,19 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const dbPassword = password("postgres-db-keycloak");
     const provisioned = run(
       {
-        service: "postgres-db-keycloak",
-        image: image(config.images.postgres),
-        user: `${POSTGRES_UID}:${POSTGRES_UID}`,
-        entrypoint: ["bash", "-c"],
-        // The Kubernetes Job's psql call, retried while the server starts (the Job's backoffLimit).
-        command: [`for _ in $(seq 60); do ${PROVISION_DATABASE_SCRIPT} && exit 0; sleep 5; done; exit 1`],
-        env: dockerEnv(
-          provisionDatabaseEnv({
+        ...fromSpec(
+          "postgres-db-keycloak",
+          provisionDatabaseContainer(image(config.images.postgres), {
             host: SERVICES.postgres,
             superuserPassword,
             owner: KEYCLOAK_DATABASE.owner,
             ownerPassword: dbPassword,
             database: KEYCLOAK_DATABASE.name,
+            script: fileOf(pgFiles, "provision-database.sql"),
+            // The Kubernetes Job's backoffLimit: retried while the server starts.
+            attempts: 60,
           }),
         ),
-        uploads: uploadDir(POSTGRES_PATHS.config, { "provision-database.sql": fileOf(pgFiles, "provision-database.sql") }),
         oneShot: true,
       },
       [postgres],
@@ -398,32 +394,27 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const pg = config.postgres;
     const apiKeys = keysOf(SERVICES.api);
     if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
-    run({
-      service: SERVICES.api,
+    const api = workloadContainer(SERVICES.api, {
       image: image(config.images.api),
-      user: `${API_UID}:${API_UID}`,
-      env: {
-        DATABASE_URL: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
-        REDIS_HOST: SERVICES.redis,
-        REDIS_USERNAME: "app",
-        REDIS_PASSWORD: redisPasswords.app,
-        S3_BUCKET: BUCKETS.data,
-        S3_EXPORTS_BUCKET: BUCKETS.exports,
-        S3_ENDPOINT: minioUrl,
-        S3_ACCESS_KEY_ID: apiKeys.accessKey,
-        S3_SECRET_ACCESS_KEY: apiKeys.secretKey,
+      port: config.api.port,
+      ...API_PROBE_PATHS,
+      env: apiEnv({
+        databaseUrl: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
+        redis: { host: SERVICES.redis, username: "app", password: redisPasswords.app },
+        objectStore: { endpoint: minioUrl, accessKey: apiKeys.accessKey, secretKey: apiKeys.secretKey },
         ...(identity
           ? {
-              OIDC_ISSUER: identity.issuer,
-              OIDC_DISCOVERY_URL: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
-              OIDC_CLIENT_ID: API_OIDC_CLIENT_ID,
-              OIDC_CLIENT_SECRET: identity.clientSecret,
+              oidc: {
+                discoveryUrl: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
+                issuer: identity.issuer,
+                clientId: API_OIDC_CLIENT_ID,
+                clientSecret: identity.clientSecret,
+              },
             }
           : {}),
-      },
-      tmpfs: ["/tmp"],
-      ports: [{ internal: config.api.port, external: local.ports.api }],
+      }),
     });
+    run({ ...fromSpec(SERVICES.api, api), ports: [{ internal: config.api.port, external: local.ports.api }] });
   }
 
   /** Prometheus, Alertmanager, Grafana. */

@@ -354,10 +354,38 @@ describe("containers declared once for both targets", () => {
     },
   );
 
-  it("the API gets the same variables from both compositions (literals or Secret keys on the cluster)", () => {
+  it("the API gets the same variables in the same order from both compositions (literals or Secret keys on the cluster)", () => {
     const cluster = (podContainer("kubernetes:apps/v1:Deployment", "api", "api").env ?? []).map((e) => e.name);
     // Sentinel's variables exist only where Sentinel runs (not in the local stack's config).
-    expect(Object.keys(dockerEnvOf("api")).sort()).toEqual(cluster.filter((n) => !n.startsWith("REDIS_SENTINEL") && n !== "REDIS_MASTER_NAME").sort());
+    expect(Object.keys(dockerEnvOf("api"))).toEqual(cluster.filter((n) => !n.startsWith("REDIS_SENTINEL") && n !== "REDIS_MASTER_NAME"));
+  });
+
+  // [docker service, kubernetes kind, object, container, mount paths only the cluster has, only Docker has]
+  it.each([
+    ["prometheus", "kubernetes:apps/v1:StatefulSet", "prometheus", "prometheus", ["/etc/prometheus/ca"], []],
+    ["alertmanager", "kubernetes:apps/v1:StatefulSet", "alertmanager", "alertmanager", [], []],
+    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], []],
+    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", [], []],
+    // The cluster's drives are /data0../dataN and TLS; locally one drive, plain HTTP.
+    ["minio", "kubernetes:apps/v1:StatefulSet", "minio", "minio", ["/data1", "/etc/minio/certs"], []],
+    // Locally the one repository is a posix one on a volume; on the cluster, object stores over TLS (their CA).
+    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
+    ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], []],
+    ["pgbackrest-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
+    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], []],
+    ["minio-bootstrap", "kubernetes:batch/v1:Job", "minio-bootstrap", "bootstrap", ["/ca"], []],
+    // redis-start.sh's run directory: the lone local instance runs redis-server itself.
+    ["redis", "kubernetes:apps/v1:StatefulSet", "redis", "redis", ["/run/redis"], []],
+    ["api", "kubernetes:apps/v1:Deployment", "api", "api", [], []],
+  ] as const)("%s mounts what its one spec declares on both targets", (service, type, name, containerName, clusterOnly, dockerOnly) => {
+    const k8sPaths = ((podContainer(type, name, containerName) as { volumeMounts?: { mountPath: string }[] }).volumeMounts ?? []).map((m) => m.mountPath);
+    const inputs = container(service).inputs as { uploads?: { file: string }[]; volumes?: { containerPath: string }[]; tmpfs?: Record<string, string> };
+    // An upload is a file at a mounted path or in a mounted directory.
+    const mountOf = (file: string) => k8sPaths.find((p) => file === p || file.startsWith(`${p}/`)) ?? file;
+    const dockerPaths = new Set([...(inputs.uploads ?? []).map((u) => mountOf(u.file)), ...(inputs.volumes ?? []).map((v) => v.containerPath), ...Object.keys(inputs.tmpfs ?? {})]);
+    expect([...dockerPaths].filter((p) => !(dockerOnly as readonly string[]).includes(p)).sort()).toEqual(
+      k8sPaths.filter((p) => !(clusterOnly as readonly string[]).includes(p)).sort(),
+    );
   });
 
   it("the exporters and the provisioning run the same command lines", () => {
