@@ -132,10 +132,17 @@ export const isKubernetesObject = (type: string) => type.startsWith("kubernetes:
 /** "Deployment" from "kubernetes:apps/v1:Deployment". */
 export const kindOf = (type: string) => type.split(":").pop() ?? type;
 
-/** How a violation names a resource: `Deployment "api"` (with the namespace when known). */
+/**
+ * How a violation names a resource: `Deployment "api"` (with the namespace when known). A
+ * Kubernetes object goes by its own name, which is what kubectl shows; when its Pulumi name
+ * differs (a component prefixes it), that follows, for `pulumi state` and `--target`.
+ */
 export function where(type: string, name: string, props?: Props): string {
   const ns = props?.metadata?.namespace;
-  return `${kindOf(type)} "${name}"${typeof ns === "string" ? ` (namespace ${ns})` : ""}`;
+  const objectName = props?.metadata?.name;
+  const shown = typeof objectName === "string" ? objectName : name;
+  const details = [...(shown !== name ? [`Pulumi name ${name}`] : []), ...(typeof ns === "string" ? [`namespace ${ns}`] : [])];
+  return `${kindOf(type)} "${shown}"${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
 }
 
 export interface PodSpecAt {

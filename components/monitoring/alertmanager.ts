@@ -49,16 +49,16 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
   const s = args.settings;
   // Receivers carry webhook URLs with tokens: the whole file is a Secret.
   const amConfig = new k8s.core.v1.Secret(
-    "alertmanager-config",
+    app.childName("alertmanager-config"),
     {
       metadata: app.meta("alertmanager-config"),
       type: "Opaque",
       stringData: { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s)["alertmanager.yml"]) },
     },
-    app.child,
+    app.childOpts("alertmanager-config"),
   );
   new k8s.core.v1.Service(
-    "alertmanager-pods",
+    app.childName("alertmanager-pods"),
     {
       metadata: app.meta("alertmanager-pods"),
       spec: {
@@ -71,15 +71,15 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
         ],
       },
     },
-    app.child,
+    app.childOpts("alertmanager-pods"),
   );
   new k8s.core.v1.Service(
-    "alertmanager",
+    app.childName("alertmanager"),
     { metadata: app.meta("alertmanager"), spec: { selector: app.selector, ports: [{ name: "http", port: ALERTMANAGER_PORT, targetPort: "http" }] } },
-    app.child,
+    app.childOpts("alertmanager"),
   );
   new k8s.apps.v1.StatefulSet(
-    "alertmanager",
+    app.childName("alertmanager"),
     {
       metadata: app.meta("alertmanager"),
       spec: {
@@ -113,7 +113,7 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
         },
       },
     },
-    app.child,
+    app.childOpts("alertmanager"),
   );
   if (s.alertmanager.replicas > 1) {
     app.podDisruptionBudget("alertmanager");

@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { generatedPassword } from "../lib/credentials";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
 import { toResourceRequirements } from "../lib/resources";
@@ -59,19 +58,23 @@ export function grafanaContainer(
 /** Grafana with the mixins' dashboards provisioned and Prometheus as its data source. */
 export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: pulumi.Output<string>): void {
   const s = args.settings;
-  const grafanaAdmin = app.secret("grafana-admin", { username: "admin", password: generatedPassword("grafana-admin", app.parent) });
+  const grafanaAdmin = app.secret("grafana-admin", { username: "admin", password: app.password("grafana-admin") });
   const provisioningFiles = prometheusUrl.apply(grafanaProvisioningFiles);
   const grafanaProvisioning = new k8s.core.v1.ConfigMap(
-    "grafana-provisioning",
+    app.childName("grafana-provisioning"),
     {
       metadata: app.meta("grafana-provisioning"),
       data: { "datasources.yaml": provisioningFiles.apply((f) => f["datasources.yaml"]), "dashboards.yaml": provisioningFiles.apply((f) => f["dashboards.yaml"]) },
     },
-    app.child,
+    app.childOpts("grafana-provisioning"),
   );
-  const dashboards = new k8s.core.v1.ConfigMap("grafana-dashboards", { metadata: app.meta("grafana-dashboards"), data: grafanaDashboardFiles(args.mixins) }, app.child);
+  const dashboards = new k8s.core.v1.ConfigMap(
+    app.childName("grafana-dashboards"),
+    { metadata: app.meta("grafana-dashboards"), data: grafanaDashboardFiles(args.mixins) },
+    app.childOpts("grafana-dashboards"),
+  );
   new k8s.apps.v1.Deployment(
-    "grafana",
+    app.childName("grafana"),
     {
       metadata: app.meta("grafana"),
       spec: {
@@ -104,11 +107,11 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
         },
       },
     },
-    app.child,
+    app.childOpts("grafana"),
   );
   new k8s.core.v1.Service(
-    "grafana",
+    app.childName("grafana"),
     { metadata: app.meta("grafana"), spec: { selector: app.selector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } },
-    app.child,
+    app.childOpts("grafana"),
   );
 }

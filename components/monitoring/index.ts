@@ -37,7 +37,7 @@ export class Monitoring extends pulumi.ComponentResource {
     super("blacklake:monitoring:Monitoring", name, {}, renamedType("blacklake:monitoring:Stack", opts));
     this.mixins = args.mixins;
     const ns = args.namespace;
-    const app = (appName: string) => new ObjectScope(this, args, { name: appName, instance: args.instance, component: "monitoring" });
+    const app = (appName: string) => new ObjectScope(this, args, { name: appName, instance: args.instance, component: "monitoring" }, name);
     this.prometheusUrl = pulumi.interpolate`http://prometheus.${ns}.svc:${PROMETHEUS_PORT}`;
     this.grafanaUrl = pulumi.interpolate`http://grafana.${ns}.svc:${GRAFANA_PORT}`;
     prometheus(app("prometheus"), args);

@@ -25,7 +25,7 @@ export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
     ksmAccount,
   );
   new k8s.apps.v1.Deployment(
-    "kube-state-metrics",
+    app.childName("kube-state-metrics"),
     {
       metadata: app.meta("kube-state-metrics"),
       spec: {
@@ -55,6 +55,6 @@ export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
         },
       },
     },
-    app.child,
+    app.childOpts("kube-state-metrics"),
   );
 }

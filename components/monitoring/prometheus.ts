@@ -84,17 +84,17 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
   const ruleFiles = prometheusRuleFiles(s, args.mixins);
   const alertmanagerHosts = Array.from({ length: s.alertmanager.replicas }, (_, i) => `alertmanager-${i}.alertmanager-pods.${app.namespace}.svc:${ALERTMANAGER_PORT}`);
   const promConfig = new k8s.core.v1.ConfigMap(
-    "prometheus-config",
+    app.childName("prometheus-config"),
     {
       metadata: app.meta("prometheus-config"),
       data: prometheusConfigFiles(s, args.mixins, { instance: args.instance, alertmanagers: alertmanagerHosts, discovery: { kind: "kubernetes" } }),
     },
-    app.child,
+    app.childOpts("prometheus-config"),
   );
-  const promRules = new k8s.core.v1.ConfigMap("prometheus-rules", { metadata: app.meta("prometheus-rules"), data: ruleFiles }, app.child);
+  const promRules = new k8s.core.v1.ConfigMap(app.childName("prometheus-rules"), { metadata: app.meta("prometheus-rules"), data: ruleFiles }, app.childOpts("prometheus-rules"));
 
   new k8s.apps.v1.StatefulSet(
-    "prometheus",
+    app.childName("prometheus"),
     {
       metadata: app.meta("prometheus"),
       spec: {
@@ -126,11 +126,11 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
         volumeClaimTemplates: [volumeClaim("data", app.labels, s.prometheus.storage, args.storageClass)],
       },
     },
-    app.child,
+    app.childOpts("prometheus"),
   );
   new k8s.core.v1.Service(
-    "prometheus",
+    app.childName("prometheus"),
     { metadata: app.meta("prometheus"), spec: { selector: app.selector, ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http" }] } },
-    app.child,
+    app.childOpts("prometheus"),
   );
 }

@@ -5,7 +5,7 @@ import type { ObjectScope } from "../lib/scope";
 /** An app's ServiceAccount; its token is mounted only by the pods that call the API. */
 export function serviceAccount(app: ObjectScope): k8s.core.v1.ServiceAccount {
   const name = app.identity.name;
-  return new k8s.core.v1.ServiceAccount(name, { metadata: app.meta(name), automountServiceAccountToken: false }, app.child);
+  return new k8s.core.v1.ServiceAccount(app.childName(name), { metadata: app.meta(name), automountServiceAccountToken: false }, app.childOpts(name));
 }
 
 /**
@@ -16,19 +16,19 @@ export function grant(app: ObjectScope, kind: "Role" | "ClusterRole", rules: k8s
   const name = app.identity.name;
   const subjects = [{ kind: "ServiceAccount", name: account.metadata.name, namespace: app.namespace }];
   if (kind === "Role") {
-    const role = new k8s.rbac.v1.Role(`${name}-discovery`, { metadata: app.meta(name), rules }, app.child);
+    const role = new k8s.rbac.v1.Role(app.childName(`${name}-discovery`), { metadata: app.meta(name), rules }, app.childOpts(`${name}-discovery`));
     new k8s.rbac.v1.RoleBinding(
-      `${name}-discovery`,
+      app.childName(`${name}-discovery`),
       { metadata: app.meta(name), roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects },
-      app.child,
+      app.childOpts(`${name}-discovery`),
     );
     return;
   }
   const clusterMeta = { name: `${app.namespace}-${name}`, labels: standardLabels(app.identity) };
-  const role = new k8s.rbac.v1.ClusterRole(`${name}-cluster`, { metadata: clusterMeta, rules }, app.child);
+  const role = new k8s.rbac.v1.ClusterRole(app.childName(`${name}-cluster`), { metadata: clusterMeta, rules }, app.childOpts(`${name}-cluster`));
   new k8s.rbac.v1.ClusterRoleBinding(
-    `${name}-cluster`,
+    app.childName(`${name}-cluster`),
     { metadata: clusterMeta, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind, name: role.metadata.name }, subjects },
-    app.child,
+    app.childOpts(`${name}-cluster`),
   );
 }

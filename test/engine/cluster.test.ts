@@ -57,7 +57,7 @@ describe("the policy pack under the real engine", () => {
 const TYPICAL_CHANGES: Record<string, { set: Record<string, string>; updates: string[] }> = {
   "a backup schedule": {
     set: { "postgres.backups.pgbackrest.repos[0].schedules.full": "0 3 * * *" },
-    updates: ["CronJob postgres-backup-repo1-full", "ConfigMap prometheus-rules"],
+    updates: ["CronJob postgres-backup-repo1-full", "ConfigMap monitoring-prometheus-rules"],
   },
   "postgres maxConnections": {
     set: { "postgres.parameters.maxConnections": "200" },
@@ -65,7 +65,7 @@ const TYPICAL_CHANGES: Record<string, { set: Record<string, string>; updates: st
   },
   "an alert threshold": {
     set: { "postgres.replicationLagAlertSeconds": "90" },
-    updates: ["ConfigMap prometheus-rules"],
+    updates: ["ConfigMap monitoring-prometheus-rules"],
   },
   "the API image": {
     set: { "images.api": "ghcr.io/blacklake/api:1.0.1" },

@@ -20,14 +20,21 @@ export class Registered {
     return this.resources.filter((r) => r.type === type);
   }
 
+  /** The resource of that type by its Pulumi name, or (a Kubernetes object) by its own metadata.name. */
   one(type: string, name: string): CapturedResource {
-    const found = this.resources.filter((r) => r.type === type && r.name === name);
+    const found = this.named(type, name);
     if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
     return found[0]!;
   }
 
   has(type: string, name: string): boolean {
-    return this.resources.some((r) => r.type === type && r.name === name);
+    return this.named(type, name).length > 0;
+  }
+
+  private named(type: string, name: string): CapturedResource[] {
+    const ofType = this.ofType(type);
+    const byPulumiName = ofType.filter((r) => r.name === name);
+    return byPulumiName.length > 0 ? byPulumiName : ofType.filter((r) => kubernetesName(r) === name);
   }
 
   childrenOf(parentName: string): CapturedResource[] {
@@ -37,6 +44,12 @@ export class Registered {
   kubernetesObjects(): CapturedResource[] {
     return this.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
   }
+}
+
+/** A Kubernetes object's metadata.name, which a component's Pulumi name may prefix (monitoring-prometheus: prometheus). */
+export function kubernetesName(r: CapturedResource): string | undefined {
+  const name = (r.inputs as { metadata?: { name?: unknown } }).metadata?.name;
+  return typeof name === "string" ? name : undefined;
 }
 
 const committedRuns = new Map<StackName, Promise<Registered>>();

@@ -290,9 +290,12 @@ export function baseStack(): InputResource[] {
   ];
 }
 
+/** A resource called `name`: its Pulumi name, or a Kubernetes object's metadata.name (which a component's Pulumi name may prefix). */
+export const isNamed = (r: InputResource, name: string): boolean => r.name === name || (r.inputs as { metadata?: { name?: unknown } })?.metadata?.name === name;
+
 /** The one resource of a type and name in a stack (throws otherwise). */
 export function find(stack: InputResource[], type: string, name: string): InputResource & { inputs: any } {
-  const found = stack.filter((r) => r.type.endsWith(type) && r.name === name);
+  const found = stack.filter((r) => r.type.endsWith(type) && isNamed(r, name));
   if (found.length !== 1) throw new Error(`expected one ${type} ${name}, found ${found.length}`);
   return found[0] as InputResource & { inputs: any };
 }
@@ -304,4 +307,4 @@ export function edit(stack: InputResource[], type: string, name: string, change:
   return copy;
 }
 
-export const without = (stack: InputResource[], type: string, name: string) => stack.filter((r) => !(r.type.endsWith(type) && r.name === name));
+export const without = (stack: InputResource[], type: string, name: string) => stack.filter((r) => !(r.type.endsWith(type) && isNamed(r, name)));

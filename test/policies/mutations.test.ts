@@ -2,6 +2,7 @@ import { beforeAll, describe as suite, expect, it } from "vitest";
 import type { CapturedResource } from "../../scripts/synth/mockRuntime";
 import { allPolicies } from "../../policies/policies";
 import { runStack } from "../harness";
+import { isNamed } from "./fixtures";
 import { describe, type InputResource, mandatory, policyConfigFor, runPolicies } from "./harness";
 
 // Insecure edits of the prod stack as the program registers it: each must be caught by
@@ -24,7 +25,7 @@ interface Mutation {
 }
 
 const one = (rs: InputResource[], kind: string, name: string): any => {
-  const found = rs.filter((r) => r.type.includes("/") && r.type.endsWith(`:${kind}`) && r.name === name); // not the component of that name
+  const found = rs.filter((r) => r.type.includes("/") && r.type.endsWith(`:${kind}`) && isNamed(r, name)); // not the component of that name
   if (found.length !== 1) throw new Error(`prod has ${found.length} ${kind} named ${name}`);
   return found[0]!.inputs;
 };
@@ -36,7 +37,7 @@ const main = (rs: InputResource[], kind: string, name: string): any => pod(rs, k
 const drop =
   (kind: string, name: string): Edit =>
   (rs) =>
-    rs.filter((r) => !(r.type.endsWith(`:${kind}`) && r.name === name));
+    rs.filter((r) => !(r.type.endsWith(`:${kind}`) && isNamed(r, name)));
 const conf =
   (file: string, change: (text: string) => string): Edit =>
   (rs) => {
@@ -169,8 +170,8 @@ const MUTATIONS: Mutation[] = [
   {
     what: "namespace loses its Pod Security enforce label",
     policy: "k8s-namespace-pod-security",
-    mentions: "namespace",
-    edit: (rs) => void delete one(rs, "Namespace", "namespace").metadata.labels["pod-security.kubernetes.io/enforce"],
+    mentions: "blacklake",
+    edit: (rs) => void delete one(rs, "Namespace", "blacklake").metadata.labels["pod-security.kubernetes.io/enforce"],
   },
   {
     what: "postgres volume claim template loses its storage class",
@@ -282,14 +283,14 @@ const MUTATIONS: Mutation[] = [
   {
     what: "ClusterRole grants every verb",
     policy: "k8s-rbac-no-wildcards",
-    mentions: "prometheus-cluster",
-    edit: (rs) => void (one(rs, "ClusterRole", "prometheus-cluster").rules[0].verbs = ["*"]),
+    mentions: "blacklake-prometheus",
+    edit: (rs) => void (one(rs, "ClusterRole", "blacklake-prometheus").rules[0].verbs = ["*"]),
   },
   {
     what: "ClusterRoleBinding to cluster-admin",
     policy: "k8s-no-cluster-admin-binding",
-    mentions: "prometheus-cluster",
-    edit: (rs) => void (one(rs, "ClusterRoleBinding", "prometheus-cluster").roleRef.name = "cluster-admin"),
+    mentions: "blacklake-prometheus",
+    edit: (rs) => void (one(rs, "ClusterRoleBinding", "blacklake-prometheus").roleRef.name = "cluster-admin"),
   },
   {
     what: "Secret loses its part-of label",

@@ -80,7 +80,8 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   "k8s-namespace-pod-security": {
     violating: () => edit(baseStack(), "Namespace", "apps-ns", (i) => (i.metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline")),
-    mentions: ['Namespace "apps-ns"', "is baseline", "pod-security.kubernetes.io/enforce: restricted"],
+    // The object's own name, with the Pulumi name beside it where the two differ.
+    mentions: ['Namespace "apps" (Pulumi name apps-ns)', "is baseline", "pod-security.kubernetes.io/enforce: restricted"],
   },
   "k8s-automount-service-account-token": {
     violating: () => edit(baseStack(), "Deployment", "web", (i) => delete podSpecOf(i).automountServiceAccountToken),

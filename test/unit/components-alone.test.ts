@@ -6,6 +6,7 @@ import type { MonitoringMixin } from "../../components/lib/mixin";
 import { MinioTenant } from "../../components/minio";
 import { MINIO_DEFAULT_IMAGES, minioSettings } from "../../components/minio/settings";
 import { Monitoring } from "../../components/monitoring";
+import { NetworkPolicies } from "../../components/network";
 import { MONITORING_DEFAULT_IMAGES, monitoringSettings } from "../../components/monitoring/settings";
 import { RedisQueue } from "../../components/redis";
 import { REDIS_DEFAULT_IMAGES, redisSettings } from "../../components/redis/settings";
@@ -92,6 +93,36 @@ describe("a component composed on its own, in a namespace other than its instanc
         .map((r) => (r.inputs.metadata as { name: string }).name)
         .sort(),
     ).toEqual(["data-kube-state-metrics", "data-prometheus"]);
+  });
+
+  // A child's URN carries its parent's type but not its name: children named after their
+  // parts (prometheus, allow-dns) would collide between two instances, which the engine
+  // refuses ("Duplicate resource URN"). The components prefix them with their own name.
+  it("two Monitoring and two NetworkPolicies instances in one program: every URN is unique", async () => {
+    const monitoring = (ns: string) =>
+      new Monitoring(`monitoring-${ns}`, {
+        namespace: ns,
+        instance: ns,
+        storageClass: "standard",
+        settings: monitoringSettings.parse({}),
+        images: MONITORING_DEFAULT_IMAGES,
+        mixins: [],
+        scrapeSecrets: [],
+        caSecretName: "ca",
+      });
+    const network = (ns: string) =>
+      new NetworkPolicies(`network-${ns}`, {
+        namespace: ns,
+        instance: ns,
+        ingressNamespace: "ingress",
+        apiServerCidrs: ["10.0.0.1/32"],
+        internetCidrs: ["0.0.0.0/0"],
+        nodeCidrs: ["10.0.0.0/16"],
+      });
+    const { registered } = await runProgram(() => [monitoring("a"), monitoring("b"), network("a"), network("b")]);
+    const urns = registered.resources.map((r) => r.urn);
+    expect(urns.filter((urn, i) => urns.indexOf(urn) !== i)).toEqual([]);
+    expect(registered.one("kubernetes:apps/v1:StatefulSet", "monitoring-a-prometheus").inputs.metadata).toMatchObject({ name: "prometheus", namespace: "a" });
   });
 
   it("MinIO and Keycloak: their mixins are in the namespace", async () => {

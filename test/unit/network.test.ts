@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DNS_PORT, FLOWS, WORKLOADS } from "../../components/network/flows";
-import { runStack, STACKS } from "../harness";
+import { kubernetesName, runStack, STACKS } from "../harness";
 
 // Reachability computed from the NetworkPolicy objects the stack registers (not from
 // the flow matrix they were rendered from), compared with the declared matrix: nothing
@@ -80,7 +80,9 @@ describe.each(STACKS)("NetworkPolicies of the %s stack", (stack) => {
 
   it("deny ingress and egress by default and allow DNS to every pod", async () => {
     const run = await runStack(stack);
-    const byName = Object.fromEntries(run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => [r.name, (r.inputs as { spec: Policy }).spec]));
+    const byName = Object.fromEntries(
+      run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r): [string, Policy] => [kubernetesName(r) ?? r.name, (r.inputs as { spec: Policy }).spec]),
+    );
     expect(byName["default-deny"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const dns = byName["allow-dns"]!.egress![0]!;
     expect(dns.ports!.map((p) => `${p.protocol}/${p.port}`)).toEqual([`UDP/${DNS_PORT}`, `TCP/${DNS_PORT}`]);
