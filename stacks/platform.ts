@@ -54,10 +54,9 @@ export function composePlatform(config: PlatformConfig) {
           bucketName: offsiteBucket(config).bucket,
           ...where,
           instance: config.namespace,
-          kubernetesProvider: provider,
           writers: offsiteWriters(config),
         },
-        { dependsOn: [namespace] },
+        after,
       )
     : undefined;
   const pgbackrestRole = offsite?.writerRoleArns.pgbackrest;

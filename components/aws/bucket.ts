@@ -16,7 +16,6 @@ export interface LifecycleDays {
 export interface SecureBucketArgs {
   bucketName: string;
   lifecycle: LifecycleDays;
-  provider: aws.Provider;
   /** Only these principals may use the bucket at all (writers, replication, operators, the deployer). */
   allowedPrincipalArns?: pulumi.Input<pulumi.Input<string>[]>;
 }
@@ -27,7 +26,8 @@ export class SecureBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:aws:SecureBucket", name, {}, opts);
-    const child = { parent: this, provider: args.provider };
+    // The region's provider comes through opts.providers; the children inherit it.
+    const child = { parent: this };
     this.key = new aws.kms.Key(`${name}-key`, { description: `Encrypts ${args.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30 }, child);
     this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: false }, child);
     const bucket = this.bucket.id;

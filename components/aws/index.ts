@@ -32,7 +32,6 @@ export interface OffsiteBackupArgs extends NamespaceArgs {
   bucketName: string;
   writers: OffsiteWriter[];
   instance: string;
-  kubernetesProvider: k8s.Provider;
 }
 
 /**
@@ -76,7 +75,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       .all([caller.arn, caller.accountId, pulumi.all([...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])])
       .apply(([deployer, account, rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
 
-    const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle: s, provider, allowedPrincipalArns: allowed }, { parent: this });
+    const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle: s, allowedPrincipalArns: allowed }, { parent: this, providers: { aws: provider } });
     this.bucketName = primary.bucket.bucket;
 
     identities.forEach(({ writer: w, grant }) => {
@@ -118,8 +117,8 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const replicaProvider = new aws.Provider(`${name}-${d.region}`, { region: d.region as aws.Region }, { parent: this });
     const replica = new SecureBucket(
       `${name}-replica`,
-      { bucketName: `${args.bucketName}-replica`, lifecycle: s, provider: replicaProvider, allowedPrincipalArns: allowed },
-      { parent: this },
+      { bucketName: `${args.bucketName}-replica`, lifecycle: s, allowedPrincipalArns: allowed },
+      { parent: this, providers: { aws: replicaProvider } },
     );
     new aws.iam.RolePolicy(
       `${name}-replication`,
@@ -188,7 +187,8 @@ export class OffsiteBackup extends pulumi.ComponentResource {
           type: "Opaque",
           stringData: { [c.accessKeyKey]: key.id, [c.secretKeyKey]: key.secret },
         },
-        { parent: this, provider: args.kubernetesProvider },
+        // The cluster's provider comes through opts.providers.
+        { parent: this },
       );
     };
     return { arn: user.arn, grant };

@@ -62,6 +62,18 @@ describe("the off-site backup bucket (prod)", () => {
     expect(inputs(run.one("aws:s3/bucket:Bucket", "offsite-replica-bucket")).bucket).toBe("blacklake-offsite-backups-replica");
     expect(inputs(run.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "offsite-replication")).rules[0].status).toBe("Enabled");
   });
+
+  it("each bucket's objects use their region's provider, handed to SecureBucket through opts.providers", async () => {
+    const run = await runStack("prod");
+    const regionOf = (type: string, name: string) => run.one(type, name).provider;
+    expect(regionOf("aws:s3/bucket:Bucket", "offsite-bucket")).toBe("offsite-eu-west-1");
+    expect(regionOf("aws:kms/key:Key", "offsite-key")).toBe("offsite-eu-west-1");
+    expect(regionOf("aws:s3/bucket:Bucket", "offsite-replica-bucket")).toBe("offsite-eu-central-1");
+    expect(regionOf("aws:kms/key:Key", "offsite-replica-key")).toBe("offsite-eu-central-1");
+    // The writers' key Secrets go to the cluster through the stack's kubernetes provider.
+    const keySecrets = run.ofType("kubernetes:core/v1:Secret").filter((r) => r.parent === "offsite");
+    expect(keySecrets.map((r) => [r.name, r.provider])).toEqual([["offsite-backup-writer", "kubernetes"]]);
+  });
 });
 
 describe("off-site writer identities", () => {
