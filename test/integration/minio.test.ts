@@ -26,6 +26,8 @@ import { type BootstrapRun, ensureMinioInstalled, type MinioBins, MinioServer, r
 // ONLY by our bootstrap script from the files our renderers produce; then pgBackRest,
 // configured by our rendered pgbackrest.conf, backs up a real PostgreSQL into it with
 // the keys the bootstrap gave the pgbackrest user.
+// Over 300 lines because every case shares the one server beforeAll starts (a 4-drive TLS
+// setup takes seconds).
 
 let bins: MinioBins;
 let server: MinioServer;

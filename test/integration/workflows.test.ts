@@ -10,6 +10,8 @@ import { ensureActionlintInstalled, ROOT } from "./support/install";
 // (with shellcheck over every `run:` block) and by the rules docs/ci.md promises: OIDC
 // only, least-privilege permissions, previews with the policy pack, a gated prod and
 // deploys that are never cancelled.
+// Over 300 lines because each rule of docs/ci.md is a short test over the same parsed
+// workflows.
 
 const WORKFLOWS_DIR = path.join(ROOT, ".github/workflows");
 

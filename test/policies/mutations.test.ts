@@ -7,6 +7,8 @@ import { describe, type InputResource, mandatory, policyConfigFor, runPolicies }
 
 // Insecure edits of the prod stack as the program registers it: each must be caught by
 // the named MANDATORY policy, and the violation must name the edited resource.
+// Over 300 lines because it is a table of edits, one per insecure change a pull request
+// could make.
 
 let prod: CapturedResource[] = [];
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import { stackConfig, type StackName } from "../harness";
 
 // Each bad config must stop with one line naming the key path, the value found and
 // what is allowed. Cases mutate a valid stack file so each isolates one problem.
+// Over 300 lines because it is a table of bad configs, one case per problem.
 
 type Values = Record<string, any>;
 

@@ -9,6 +9,8 @@ import { describe as describeViolations, mandatory, runPolicies } from "../polic
 // The local stack (target "docker") against the Kubernetes target: the same rendered
 // files, byte for byte, except where a file names addresses; ports only on loopback;
 // hardened containers on one network; the pinned images.
+// Over 300 lines because it compares the two targets service by service over one shared
+// run of each.
 
 const CONTAINER = "docker:index/container:Container";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";

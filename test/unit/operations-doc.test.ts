@@ -10,6 +10,8 @@ import { ROOT, runStack, type StackName } from "../harness";
 // whose namespace it names (-n blacklake: prod, -n blacklake-staging: staging), every
 // `pulumi config` key against the config schema, every URN given to `pulumi up
 // --replace` against the resources the stack registers.
+// Over 300 lines because it checks every kind of command the guide gives (kubectl, pulumi
+// config, URNs, scripts) against the stacks.
 
 const DOC = "docs/operations.md";
 

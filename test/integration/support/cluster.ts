@@ -13,6 +13,8 @@ import { baseEnv, chownToServerUser, killGroup, onProcessExit, pidsMentioning, r
 // pgBackRest repositories; cleanup() stops every server in it and removes it.
 // A cluster is a data directory plus the three files our renderers produce, with test
 // overrides: loopback only, a free port, sockets and repos inside the sandbox.
+// Over 300 lines because starting, configuring, backing up and restoring a server are one
+// lifecycle the tests drive step by step.
 
 export const STANZA = "blacklake";
 

@@ -14,6 +14,8 @@ import { killGroup, onProcessExit, pidsMentioning, run, type RunResult, signalGr
 // change, so each server runs from its own home in a temp dir that copies the small
 // parts (bin, conf, lib/quarkus) and links the jars (lib/lib, lib/app). Data, the H2
 // database, the imported realms and Java's temp files live there too.
+// Over 300 lines because the server's install, start, readiness and admin calls are one
+// lifecycle.
 
 export const KEYCLOAK_INSTALL_SCRIPT = path.join(ROOT, "scripts/integration/install-keycloak.sh");
 
