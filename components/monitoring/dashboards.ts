@@ -102,8 +102,9 @@ export const PLATFORM_DASHBOARDS: Dashboard[] = [
       {
         title: "WAL archived / failed",
         queries: [
-          { expr: "rate(pg_blacklake_archiver_archived[15m])", legend: "archived" },
-          { expr: "rate(pg_blacklake_archiver_failed[15m])", legend: "failed" },
+          // postgres_exporter's names for our custom archiver query (checked against its real output).
+          { expr: "rate(blacklake_archiver_archived[15m])", legend: "archived" },
+          { expr: "rate(blacklake_archiver_failed[15m])", legend: "failed" },
         ],
       },
       {

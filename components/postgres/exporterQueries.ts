@@ -1,8 +1,10 @@
 import { stringify } from "yaml";
 
 // Custom queries for postgres_exporter (--extend.query-path): what the built-in
-// collectors do not cover and the dashboards and alerts need. Each query becomes metrics
-// named pg_<query name>_<column>.
+// collectors do not cover and the dashboards and alerts need. Each GAUGE or COUNTER
+// column becomes a metric named <query name>_<column>, with no pg_ prefix (what the real
+// exporter produces: test/fixtures/metrics/postgres_exporter.txt); the mixins take the
+// names from customMetric, so producer and consumer cannot disagree.
 
 interface Column {
   usage: "LABEL" | "GAUGE" | "COUNTER";
@@ -76,3 +78,12 @@ export function renderExporterQueries(): string {
 }
 
 export const EXPORTER_QUERY_NAMES = Object.keys(QUERIES);
+
+/** The metric postgres_exporter makes of one value column of a custom query; throws for a query or column that does not exist. */
+export function customMetric(query: string, column: string): string {
+  const q = QUERIES[query];
+  if (!q) throw new Error(`no custom query ${query} (there are: ${EXPORTER_QUERY_NAMES.join(", ")})`);
+  const col = q.metrics.find((m) => column in m)?.[column];
+  if (!col || col.usage === "LABEL") throw new Error(`custom query ${query} has no value column ${column}`);
+  return `${query}_${column}`;
+}

@@ -1,5 +1,6 @@
 import { longestIntervalMinutes } from "../lib/cron";
 import { type AlertRule, latestCronJobRunFailed, type MonitoringMixin, type RecordingRule } from "../lib/mixin";
+import { customMetric } from "./exporterQueries";
 
 // The PostgreSQL and backup alerts of the operations guide, owned by this component.
 // Thresholds are the guide's; schedule-based ones are derived from the stack's own
@@ -31,11 +32,11 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
   const recording: RecordingRule[] = [
     {
       record: "blacklake:pg_cache_hit_ratio:rate5m",
-      expr: `sum by (namespace, instance) (rate(pg_blacklake_cache_hit{${sel}}[5m])) / clamp_min(sum by (namespace, instance) (rate(pg_blacklake_cache_hit{${sel}}[5m]) + rate(pg_blacklake_cache_read{${sel}}[5m])), 1)`,
+      expr: `sum by (namespace, instance) (rate(${customMetric("blacklake_cache", "hit")}{${sel}}[5m])) / clamp_min(sum by (namespace, instance) (rate(${customMetric("blacklake_cache", "hit")}{${sel}}[5m]) + rate(${customMetric("blacklake_cache", "read")}{${sel}}[5m])), 1)`,
     },
     {
       record: "blacklake:pg_connections_used:ratio",
-      expr: `pg_blacklake_connections_used{${sel}} / pg_blacklake_connections_max{${sel}}`,
+      expr: `${customMetric("blacklake_connections", "used")}{${sel}} / ${customMetric("blacklake_connections", "max")}{${sel}}`,
     },
   ];
 
@@ -76,7 +77,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresReplicationLagHigh",
-      expr: `pg_blacklake_replication_lag_seconds{${sel}} > ${o.replicationLagAlertSeconds}`,
+      expr: `${customMetric("blacklake_replication", "lag_seconds")}{${sel}} > ${o.replicationLagAlertSeconds}`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {
@@ -87,7 +88,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresLongRunningTransaction",
-      expr: `pg_blacklake_longest_transaction_seconds{${sel}} > 300`,
+      expr: `${customMetric("blacklake_longest_transaction", "seconds")}{${sel}} > 300`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {
@@ -98,7 +99,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresLockWaits",
-      expr: `pg_blacklake_lock_waits_waiting{${sel}} > 5`,
+      expr: `${customMetric("blacklake_lock_waits", "waiting")}{${sel}} > 5`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {
@@ -109,7 +110,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     },
     {
       alert: "PostgresDatabaseGrowth",
-      expr: `delta(pg_blacklake_database_size_bytes{${sel}}[24h]) > 1073741824`,
+      expr: `delta(${customMetric("blacklake_database_size", "bytes")}{${sel}}[24h]) > 1073741824`,
       for: "1h",
       labels: { severity: "warning" },
       annotations: {
@@ -123,7 +124,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
   const backups: AlertRule[] = [
     {
       alert: "PostgresWalArchivingFailing",
-      expr: `increase(pg_blacklake_archiver_failed{${sel}}[10m]) > 0`,
+      expr: `increase(${customMetric("blacklake_archiver", "failed")}{${sel}}[10m]) > 0`,
       for: "5m",
       labels: { severity: "critical" },
       annotations: {
@@ -204,10 +205,10 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         panels: [
           { title: "Connections used / max", unit: "percentunit", queries: [{ expr: "blacklake:pg_connections_used:ratio", legend: "{{instance}}" }] },
           { title: "Buffer cache hit ratio", unit: "percentunit", queries: [{ expr: "blacklake:pg_cache_hit_ratio:rate5m", legend: "{{instance}}" }] },
-          { title: "Replication lag", unit: "s", queries: [{ expr: "pg_blacklake_replication_lag_seconds", legend: "{{instance}}" }] },
-          { title: "Longest transaction", unit: "s", queries: [{ expr: "pg_blacklake_longest_transaction_seconds", legend: "{{instance}}" }] },
-          { title: "Slowest statements (mean)", unit: "s", queries: [{ expr: "topk(10, pg_blacklake_top_statements_mean_seconds)", legend: "{{queryid}}" }] },
-          { title: "Database size", unit: "bytes", queries: [{ expr: "pg_blacklake_database_size_bytes", legend: "{{datname}}" }] },
+          { title: "Replication lag", unit: "s", queries: [{ expr: customMetric("blacklake_replication", "lag_seconds"), legend: "{{instance}}" }] },
+          { title: "Longest transaction", unit: "s", queries: [{ expr: customMetric("blacklake_longest_transaction", "seconds"), legend: "{{instance}}" }] },
+          { title: "Slowest statements (mean)", unit: "s", queries: [{ expr: `topk(10, ${customMetric("blacklake_top_statements", "mean_seconds")})`, legend: "{{queryid}}" }] },
+          { title: "Database size", unit: "bytes", queries: [{ expr: customMetric("blacklake_database_size", "bytes"), legend: "{{datname}}" }] },
           { title: "Last backup age", unit: "s", queries: [{ expr: "pgbackrest_backup_since_last_completion_seconds", legend: "{{backup_type}} repo{{repo_key}}" }] },
         ],
       },

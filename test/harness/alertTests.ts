@@ -107,6 +107,10 @@ function ratioCase(
 }
 
 const pg = { job: "postgres", instance: "postgres-0" };
+/** Our custom queries' series: postgres_exporter adds the server it asked (the pod's exporter asks localhost). */
+const pgQuery = { ...pg, server: "localhost:5432" };
+/** redis_exporter's --check-keys series carry the database. */
+const redisKey = (key: string) => ({ ...redis, db: "db0", key });
 const redis = { job: "redis", instance: "redis-0" };
 const api = { job: "api", pod: "api-0" };
 const pvc = { job: "kubelet", persistentvolumeclaim: "data-postgres-0" };
@@ -139,31 +143,34 @@ function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: st
 export const ALERT_TESTS: Record<string, AlertCases> = {
   // postgres
   PostgresDown: gaugeCase("pg_up", pg, 0, 1, "5m"),
-  PostgresConnectionsHigh: ratioCase("pg_blacklake_connections_used", "pg_blacklake_connections_max", pg, { bad: 90, good: 50, den: 100 }, pg),
+  PostgresConnectionsHigh: ratioCase("blacklake_connections_used", "blacklake_connections_max", pgQuery, { bad: 90, good: 50, den: 100 }, pgQuery),
   PostgresCacheHitRatioLow: {
     firing: {
-      series: [s("pg_blacklake_cache_hit", pg, counter(90)), s("pg_blacklake_cache_read", pg, counter(10))],
+      series: [s("blacklake_cache_hit", { ...pgQuery, datname: "blacklake" }, counter(90)), s("blacklake_cache_read", { ...pgQuery, datname: "blacklake" }, counter(10))],
       at: "40m",
       alerts: [{ labels: { ...ns, instance: pg.instance }, value: 0.9 }],
     },
-    quiet: { series: [s("pg_blacklake_cache_hit", pg, counter(99)), s("pg_blacklake_cache_read", pg, counter(1))], at: "40m" },
+    quiet: {
+      series: [s("blacklake_cache_hit", { ...pgQuery, datname: "blacklake" }, counter(99)), s("blacklake_cache_read", { ...pgQuery, datname: "blacklake" }, counter(1))],
+      at: "40m",
+    },
   },
-  PostgresReplicationLagHigh: gaugeCase("pg_blacklake_replication_lag_seconds", pg, 120, 2),
-  PostgresLongRunningTransaction: gaugeCase("pg_blacklake_longest_transaction_seconds", pg, 600, 10),
-  PostgresLockWaits: gaugeCase("pg_blacklake_lock_waits_waiting", pg, 8, 1),
+  PostgresReplicationLagHigh: gaugeCase("blacklake_replication_lag_seconds", pgQuery, 120, 2),
+  PostgresLongRunningTransaction: gaugeCase("blacklake_longest_transaction_seconds", pgQuery, 600, 10),
+  PostgresLockWaits: gaugeCase("blacklake_lock_waits_waiting", pgQuery, 8, 1),
   PostgresDatabaseGrowth: {
     // 3e7 bytes per 10 minutes: 4.32e9 in 24 h.
     interval: "10m",
     firing: {
-      series: [s("pg_blacklake_database_size_bytes", { ...pg, datname: "app" }, counter(30_000_000, 200))],
+      series: [s("blacklake_database_size_bytes", { ...pgQuery, datname: "app" }, counter(30_000_000, 200))],
       at: "26h",
-      alerts: [{ labels: { ...ns, ...pg, datname: "app" }, value: 144 * 30_000_000 }],
+      alerts: [{ labels: { ...ns, ...pgQuery, datname: "app" }, value: 144 * 30_000_000 }],
     },
-    quiet: { series: [s("pg_blacklake_database_size_bytes", { ...pg, datname: "app" }, counter(1_000_000, 200))], at: "26h" },
+    quiet: { series: [s("blacklake_database_size_bytes", { ...pgQuery, datname: "app" }, counter(1_000_000, 200))], at: "26h" },
   },
   PostgresWalArchivingFailing: {
-    firing: { series: [s("pg_blacklake_archiver_failed", pg, counter(1))], at: "20m", alerts: [{ labels: { ...ns, ...pg }, value: 10 }] },
-    quiet: { series: [s("pg_blacklake_archiver_failed", pg, gauge(5))], at: "20m" },
+    firing: { series: [s("blacklake_archiver_failed", pgQuery, counter(1))], at: "20m", alerts: [{ labels: { ...ns, ...pgQuery }, value: 10 }] },
+    quiet: { series: [s("blacklake_archiver_failed", pgQuery, gauge(5))], at: "20m" },
   },
   // Default schedules: full daily at 02:00 (allows 26 h), incr every 4 h (allows 6 h).
   PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
@@ -194,12 +201,12 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   RedisDown: gaugeCase("redis_up", redis, 0, 1, "5m"),
   RedisMemoryNearLimit: ratioCase("redis_memory_used_bytes", "redis_memory_max_bytes", redis, { bad: 95, good: 50, den: 100 }, redis),
   JobQueueDepthHigh: {
-    firing: { series: [s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(150))], at: "30m", alerts: [{ labels: ns, value: 150 }] },
-    quiet: { series: [s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(50))], at: "30m" },
+    firing: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(150))], at: "30m", alerts: [{ labels: ns, value: 150 }] },
+    quiet: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(50))], at: "30m" },
   },
   DeadLetterQueueNotEmpty: {
-    firing: { series: [s("redis_key_size", { ...redis, key: "dlq:ingest" }, gauge(3))], at: "30m", alerts: [{ labels: ns, value: 3 }] },
-    quiet: { series: [s("redis_key_size", { ...redis, key: "dlq:ingest" }, gauge(0)), s("redis_key_size", { ...redis, key: "queue:ingest" }, gauge(40))], at: "30m" },
+    firing: { series: [s("redis_key_size", redisKey("dlq:ingest"), gauge(3))], at: "30m", alerts: [{ labels: ns, value: 3 }] },
+    quiet: { series: [s("redis_key_size", redisKey("dlq:ingest"), gauge(0)), s("redis_key_size", redisKey("queue:ingest"), gauge(40))], at: "30m" },
   },
   RedisCacheHitRatioLow: {
     firing: { series: [s("redis_keyspace_hits_total", redis, counter(70)), s("redis_keyspace_misses_total", redis, counter(30))], at: "40m", alerts: [{ labels: ns, value: 0.7 }] },

@@ -270,6 +270,6 @@ describe("the PostgreSQL monitoring mixin", () => {
     const values = { ...config.values, postgres: { ...(config.values.postgres as object), replicationLagAlertSeconds: 90 } };
     const run = await runStack("staging", { ...config, values });
     const rules = Object.values((run.one("kubernetes:core/v1:ConfigMap", "prometheus-rules").inputs as unknown as Obj).data!).join("\n");
-    expect(rules).toMatch(/pg_blacklake_replication_lag_seconds\{job="postgres", namespace="blacklake-staging"\} > 90\n/);
+    expect(rules).toMatch(/blacklake_replication_lag_seconds\{job="postgres", namespace="blacklake-staging"\} > 90\n/);
   });
 });

@@ -1,0 +1,121 @@
+import { isAlertRule, type MonitoringMixin } from "../../components/lib/mixin";
+import { PLATFORM_DASHBOARDS } from "../../components/monitoring/dashboards";
+import { type Series, readFixture, recordedExporters } from "./exposition";
+import { needsLabel, vectorSelectors } from "./promql";
+
+// Does every series a rule or dashboard selects exist? Each selector is attributed to the
+// exporter that produces it (by its job="..." matcher, else by its metric name's prefix),
+// and checked against that exporter's recorded real output (test/fixtures/metrics): the
+// metric must be there, and every label a matcher needs must be on it or be one the
+// scrape adds. A selector no recording covers is reported as unchecked, with its source.
+
+/** Labels Prometheus' scrape config puts on every series (components/monitoring/render.ts). */
+const TARGET_LABELS = new Set(["job", "instance", "namespace", "pod", "container"]);
+
+/** The scrape job each recorded exporter runs under (the mixins' job names). */
+const JOB_EXPORTER: Record<string, string> = { postgres: "postgres_exporter", redis: "redis_exporter" };
+
+/** Where series come from that no recording covers yet, by scrape job or metric-name prefix, and why. */
+export const UNRECORDED_SOURCES: { jobs: string[]; prefix: RegExp; source: string; why: string }[] = [
+  { jobs: ["pgbackrest"], prefix: /^pgbackrest_/, source: "pgbackrest_exporter", why: "the Go module proxy here refuses github.com/woblerr/pgbackrest_exporter (403)" },
+  { jobs: ["kube-state-metrics"], prefix: /^kube_/, source: "kube-state-metrics", why: "not recorded yet: it needs the engine tier's kube-apiserver" },
+  { jobs: ["kubelet", "cadvisor"], prefix: /^(kubelet_|container_)/, source: "kubelet and cAdvisor", why: "no kubelet runs here" },
+  { jobs: ["minio", "minio-node"], prefix: /^minio_/, source: "MinIO", why: "not recorded yet" },
+  { jobs: ["keycloak"], prefix: /^(keycloak_|vendor_|base_|http_server_)/, source: "Keycloak", why: "not recorded yet" },
+  { jobs: ["api"], prefix: /^http_request/, source: "the API", why: "our own image, not built or run here" },
+  {
+    jobs: ["prometheus", "alertmanager"],
+    prefix: /^(up|ALERTS|ALERTS_FOR_STATE|prometheus_|alertmanager_|scrape_)$|^(prometheus_|alertmanager_|scrape_)/,
+    source: "Prometheus itself",
+    why: "not recorded yet",
+  },
+];
+
+export interface Coverage {
+  /** Selectors that cannot match what the exporter really produces. */
+  problems: string[];
+  /** Selectors of series no recording covers, as "<source>: <metric>". */
+  unchecked: string[];
+}
+
+export interface Selecting {
+  where: string;
+  expr: string;
+}
+
+/** What a stack's Prometheus evaluates and its Grafana queries: the mixins' rules and dashboards, and the platform's dashboards. */
+function expressions(mixins: readonly MonitoringMixin[]): Selecting[] {
+  const platform: MonitoringMixin = { name: "platform-dashboards", scrapeTargets: [], ruleGroups: [], dashboards: PLATFORM_DASHBOARDS };
+  return [...mixins, platform].flatMap((m) => [
+    ...m.ruleGroups.flatMap((g) => g.rules.map((r) => ({ where: `${m.name} ${isAlertRule(r) ? `alert ${r.alert}` : `record ${r.record}`}`, expr: r.expr }))),
+    ...m.dashboards.flatMap((d) => d.panels.flatMap((p) => p.queries.map((q) => ({ where: `${m.name} dashboard "${d.title}" panel "${p.title}"`, expr: q.expr })))),
+  ]);
+}
+
+/** The check over a stack's mixins, against the recordings (all of test/fixtures/metrics by default). */
+export function exporterCoverage(mixins: readonly MonitoringMixin[], recordings: Record<string, Series[]> = loadRecordings()): Coverage {
+  const records = new Set(mixins.flatMap((m) => m.ruleGroups.flatMap((g) => g.rules.flatMap((r) => (isAlertRule(r) ? [] : [r.record])))));
+  return selectorCoverage(expressions(mixins), records, recordings);
+}
+
+/**
+ * The same check over any expressions. With `exact`, a selector of a recorded exporter's
+ * metric must carry exactly the labels of one of its real series (the scrape's labels
+ * aside): what promtool's input series must do to stand for the real thing.
+ */
+export function selectorCoverage(selecting: Selecting[], records: Set<string>, recordings: Record<string, Series[]> = loadRecordings(), exact = false): Coverage {
+  const prefixOwner = new Map<string, string>();
+  for (const [exporter, series] of Object.entries(recordings)) for (const s of series) prefixOwner.set(prefixOf(s.name), exporter);
+  const problems: string[] = [];
+  const unchecked = new Set<string>();
+  for (const { where, expr } of selecting) {
+    for (const sel of vectorSelectors(expr)) {
+      if (sel.metric.includes(":")) {
+        if (!records.has(sel.metric)) problems.push(`${where}: selects ${sel.metric}, which no recording rule of the stack records`);
+        continue;
+      }
+      // A job="..." matcher names the scrape target; without one, the metric's prefix tells.
+      const job = sel.matchers.find((m) => m.label === "job" && m.op === "=")?.value;
+      const exporter = job !== undefined ? JOB_EXPORTER[job] : prefixOwner.get(prefixOf(sel.metric));
+      const series = exporter ? recordings[exporter] : undefined;
+      if (!exporter || !series) {
+        const source = UNRECORDED_SOURCES.find((s) => (job !== undefined ? s.jobs.includes(job) : s.prefix.test(sel.metric)))?.source ?? "an unknown source";
+        unchecked.add(`${source}: ${sel.metric}`);
+        continue;
+      }
+      const ofMetric = series.filter((s) => s.name === sel.metric);
+      if (ofMetric.length === 0) {
+        const near = [...new Set(series.map((s) => s.name).filter((n) => n.endsWith(sel.metric.split("_").slice(-2).join("_"))))].slice(0, 3);
+        problems.push(`${where}: selects ${sel.metric}, which ${exporter} does not produce${near.length ? ` (it has ${near.join(", ")})` : ""}`);
+        continue;
+      }
+      const labels = new Set(ofMetric.flatMap((s) => Object.keys(s.labels)));
+      for (const m of sel.matchers.filter(needsLabel)) {
+        if (!labels.has(m.label) && !TARGET_LABELS.has(m.label)) {
+          problems.push(
+            `${where}: selects ${sel.metric}{${m.label}${m.op}"${m.value}"}, but ${exporter}'s ${sel.metric} has no label ${m.label} (it has: ${[...labels].sort().join(", ") || "none"})`,
+          );
+        }
+      }
+      if (exact) {
+        const own = (names: string[]) =>
+          names
+            .filter((l) => !TARGET_LABELS.has(l))
+            .sort()
+            .join(",");
+        const given = own(sel.matchers.map((m) => m.label));
+        const real = [...new Set(ofMetric.map((s) => own(Object.keys(s.labels))))];
+        if (!real.includes(given)) problems.push(`${where}: ${sel.metric} with labels {${given}}, but ${exporter} gives it {${real.join("} or {")}}`);
+      }
+    }
+  }
+  return { problems, unchecked: [...unchecked].sort() };
+}
+
+function prefixOf(metric: string): string {
+  return metric.split("_")[0] ?? metric;
+}
+
+export function loadRecordings(): Record<string, Series[]> {
+  return Object.fromEntries(recordedExporters().map((e) => [e, readFixture(e)]));
+}
