@@ -24,15 +24,24 @@ const BACKUP_GRACE_SECONDS = 2 * 3600;
 
 export const POSTGRES_JOB = "postgres";
 export const PGBACKREST_JOB = "pgbackrest";
+/** Below this many block reads per second (5-minute average, shared buffers or disk) the cache hit ratio is not judged. */
+export const POSTGRES_MIN_BLOCK_READS_PER_SECOND = 10;
 
 export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
   const sel = `job="${POSTGRES_JOB}", namespace="${o.namespace}"`;
   const runbook = (file: string) => `docs/runbooks/${file}`;
+  const hit = customMetric("blacklake_cache", "hit");
+  const read = customMetric("blacklake_cache", "read");
 
   const recording: RecordingRule[] = [
     {
+      record: "blacklake:pg_block_reads:rate5m",
+      expr: `sum by (namespace, instance) (rate(${hit}{${sel}}[5m]) + rate(${read}{${sel}}[5m]))`,
+    },
+    {
+      // No block reads: no ratio (NaN), rather than a ratio of 0 that reads as "every read missed".
       record: "blacklake:pg_cache_hit_ratio:rate5m",
-      expr: `sum by (namespace, instance) (rate(${customMetric("blacklake_cache", "hit")}{${sel}}[5m])) / clamp_min(sum by (namespace, instance) (rate(${customMetric("blacklake_cache", "hit")}{${sel}}[5m]) + rate(${customMetric("blacklake_cache", "read")}{${sel}}[5m])), 1)`,
+      expr: `sum by (namespace, instance) (rate(${hit}{${sel}}[5m])) / sum by (namespace, instance) (rate(${hit}{${sel}}[5m]) + rate(${read}{${sel}}[5m]))`,
     },
     {
       record: "blacklake:pg_connections_used:ratio",
@@ -66,7 +75,8 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     {
       alert: "PostgresCacheHitRatioLow",
       // The recording rule keeps only namespace and instance, so select on those.
-      expr: `blacklake:pg_cache_hit_ratio:rate5m{namespace="${o.namespace}"} < 0.95`,
+      // A ratio over a handful of reads says nothing: only with real traffic.
+      expr: `blacklake:pg_cache_hit_ratio:rate5m{namespace="${o.namespace}"} < 0.95 and on (namespace, instance) blacklake:pg_block_reads:rate5m{namespace="${o.namespace}"} >= ${POSTGRES_MIN_BLOCK_READS_PER_SECOND}`,
       for: "15m",
       labels: { severity: "warning" },
       annotations: {

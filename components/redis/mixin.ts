@@ -6,6 +6,8 @@ import type { MonitoringMixin } from "../lib/mixin";
 export const QUEUE_KEY_PATTERN = "queue:*";
 export const DEAD_LETTER_KEY_PATTERN = "dlq:*";
 export const REDIS_JOB = "redis";
+/** Below this many key lookups per second (5-minute average) the hit ratio is not judged: 300 lookups in 5 minutes. */
+export const REDIS_MIN_LOOKUPS_PER_SECOND = 1;
 
 export function redisMixin(o: { namespace: string; podSelector: Record<string, string> }): MonitoringMixin {
   const sel = `job="${REDIS_JOB}", namespace="${o.namespace}"`;
@@ -18,16 +20,22 @@ export function redisMixin(o: { namespace: string; podSelector: Record<string, s
         name: "redis.recording",
         rules: [
           {
-            record: "blacklake:redis_hit_ratio:rate5m",
-            expr: `sum by (namespace) (rate(redis_keyspace_hits_total{${sel}}[5m])) / clamp_min(sum by (namespace) (rate(redis_keyspace_hits_total{${sel}}[5m]) + rate(redis_keyspace_misses_total{${sel}}[5m])), 1)`,
+            record: "blacklake:redis_lookups:rate5m",
+            expr: `sum by (namespace) (rate(redis_keyspace_hits_total{${sel}}[5m]) + rate(redis_keyspace_misses_total{${sel}}[5m]))`,
           },
           {
+            // No lookups: no ratio (NaN), rather than a ratio of 0 that reads as "every lookup missed".
+            record: "blacklake:redis_hit_ratio:rate5m",
+            expr: `sum by (namespace) (rate(redis_keyspace_hits_total{${sel}}[5m])) / sum by (namespace) (rate(redis_keyspace_hits_total{${sel}}[5m]) + rate(redis_keyspace_misses_total{${sel}}[5m]))`,
+          },
+          // Every replica's exporter reports the same keys: a key counts once, at its largest.
+          {
             record: "blacklake:job_queue_depth:sum",
-            expr: `sum by (namespace) (redis_key_size{${sel}, key=~"queue:.*"})`,
+            expr: `sum by (namespace) (max by (namespace, key) (redis_key_size{${sel}, key=~"queue:.*"}))`,
           },
           {
             record: "blacklake:dead_letter_depth:sum",
-            expr: `sum by (namespace) (redis_key_size{${sel}, key=~"dlq:.*"})`,
+            expr: `sum by (namespace) (max by (namespace, key) (redis_key_size{${sel}, key=~"dlq:.*"}))`,
           },
         ],
       },
@@ -68,7 +76,8 @@ export function redisMixin(o: { namespace: string; podSelector: Record<string, s
           },
           {
             alert: "RedisCacheHitRatioLow",
-            expr: `blacklake:redis_hit_ratio:rate5m{namespace="${o.namespace}"} < 0.8`,
+            // A ratio over a handful of lookups says nothing: only with real traffic.
+            expr: `blacklake:redis_hit_ratio:rate5m{namespace="${o.namespace}"} < 0.8 and on (namespace) blacklake:redis_lookups:rate5m{namespace="${o.namespace}"} >= ${REDIS_MIN_LOOKUPS_PER_SECOND}`,
             for: "15m",
             labels: { severity: "warning" },
             annotations: { summary: "Redis cache hit ratio below 80%", description: "Only {{ $value | humanizePercentage }} of key lookups hit.", runbook },

@@ -41,6 +41,8 @@ export interface AlertCase {
   interval?: string;
   firing: { series: InputSeries[]; at: string; alerts: ExpectedAlert[] };
   quiet: { series: InputSeries[]; at: string };
+  /** More situations in which the alert must stay quiet (idle traffic, replicas reporting the same key), each with why. */
+  alsoQuiet?: { why: string; series: InputSeries[]; at: string }[];
 }
 
 /** The namespace the cases are written for. */
@@ -109,6 +111,8 @@ function ratioCase(
 const pg = { job: "postgres", instance: "postgres-0" };
 /** Our custom queries' series: postgres_exporter adds the server it asked (the pod's exporter asks localhost). */
 const pgQuery = { ...pg, server: "localhost:5432" };
+/** A custom query's series of one database. */
+const pgDb = { ...pgQuery, datname: "blacklake" };
 /** redis_exporter's --check-keys series carry the database. */
 const redisKey = (key: string) => ({ ...redis, db: "db0", key });
 const redis = { job: "redis", instance: "redis-0" };
@@ -134,6 +138,11 @@ const latency = (fast: number, mid: number, slow: number, n = 300) => {
   ];
 };
 
+/** The same series from the exporter of each of three pods (a primary and two replicas). */
+function onEveryReplica(name: string, labels: Record<string, string>, values: string): InputSeries[] {
+  return [0, 1, 2].map((i) => s(name, { ...labels, instance: `redis-${i}`, pod: `redis-${i}` }, values));
+}
+
 function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: string): AlertCase {
   return { firing: { series: bad, at, alerts: [{ labels: ns, value }] }, quiet: { series: good, at } };
 }
@@ -145,16 +154,20 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   PostgresDown: gaugeCase("pg_up", pg, 0, 1, "5m"),
   PostgresConnectionsHigh: ratioCase("blacklake_connections_used", "blacklake_connections_max", pgQuery, { bad: 90, good: 50, den: 100 }, pgQuery),
   PostgresCacheHitRatioLow: {
+    // Per minute: 9000 blocks from shared buffers, 1000 from disk (166 blocks/s).
     firing: {
-      series: [s("blacklake_cache_hit", { ...pgQuery, datname: "blacklake" }, counter(90)), s("blacklake_cache_read", { ...pgQuery, datname: "blacklake" }, counter(10))],
+      series: [s("blacklake_cache_hit", pgDb, counter(9000)), s("blacklake_cache_read", pgDb, counter(1000))],
       at: "40m",
       alerts: [{ labels: { ...ns, instance: pg.instance }, value: 0.9 }],
     },
-    quiet: {
-      series: [s("blacklake_cache_hit", { ...pgQuery, datname: "blacklake" }, counter(99)), s("blacklake_cache_read", { ...pgQuery, datname: "blacklake" }, counter(1))],
-      at: "40m",
-    },
+    quiet: { series: [s("blacklake_cache_hit", pgDb, counter(9900)), s("blacklake_cache_read", pgDb, counter(100))], at: "40m" },
+    alsoQuiet: [
+      { why: "idle: no block reads", series: [s("blacklake_cache_hit", pgDb, gauge(5000)), s("blacklake_cache_read", pgDb, gauge(500))], at: "40m" },
+      // 90 and 10 a minute: a 90% ratio over 1.7 blocks per second.
+      { why: "tiny traffic", series: [s("blacklake_cache_hit", pgDb, counter(90)), s("blacklake_cache_read", pgDb, counter(10))], at: "40m" },
+    ],
   },
+
   PostgresReplicationLagHigh: gaugeCase("blacklake_replication_lag_seconds", pgQuery, 120, 2),
   PostgresLongRunningTransaction: gaugeCase("blacklake_longest_transaction_seconds", pgQuery, 600, 10),
   PostgresLockWaits: gaugeCase("blacklake_lock_waits_waiting", pgQuery, 8, 1),
@@ -203,14 +216,26 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   JobQueueDepthHigh: {
     firing: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(150))], at: "30m", alerts: [{ labels: ns, value: 150 }] },
     quiet: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(50))], at: "30m" },
+    // The primary's and two replicas' exporters each report the same 40 jobs: 40, not 120.
+    alsoQuiet: [{ why: "three exporters report the same 40 jobs", series: onEveryReplica("redis_key_size", redisKey("queue:ingest"), gauge(40)), at: "30m" }],
   },
   DeadLetterQueueNotEmpty: {
     firing: { series: [s("redis_key_size", redisKey("dlq:ingest"), gauge(3))], at: "30m", alerts: [{ labels: ns, value: 3 }] },
     quiet: { series: [s("redis_key_size", redisKey("dlq:ingest"), gauge(0)), s("redis_key_size", redisKey("queue:ingest"), gauge(40))], at: "30m" },
   },
   RedisCacheHitRatioLow: {
-    firing: { series: [s("redis_keyspace_hits_total", redis, counter(70)), s("redis_keyspace_misses_total", redis, counter(30))], at: "40m", alerts: [{ labels: ns, value: 0.7 }] },
-    quiet: { series: [s("redis_keyspace_hits_total", redis, counter(95)), s("redis_keyspace_misses_total", redis, counter(5))], at: "40m" },
+    // Per minute: 700 hits and 300 misses (1000 lookups a minute, above 1/s).
+    firing: {
+      series: [s("redis_keyspace_hits_total", redis, counter(700)), s("redis_keyspace_misses_total", redis, counter(300))],
+      at: "40m",
+      alerts: [{ labels: ns, value: 0.7 }],
+    },
+    quiet: { series: [s("redis_keyspace_hits_total", redis, counter(950)), s("redis_keyspace_misses_total", redis, counter(50))], at: "40m" },
+    alsoQuiet: [
+      { why: "idle: no lookups", series: [s("redis_keyspace_hits_total", redis, gauge(1000)), s("redis_keyspace_misses_total", redis, gauge(10))], at: "40m" },
+      // 7 hits and 3 misses a minute: a 70% ratio over a sixth of a lookup per second.
+      { why: "tiny traffic", series: [s("redis_keyspace_hits_total", redis, counter(7)), s("redis_keyspace_misses_total", redis, counter(3))], at: "40m" },
+    ],
   },
 
   // minio
@@ -465,6 +490,7 @@ function inNamespace(c: AlertCase, namespace: string): AlertCase {
     ...c,
     firing: { ...c.firing, series: series(c.firing.series), alerts: c.firing.alerts.map((a) => ({ ...a, labels: labels(a.labels) })) },
     quiet: { ...c.quiet, series: series(c.quiet.series) },
+    ...(c.alsoQuiet ? { alsoQuiet: c.alsoQuiet.map((q) => ({ ...q, series: series(q.series) })) } : {}),
   };
 }
 
@@ -504,12 +530,12 @@ export function renderPromtoolTests(
       if (knownBroken[rule.alert]) broken.push(fires);
       return [
         ...(knownBroken[rule.alert] ? [] : [fires]),
-        {
-          name: caseName(rule, "stays quiet"),
+        ...[{ why: "", ...c.quiet }, ...(c.alsoQuiet ?? [])].map((q) => ({
+          name: `${caseName(rule, "stays quiet")}${q.why ? ` (${q.why})` : ""}`,
           interval,
-          input_series: c.quiet.series,
-          alert_rule_test: [{ eval_time: c.quiet.at, alertname: rule.alert, exp_alerts: [] }],
-        },
+          input_series: q.series,
+          alert_rule_test: [{ eval_time: q.at, alertname: rule.alert, exp_alerts: [] }],
+        })),
       ];
     });
     files[`${m.name}.test.yml`] = file(m, cases);

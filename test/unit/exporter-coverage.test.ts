@@ -40,7 +40,7 @@ describe("the promtool cases (test/harness/alertTests.ts)", () => {
       const cases = ALERT_TESTS[rule.alert];
       if (!cases) return [];
       const c = caseFor(cases, rule);
-      return [...c.firing.series, ...c.quiet.series].map((x) => ({ where: `case ${caseName(rule, "fires")}`, expr: x.series }));
+      return [...c.firing.series, ...c.quiet.series, ...(c.alsoQuiet ?? []).flatMap((q) => q.series)].map((x) => ({ where: `case ${caseName(rule, "fires")}`, expr: x.series }));
     });
     const records = new Set(prod.mixins.flatMap((m) => m.ruleGroups.flatMap((g) => g.rules.flatMap((r) => ("record" in r ? [r.record] : [])))));
     expect([...new Set(selectorCoverage(selecting, records, loadRecordings(), true).problems)]).toEqual([]);

@@ -259,7 +259,7 @@ describe("the PostgreSQL monitoring mixin", () => {
 
   it("uses the guide's thresholds", () => {
     expect(alerts.find((a) => a.alert === "PostgresConnectionsHigh")!.expr).toMatch(/> 0\.8$/);
-    expect(alerts.find((a) => a.alert === "PostgresCacheHitRatioLow")!.expr).toMatch(/< 0\.95$/);
+    expect(alerts.find((a) => a.alert === "PostgresCacheHitRatioLow")!.expr).toMatch(/ < 0\.95 and on \(namespace, instance\) blacklake:pg_block_reads:rate5m\{[^}]*\} >= 10$/);
     expect(alerts.find((a) => a.alert === "PostgresDatabaseGrowth")!.expr).toMatch(/\[24h\]\) > 1073741824$/);
     expect(alerts.find((a) => a.alert === "PostgresDown")!.for).toBe("1m");
     expect(alerts.find((a) => a.alert === "PostgresReplicationLagHigh")!.expr).toMatch(/> 30$/);

@@ -86,6 +86,6 @@ describe("the Redis queue", () => {
     const expr = (name: string) => alerts.find((a) => a.alert === name)!.expr;
     expect(expr("JobQueueDepthHigh")).toMatch(/> 100$/);
     expect(expr("DeadLetterQueueNotEmpty")).toMatch(/> 0$/);
-    expect(expr("RedisCacheHitRatioLow")).toMatch(/< 0\.8$/);
+    expect(expr("RedisCacheHitRatioLow")).toMatch(/ < 0\.8 and on \(namespace\) blacklake:redis_lookups:rate5m\{[^}]*\} >= 1$/);
   });
 });
