@@ -51,13 +51,17 @@ const QUERIES: Record<string, CustomQuery> = {
     metrics: [{ datname: { usage: "LABEL", description: "Database" } }, { bytes: { usage: "GAUGE", description: "Database size on disk" } }],
   },
   blacklake_archiver: {
+    // pending_*: the WAL segments waiting in pg_wal/archive_status for archive_command
+    // (pg_ls_archive_statusdir needs pg_monitor), the data at risk until they are archived.
     query:
-      "SELECT archived_count::float AS archived, failed_count::float AS failed, COALESCE(EXTRACT(EPOCH FROM now() - last_archived_time), -1) AS last_archived_age_seconds FROM pg_stat_archiver",
+      "SELECT archived_count::float AS archived, failed_count::float AS failed, COALESCE(EXTRACT(EPOCH FROM now() - last_archived_time), -1) AS last_archived_age_seconds, (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready')::float AS pending_segments, COALESCE((SELECT EXTRACT(EPOCH FROM now() - min(modification)) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'), 0) AS oldest_pending_seconds FROM pg_stat_archiver",
     master: true,
     metrics: [
       { archived: { usage: "COUNTER", description: "WAL segments archived" } },
       { failed: { usage: "COUNTER", description: "WAL archive attempts that failed" } },
       { last_archived_age_seconds: { usage: "GAUGE", description: "Seconds since the last successful archive; -1 if none" } },
+      { pending_segments: { usage: "GAUGE", description: "WAL segments waiting to be archived" } },
+      { oldest_pending_seconds: { usage: "GAUGE", description: "Age of the oldest WAL segment waiting to be archived; 0 if none" } },
     ],
   },
   blacklake_top_statements: {

@@ -125,6 +125,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       podSelector: scope.selector,
       repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
       replicationLagAlertSeconds: s.replicationLagAlertSeconds,
+      rpo: { rpoSeconds: s.rpoSeconds, archiveTimeoutSeconds: s.archiveTimeoutSeconds },
       restoreDrill: s.backups.pgbackrest.restoreDrill.enabled,
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });

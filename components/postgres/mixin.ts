@@ -15,6 +15,8 @@ export interface PostgresMixinOptions {
   repos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
   /** Replay lag that warns (postgres.replicationLagAlertSeconds). */
   replicationLagAlertSeconds: number;
+  /** The database's RPO and how long a segment may wait to be switched out (postgres.rpoSeconds, archiveTimeoutSeconds). */
+  rpo: { rpoSeconds: number; archiveTimeoutSeconds: number };
   /** The restore drill CronJob runs (backups.pgbackrest.restoreDrill.enabled): its alerts exist only then. */
   restoreDrill: boolean;
 }
@@ -140,6 +142,21 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
       annotations: {
         summary: "WAL archiving is failing on {{ $labels.instance }}",
         description: "{{ $value }} archive attempts failed in 10 minutes; point-in-time recovery and the RPO are at risk.",
+        runbook: runbook("backup-restore.md"),
+      },
+    },
+    {
+      // Data written now is safe once its segment is archived: it may wait archive_timeout
+      // to be switched out, then sits in pg_wal until archive_command succeeds. When the
+      // oldest waiting segment is older than the RPO less that switch time, a lost primary
+      // (and its volume) would lose more than the RPO allows.
+      alert: "PostgresWalArchiveBehindRpo",
+      expr: `${customMetric("blacklake_archiver", "oldest_pending_seconds")}{${sel}} > ${o.rpo.rpoSeconds - o.rpo.archiveTimeoutSeconds}`,
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "WAL not archived for longer than the RPO allows on {{ $labels.instance }}",
+        description: `The oldest WAL segment waiting for the archive is {{ $value | humanizeDuration }} old; the RPO is ${o.rpo.rpoSeconds / 60} minutes.`,
         runbook: runbook("backup-restore.md"),
       },
     },

@@ -87,6 +87,15 @@ export const postgresSettings = strictSection({
     .max(3600)
     .default(30)
     .describe("PostgresReplicationLagHigh fires when a replica's replay lags the primary by more than this for 5 minutes."),
+  rpoSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(86400)
+    .default(900)
+    .describe(
+      "The database's recovery point objective (the operations guide: 15 minutes; 5 for the stricter service). PostgresWalArchiveBehindRpo fires when WAL waiting for the archive could be lost beyond it; must exceed archiveTimeoutSeconds.",
+    ),
   backups: strictSection({
     pgbackrest: strictSection({
       repos: z
@@ -121,7 +130,18 @@ export const postgresSettings = strictSection({
       }).prefault({}),
     }).prefault({}),
   }).prefault({}),
-}).prefault({});
+})
+  .superRefine((pg, ctx) => {
+    // A segment may wait archive_timeout before it is even switched out for the archive.
+    if (pg.archiveTimeoutSeconds >= pg.rpoSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["archiveTimeoutSeconds"],
+        message: `expected less than rpoSeconds (${pg.rpoSeconds}): a WAL segment may wait this long before it is archived`,
+      });
+    }
+  })
+  .prefault({});
 
 export type PostgresSettings = z.output<typeof postgresSettings>;
 

@@ -14,6 +14,7 @@ export interface LocalMixinOptions {
   instance: string;
   postgresRepos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
   replicationLagAlertSeconds: number;
+  rpo: { rpoSeconds: number; archiveTimeoutSeconds: number };
   restoreDrill: boolean;
   keycloak: boolean;
 }
@@ -33,6 +34,7 @@ export function localMixins(o: LocalMixinOptions): MonitoringMixin[] {
         podSelector: selector("postgres", ns, "database"),
         repos: o.postgresRepos,
         replicationLagAlertSeconds: o.replicationLagAlertSeconds,
+        rpo: o.rpo,
         restoreDrill: o.restoreDrill,
       }),
       redisMixin({ namespace: ns, podSelector: selector("redis", ns, "queue") }),

@@ -36,6 +36,7 @@ export function localMonitoring(ctx: LocalContext, d: { database: Database; stor
     instance: ns,
     postgresRepos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
     replicationLagAlertSeconds: config.postgres.replicationLagAlertSeconds,
+    rpo: { rpoSeconds: config.postgres.rpoSeconds, archiveTimeoutSeconds: config.postgres.archiveTimeoutSeconds },
     restoreDrill: false,
     keycloak: config.keycloak.enabled,
   });

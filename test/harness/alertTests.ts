@@ -181,6 +181,15 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     },
     quiet: { series: [s("blacklake_database_size_bytes", { ...pgQuery, datname: "app" }, counter(1_000_000, 200))], at: "26h" },
   },
+  // The default RPO (900 s) less archive_timeout (60 s): fires past 840 s of waiting WAL.
+  PostgresWalArchiveBehindRpo: (rule) => {
+    const limit = Number(/> (\d+)$/.exec(rule.expr)?.[1]);
+    return {
+      firing: { series: [s("blacklake_archiver_oldest_pending_seconds", pgQuery, gauge(limit + 60))], at: "10m", alerts: [{ labels: { ...ns, ...pgQuery }, value: limit + 60 }] },
+      quiet: { series: [s("blacklake_archiver_oldest_pending_seconds", pgQuery, gauge(limit - 60))], at: "10m" },
+      alsoQuiet: [{ why: "nothing waiting", series: [s("blacklake_archiver_oldest_pending_seconds", pgQuery, gauge(0))], at: "10m" }],
+    };
+  },
   PostgresWalArchivingFailing: {
     firing: { series: [s("blacklake_archiver_failed", pgQuery, counter(1))], at: "20m", alerts: [{ labels: { ...ns, ...pgQuery }, value: 10 }] },
     quiet: { series: [s("blacklake_archiver_failed", pgQuery, gauge(5))], at: "20m" },

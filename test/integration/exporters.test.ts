@@ -130,8 +130,10 @@ beforeAll(async () => {
     "-f",
     path.join(ROOT, "components/postgres/scripts/bootstrap.sql"),
   ]);
-  // Some traffic, so the per-database and per-statement queries return rows.
+  // Some traffic, so the per-database and per-statement queries return rows. The
+  // repository has no stanza, so archive_command fails and the switched segment waits.
   await pg.psql("CREATE TABLE items AS SELECT g AS id FROM generate_series(1, 1000) g; SELECT count(*) FROM items;");
+  await pg.psql("SELECT pg_switch_wal()");
 
   execFileSync("bash", [path.join(ROOT, "scripts/integration/install-redis.sh")], { stdio: "ignore" });
   const passwords = REDIS_PASSWORDS;
@@ -185,6 +187,9 @@ describe("the exporters we deploy, scraped while they watch the real servers", (
       "Recorded by test/integration/exporters.test.ts (RECORD_METRICS=1): series names and label sets; the values are one run's.",
       `${versionOf(bin!)}, PostgreSQL ${server}, our exporter-queries.yaml.`,
     ]);
+    // WAL the archive has not taken (the repository has no stanza) is seen as waiting.
+    const pending = parseExposition(text).length && /\nblacklake_archiver_pending_segments\{[^}]*\} (\S+)/.exec(text)?.[1];
+    expect(Number(pending), "blacklake_archiver_pending_segments").toBeGreaterThan(0);
     // Our own queries ran (the exporter logs and drops a query it cannot run), under the names the mixin selects.
     for (const [query, column] of [
       ["blacklake_connections", "used"],

@@ -52,7 +52,7 @@ const badCases: BadCase[] = [
   {
     name: "typo in a section",
     mutate: (v) => (v.postgres.replicas = 3),
-    line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, backups",
+    line: "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, rpoSeconds, backups",
   },
   {
     name: "typo deep in a list",
@@ -227,7 +227,12 @@ const badCases: BadCase[] = [
   {
     name: "prod archive timeout beyond the RPO",
     mutate: (v) => (v.postgres.archiveTimeoutSeconds = 1800),
-    line: "postgres.archiveTimeoutSeconds: found 1800; expected at most 900 in prod (the RPO is 15 minutes)",
+    line: "postgres.archiveTimeoutSeconds: found 1800; expected less than rpoSeconds (300): a WAL segment may wait this long before it is archived",
+  },
+  {
+    name: "prod RPO beyond the operations guide's",
+    mutate: (v) => (v.postgres.rpoSeconds = 3600),
+    line: "postgres.rpoSeconds: found 3600; expected at most 900 in prod (the operations guide's database RPO is 15 minutes)",
   },
   // other cross-field and format rules
   {

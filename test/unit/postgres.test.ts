@@ -228,6 +228,7 @@ describe("the PostgreSQL monitoring mixin", () => {
     podSelector: {},
     repos: [{ index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } }],
     replicationLagAlertSeconds: 30,
+    rpo: { rpoSeconds: 900, archiveTimeoutSeconds: 60 },
     restoreDrill: true,
   });
   const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
@@ -246,6 +247,7 @@ describe("the PostgreSQL monitoring mixin", () => {
       "PostgresReplicationLagHigh",
       "PostgresRestoreDrillFailed",
       "PostgresRestoreDrillMissing",
+      "PostgresWalArchiveBehindRpo",
       "PostgresWalArchivingFailing",
     ]);
   });

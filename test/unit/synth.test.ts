@@ -123,7 +123,7 @@ describe("config:check", () => {
     const result = check(file);
     expect(result.status).toBe(1);
     expect(result.stderr.split("\n").filter((l) => l.includes(": found "))).toEqual([
-      "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, backups",
+      "postgres.replicas: found an unknown key; expected one of the keys instances, appDatabase, appUser, storage, resources, parameters, archiveTimeoutSeconds, replicationLagAlertSeconds, rpoSeconds, backups",
       'postgres.storage.size: found "200 gigs"; expected a size greater than zero such as "512Mi" or "10Gi" (Ki, Mi, Gi, Ti or k, M, G, T)',
     ]);
     expect(result.stderr).not.toContain("v1:abcdef");
