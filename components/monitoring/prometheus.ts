@@ -2,7 +2,7 @@ import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import * as k8s from "@pulumi/kubernetes";
-import { volumeClaim } from "../lib/placement";
+import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
@@ -99,7 +99,9 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
       metadata: app.meta("prometheus"),
       spec: {
         serviceName: "prometheus",
-        replicas: 1,
+        // HA pairs: each replica scrapes and evaluates everything on its own, with no replica
+        // label, so Alertmanager sees the same alert twice and sends it once.
+        replicas: s.prometheus.replicas,
         selector: { matchLabels: app.selector },
         template: {
           metadata: { labels: app.labels },
@@ -108,6 +110,7 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
             // Kubernetes service discovery needs the service account's token.
             automountServiceAccountToken: true,
             securityContext: restrictedPodSecurityContext(NOBODY),
+            ...(s.prometheus.replicas > 1 ? { affinity: preferOnePodPerNode(app.selector) } : {}),
             containers: [
               {
                 ...kubernetesContainer(prometheusContainer(s, args.images.prometheus, { ca: true, scrapeSecrets: args.scrapeSecrets.map((name) => ({ name })) })),
@@ -128,6 +131,7 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
     },
     app.childOpts("prometheus"),
   );
+  if (s.prometheus.replicas > 1) app.podDisruptionBudget("prometheus");
   new k8s.core.v1.Service(
     app.childName("prometheus"),
     { metadata: app.meta("prometheus"), spec: { selector: app.selector, ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http" }] } },

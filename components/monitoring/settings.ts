@@ -17,6 +17,13 @@ export const monitoringSettings = strictSection({
       .regex(/^[1-9][0-9]*(KB|MB|GB|TB)$/, { message: 'expected a Prometheus size such as "45GB"' })
       .default("45GB"),
     scrapeInterval: promDuration.default("30s"),
+    replicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(3)
+      .default(1)
+      .describe("Identical Prometheus servers, each scraping everything and alerting; Alertmanager sends their alerts once. 2 for HA."),
     storage: storage("50Gi"),
     resources: computeResources.prefault("large"),
   }).prefault({}),

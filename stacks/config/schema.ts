@@ -193,6 +193,9 @@ const crossSectionRules: CrossRule[] = [
   // What the production policy pack forbids, caught before anything is registered.
   prodRule("highAvailability", [], (c) => (!c.highAvailability ? `expected true ${IN_PROD}` : undefined)),
   prodRule("minio", ["console", "enabled"], (c) => (c.minio.console.enabled ? `expected false ${IN_PROD} (the console is an admin surface)` : undefined)),
+  prodRule("monitoring", ["prometheus", "replicas"], (c) =>
+    c.monitoring.prometheus.replicas < 2 ? `expected at least 2 ${IN_PROD}: one Prometheus is a single point of failure for every alert` : undefined,
+  ),
   prodRule("monitoring", ["grafana", "anonymousAccess"], (c) => (c.monitoring.grafana.anonymousAccess ? `expected false ${IN_PROD}` : undefined)),
   prodRule("monitoring", ["receivers", "critical", "kind"], (c) =>
     c.monitoring.receivers.critical.kind === "none" ? `expected "webhook" or "email" ${IN_PROD}: critical alerts must page someone` : undefined,

@@ -14,6 +14,6 @@ describe("npm run capacity", () => {
     expect(rows.find((r) => r.workload === "Deployment/api")!.replicas).toBe(2);
     const table = capacityTable(rows);
     expect(table).toContain("| StatefulSet/minio | 4 |");
-    expect(table.split("\n").at(-1)).toMatch(/^\| \*\*total\*\* \| 20 \| /);
+    expect(table.split("\n").at(-1)).toMatch(/^\| \*\*total\*\* \| 21 \| /);
   });
 });

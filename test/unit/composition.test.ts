@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, STACKS } from "../harness";
+import { type Registered, runStack, STACKS } from "../harness";
 
 // The three environments share one composition; these tests pin what each gets.
 
@@ -64,6 +64,21 @@ describe("differences between environments come from their stack files", () => {
       }),
     );
     expect(names).toEqual(["blacklake-dev", "blacklake-staging", "blacklake"]);
+  });
+
+  it("prod runs an HA pair of Prometheus servers, on separate nodes where it can, with a PDB; the others one", async () => {
+    const prometheus = (r: Registered) => r.one("kubernetes:apps/v1:StatefulSet", "prometheus").inputs as any;
+    const prod = await runStack("prod");
+    expect(prometheus(prod).spec.replicas).toBe(2);
+    expect(prometheus(prod).spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels).toEqual(
+      prometheus(prod).spec.selector.matchLabels,
+    );
+    expect((prod.one("kubernetes:policy/v1:PodDisruptionBudget", "prometheus").inputs as any).spec.maxUnavailable).toBe(1);
+    for (const stack of ["dev", "staging"] as const) {
+      const run = await runStack(stack);
+      expect(prometheus(run).spec.replicas, stack).toBe(1);
+      expect(run.has("kubernetes:policy/v1:PodDisruptionBudget", "prometheus"), stack).toBe(false);
+    }
   });
 
   it("only prod declares the off-site backup", async () => {

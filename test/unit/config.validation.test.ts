@@ -381,7 +381,11 @@ describe("config validation: reporting", () => {
     const result = validateConfig({
       values: {
         environment: "prod",
-        monitoring: { receivers: { critical: { kind: "email", to: "oncall@example.com" } }, smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" } },
+        monitoring: {
+          prometheus: { replicas: 2 },
+          receivers: { critical: { kind: "email", to: "oncall@example.com" } },
+          smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com" },
+        },
       },
       secretPaths: [],
     });
