@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { configChecksumAnnotation, type FileSet } from "../lib/checksum";
 import { kubernetesContainer } from "../lib/container";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
@@ -15,7 +16,7 @@ export function keycloakDeployment(
   scope: ObjectScope,
   name: string,
   args: KeycloakArgs,
-  secrets: { admin: k8s.core.v1.Secret; realm: k8s.core.v1.Secret },
+  secrets: { admin: k8s.core.v1.Secret; realm: k8s.core.v1.Secret; realmFiles: FileSet },
   publicUrl: string,
 ): k8s.apps.v1.Deployment {
   const s = args.settings;
@@ -30,7 +31,8 @@ export function keycloakDeployment(
         selector: { matchLabels: scope.selector },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          metadata: { labels: scope.labels },
+          // The realm is imported at start: a changed realm file rolls the pods.
+          metadata: { labels: scope.labels, annotations: configChecksumAnnotation(secrets.realmFiles) },
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(KEYCLOAK_UID),

@@ -46,11 +46,10 @@ export class Keycloak extends pulumi.ComponentResource {
     const admin = scope.secret(`${name}-admin`, { username: "admin", password: adminPassword });
     const apiClient = scope.secret(`${name}-api-client`, { clientId: API_CLIENT_ID, clientSecret: apiClientSecret, issuer: `${this.url}/realms/${DEFAULT_REALM}` });
     // The realm file holds the API client's secret, so it is a Secret, not a ConfigMap.
-    const realm = scope.secret(`${name}-realm`, {
-      [REALM_FILE]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[REALM_FILE]),
-    });
+    const realmFiles = { [REALM_FILE]: apiClientSecret.apply((clientSecret) => keycloakRealmFiles(s, { domain: args.domain, apiClientSecret: clientSecret })[REALM_FILE]) };
+    const realm = scope.secret(`${name}-realm`, realmFiles);
 
-    const deployment = keycloakDeployment(scope, name, args, { admin, realm }, this.url);
+    const deployment = keycloakDeployment(scope, name, args, { admin, realm, realmFiles }, this.url);
 
     new k8s.core.v1.Service(
       name,

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { configChecksumAnnotation } from "../lib/checksum";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
@@ -48,12 +49,13 @@ export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Para
 export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
   const s = args.settings;
   // Receivers carry webhook URLs with tokens: the whole file is a Secret.
+  const amFiles = { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s)["alertmanager.yml"]) };
   const amConfig = new k8s.core.v1.Secret(
     app.childName("alertmanager-config"),
     {
       metadata: app.meta("alertmanager-config"),
       type: "Opaque",
-      stringData: { "alertmanager.yml": pulumi.secret(alertmanagerConfigFiles(s)["alertmanager.yml"]) },
+      stringData: amFiles,
     },
     app.childOpts("alertmanager-config"),
   );
@@ -88,7 +90,8 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
         podManagementPolicy: "Parallel",
         selector: { matchLabels: app.selector },
         template: {
-          metadata: { labels: app.labels },
+          // New receivers or routes: the pods roll one at a time (the PDB), the others keep the silences.
+          metadata: { labels: app.labels, annotations: configChecksumAnnotation(amFiles) },
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(NOBODY),

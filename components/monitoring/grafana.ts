@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { configChecksumAnnotation } from "../lib/checksum";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
 import { toResourceRequirements } from "../lib/resources";
@@ -81,7 +82,7 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
         replicas: 1,
         selector: { matchLabels: app.selector },
         template: {
-          metadata: { labels: app.labels },
+          metadata: { labels: app.labels, annotations: configChecksumAnnotation(grafanaProvisioning.data, dashboards.data) },
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(GRAFANA_UID),

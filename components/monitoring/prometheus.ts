@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import { configChecksumAnnotation } from "../lib/checksum";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import * as k8s from "@pulumi/kubernetes";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
@@ -104,7 +105,8 @@ export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
         replicas: s.prometheus.replicas,
         selector: { matchLabels: app.selector },
         template: {
-          metadata: { labels: app.labels },
+          // New rules or scrape jobs: the pods roll, one at a time where there are two.
+          metadata: { labels: app.labels, annotations: configChecksumAnnotation(promConfig.data, promRules.data) },
           spec: {
             serviceAccountName: promAccount.metadata.name,
             // Kubernetes service discovery needs the service account's token.

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { configChecksumAnnotation } from "../lib/checksum";
 import { kubernetesContainer } from "../lib/container";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
@@ -66,7 +67,7 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
         template: {
           metadata: {
             labels: scope.labels,
-            annotations: { "kubectl.kubernetes.io/default-container": "postgres" },
+            annotations: { "kubectl.kubernetes.io/default-container": "postgres", ...configChecksumAnnotation(d.configMap.data) },
           },
           spec: {
             serviceAccountName: d.serviceAccount.metadata.name,

@@ -17,10 +17,8 @@ export function queueCredentials(scope: ObjectScope, name: string, s: RedisSetti
   const aclFiles = pulumi
     .all([passwords.app, passwords.exporter, passwords.replication, passwords.sentinel, passwords.admin])
     .apply(([app, exporter, replication, sentinel, admin]) => redisAclFiles({ app, exporter, replication, sentinel, admin }));
-  const acl = secret(`${name}-acl`, {
-    "users.acl": aclFiles.apply((f) => f["users.acl"]),
-    "replication.conf": aclFiles.apply((f) => f["replication.conf"]),
-  });
+  const aclData = { "users.acl": aclFiles.apply((f) => f["users.acl"]), "replication.conf": aclFiles.apply((f) => f["replication.conf"]) };
+  const acl = secret(`${name}-acl`, aclData);
   const app = secret(`${name}-app`, {
     username: "app",
     password: passwords.app,
@@ -37,7 +35,7 @@ export function queueCredentials(scope: ObjectScope, name: string, s: RedisSetti
   // password of its own, since the sentinel user's above may reconfigure Redis.
   const sentinelAuth = sentinelAuthPassword ? secret(`${name}-sentinel-auth`, { password: sentinelAuthPassword }) : undefined;
   const sentinelAuthEnv: Env = sentinelAuth ? { SENTINEL_AUTH_PASSWORD: { secretName: sentinelAuth.metadata.name, key: "password" } } : {};
-  return { acl, app, exporter, sentinelSecret, sentinelAuthEnv };
+  return { acl, aclData, app, exporter, sentinelSecret, sentinelAuthEnv };
 }
 
 export type QueueCredentials = ReturnType<typeof queueCredentials>;

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { InClusterArgs } from "../lib/component";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
+import { configChecksumAnnotation } from "../lib/checksum";
 import { kubernetesContainer } from "../lib/container";
 import { type Env, kubernetesEnv } from "../lib/env";
 import { execProbes } from "../lib/probes";
@@ -95,7 +96,7 @@ export function queueStatefulSet(
         replicas: s.replicas,
         selector: { matchLabels: scope.selector },
         template: {
-          metadata: { labels: scope.labels, annotations: { "kubectl.kubernetes.io/default-container": "redis" } },
+          metadata: { labels: scope.labels, annotations: { "kubectl.kubernetes.io/default-container": "redis", ...configChecksumAnnotation(config.data, c.aclData) } },
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(REDIS_UID),

@@ -57,15 +57,16 @@ describe("the policy pack under the real engine", () => {
 const TYPICAL_CHANGES: Record<string, { set: Record<string, string>; updates: string[] }> = {
   "a backup schedule": {
     set: { "postgres.backups.pgbackrest.repos[0].schedules.full": "0 3 * * *" },
-    updates: ["CronJob postgres-backup-repo1-full", "ConfigMap monitoring-prometheus-rules"],
+    // The rule files change, so Prometheus' pod template (its config digest) rolls it.
+    updates: ["CronJob postgres-backup-repo1-full", "ConfigMap monitoring-prometheus-rules", "StatefulSet monitoring-prometheus"],
   },
   "postgres maxConnections": {
     set: { "postgres.parameters.maxConnections": "200" },
-    updates: ["ConfigMap postgres-config"],
+    updates: ["ConfigMap postgres-config", "StatefulSet postgres"],
   },
   "an alert threshold": {
     set: { "postgres.replicationLagAlertSeconds": "90" },
-    updates: ["ConfigMap monitoring-prometheus-rules"],
+    updates: ["ConfigMap monitoring-prometheus-rules", "StatefulSet monitoring-prometheus"],
   },
   "the API image": {
     set: { "images.api": "ghcr.io/blacklake/api:1.0.1" },
@@ -73,7 +74,7 @@ const TYPICAL_CHANGES: Record<string, { set: Record<string, string>; updates: st
   },
   "Redis maxmemory": {
     set: { "redis.maxmemory": "128mb" },
-    updates: ["ConfigMap redis-config"],
+    updates: ["ConfigMap redis-config", "StatefulSet redis"],
   },
   "an HPA bound": {
     set: { "api.autoscaling.maxReplicas": "8" },

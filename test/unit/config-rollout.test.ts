@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { CONFIG_CHECKSUM_ANNOTATION } from "../../components/lib/checksum";
+import { kubernetesName, type Registered, runStack, stackConfig } from "../harness";
+
+// A changed rendered file must reach the running servers: the pod templates that mount
+// it carry a digest of it (components/lib/checksum.ts), so exactly those workloads roll
+// and no other.
+
+const WORKLOADS = ["kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"];
+
+/** Each workload's pod template annotations, by kind and name. */
+function podAnnotations(run: Registered): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    run.resources
+      .filter((r) => WORKLOADS.includes(r.type))
+      .map((r) => [`${r.type.split(":").pop()} ${kubernetesName(r) ?? r.name}`, ((r.inputs as any).spec.template.metadata.annotations ?? {}) as Record<string, string>]),
+  );
+}
+
+/** The workloads whose pod template differs between two runs of the stack. */
+function rolled(before: Registered, after: Registered): string[] {
+  const a = podAnnotations(before);
+  const b = podAnnotations(after);
+  return Object.keys(a)
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .sort();
+}
+
+/** The prod stack with one config value changed. */
+async function prodWith(change: (values: any) => void): Promise<Registered> {
+  const config = stackConfig("prod");
+  const values = structuredClone(config.values) as any;
+  change(values);
+  return runStack("prod", { ...config, values });
+}
+
+describe("a changed configuration file rolls exactly the pods that mount it (prod)", () => {
+  it("every workload that mounts rendered files carries their digest", async () => {
+    const annotations = podAnnotations(await runStack("prod"));
+    const withDigest = Object.keys(annotations).filter((k) => annotations[k]![CONFIG_CHECKSUM_ANNOTATION]);
+    expect(withDigest.sort()).toEqual([
+      "Deployment grafana",
+      "Deployment keycloak",
+      "StatefulSet alertmanager",
+      "StatefulSet postgres",
+      "StatefulSet prometheus",
+      "StatefulSet redis",
+    ]);
+  });
+
+  it.each([
+    ["postgresql.conf (max_connections)", (v: any) => (v.postgres.parameters = { ...v.postgres.parameters, maxConnections: 250 }), ["StatefulSet postgres"]],
+    ["redis.conf (maxmemory)", (v: any) => (v.redis = { ...v.redis, maxmemory: "96mb" }), ["StatefulSet redis"]],
+    // A backup schedule is only in the rules: Prometheus rolls, the database does not.
+    ["the rule files (a backup schedule)", (v: any) => (v.postgres.backups.pgbackrest.repos[0].schedules.full = "0 3 * * *"), ["StatefulSet prometheus"]],
+    ["alertmanager.yml (a receiver)", (v: any) => (v.monitoring.receivers.warning = { kind: "email", to: "someone-else@blacklake.example.com" }), ["StatefulSet alertmanager"]],
+    ["the realm (the access token lifespan)", (v: any) => (v.keycloak = { ...v.keycloak, accessTokenLifespanSeconds: 120 }), ["Deployment keycloak"]],
+  ])("%s: rolls exactly the pods that mount it", async (_what, change, expected) => {
+    expect(rolled(await runStack("prod"), await prodWith(change))).toEqual(expected);
+  });
+});
