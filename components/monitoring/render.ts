@@ -165,11 +165,14 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
  * The inhibition family of an alert: its `alertgroup` label if it sets one, otherwise its
  * name without a trailing Critical/High/Warning. MinioDiskUsageHigh and
  * MinioDiskUsageCritical share "MinioDiskUsage", so the critical one silences the warning
- * (renderAlertmanagerConfig's inhibit rule matches on namespace and alertgroup).
+ * (renderAlertmanagerConfig's inhibit rule matches on alertgroup and the object: INHIBIT_EQUAL).
  */
 export function alertGroupOf(rule: AlertRule): string {
   return rule.labels.alertgroup ?? rule.alert.replace(/(Critical|High|Warning)$/, "");
 }
+
+/** The labels that name the object an alert is about, besides its family (alertgroup). */
+export const INHIBIT_EQUAL = ["namespace", "alertgroup", "instance", "pod", "container", "persistentvolumeclaim", "job_name", "cronjob", "repo"];
 
 /** The labels an alert carries in the rendered rule file. */
 export function renderedLabels(rule: AlertRule): Record<string, string> {
@@ -275,7 +278,9 @@ export function renderAlertmanagerConfig(o: AlertmanagerConfigOptions): string {
       {
         source_matchers: ['severity="critical"'],
         target_matchers: ['severity="warning"'],
-        equal: ["namespace", "alertgroup"],
+        // The same family on the same object: a critical on one volume or pod must not
+        // silence the warning on another. A label neither alert has counts as equal.
+        equal: INHIBIT_EQUAL,
       },
     ],
     receivers: [receiverConfig("critical", critical), receiverConfig("warning", warning)],

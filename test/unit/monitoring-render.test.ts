@@ -151,7 +151,14 @@ describe("renderAlertmanagerConfig", () => {
     expect(am.route.routes[0]).toMatchObject({ receiver: "critical", matchers: ['severity="critical"'], group_wait: "10s", repeat_interval: "1h" });
     expect(am.route.routes[1]).toMatchObject({ receiver: "warning", matchers: ['severity="warning"'] });
     expect(am.receivers).toEqual([{ name: "critical", webhook_configs: [{ url: "https://pager.example.com/x", send_resolved: true }] }, { name: "warning" }]);
-    expect(am.inhibit_rules).toEqual([{ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["namespace", "alertgroup"] }]);
+    // The same family on the same object (test/integration/alertmanager.test.ts shows it in the real Alertmanager).
+    expect(am.inhibit_rules).toEqual([
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity="warning"'],
+        equal: ["namespace", "alertgroup", "instance", "pod", "container", "persistentvolumeclaim", "job_name", "cronjob", "repo"],
+      },
+    ]);
     expect(am.global.smtp_smarthost).toBeUndefined();
   });
 
