@@ -21,6 +21,7 @@ export function stackMixins(o: {
       namespace,
       api: { namespace, podSelector: o.apiPodSelector, portName: "http", path: "/metrics" },
       kubeStateMetrics: { namespace, podSelector: Monitoring.kubeStateMetricsSelector(o.instance), portName: "http-metrics" },
+      jobsWithOwnDownAlert: o.components.flatMap((m) => m.downAlertJobs ?? []),
     }),
     sloMixin({ namespace }),
     ...o.components,

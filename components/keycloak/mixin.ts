@@ -78,6 +78,7 @@ export function keycloakMixin(o: KeycloakMixinOptions): MonitoringMixin {
 
   return {
     name: "keycloak",
+    downAlertJobs: [KEYCLOAK_JOB],
     scrapeTargets: [{ jobName: KEYCLOAK_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: KEYCLOAK_METRICS_PORT_NAME, path: "/metrics" }],
     ruleGroups: [
       { name: "keycloak.recording", rules: recording },

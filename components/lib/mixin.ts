@@ -57,6 +57,11 @@ export interface MonitoringMixin {
   scrapeTargets: ScrapeTarget[];
   ruleGroups: RuleGroup[];
   dashboards: Dashboard[];
+  /**
+   * Scrape jobs this mixin has its own `up == 0` alert for (with its runbook): the
+   * platform's ServiceDown leaves them out, so one outage pages once.
+   */
+  downAlertJobs?: string[];
 }
 
 export function isAlertRule(rule: AlertRule | RecordingRule): rule is AlertRule {

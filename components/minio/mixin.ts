@@ -169,6 +169,7 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
 
   return {
     name: "minio",
+    downAlertJobs: [MINIO_JOB, MINIO_NODE_JOB],
     scrapeTargets: [
       { jobName: MINIO_JOB, path: MINIO_CLUSTER_METRICS_PATH },
       { jobName: MINIO_NODE_JOB, path: MINIO_NODE_METRICS_PATH },

@@ -42,6 +42,8 @@ export interface PlatformMixinOptions {
   kubeStateMetrics?: PodTarget;
   /** cert-manager's controller, when its metrics are to be scraped from here; CertificateExpiringSoon exists only then. */
   certManager?: PodTarget;
+  /** Jobs whose mixins alert on their own targets being down (MonitoringMixin.downAlertJobs): ServiceDown skips them. */
+  jobsWithOwnDownAlert?: string[];
 }
 
 export const API_JOB = "api";
@@ -50,6 +52,8 @@ export const CERT_MANAGER_JOB = "cert-manager";
 
 /** The guide's thresholds. */
 export const API_ERROR_RATIO_CRITICAL = 0.05;
+/** The error-rate SLO: fewer than 1% of requests answer 5xx. */
+export const API_ERROR_RATIO_SLO = 0.01;
 export const API_LATENCY_P95_SECONDS = { high: 2, elevated: 1, sloTarget: 0.5 } as const;
 export const VOLUME_USAGE_WARNING = 0.8;
 export const VOLUME_USAGE_CRITICAL = 0.9;
@@ -73,6 +77,7 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
   const runbook = (file: string) => `docs/runbooks/platform-${file}.md`;
   const pct = (r: number) => `${Math.round(r * 100)}%`;
   const pod = "namespace, pod, container";
+  const ownDown = [...new Set(o.jobsWithOwnDownAlert ?? [])].sort();
 
   const recording: RecordingRule[] = [
     {
@@ -116,13 +121,25 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
   const service: AlertRule[] = [
     {
       alert: "ServiceDown",
-      expr: `up{${ns}} == 0`,
+      expr: `up{${ns}${ownDown.length ? `, job!~"${ownDown.join("|")}"` : ""}} == 0`,
       for: "1m",
       labels: { severity: "critical" },
       annotations: {
         summary: "Target {{ $labels.instance }} of job {{ $labels.job }} is down",
         description: "Prometheus could not scrape {{ $labels.job }} on {{ $labels.instance }} for a minute: the pod is down, not ready, or refuses the scrape.",
         runbook: runbook("service-down"),
+      },
+    },
+    {
+      // The SLO's error-rate objective (< 1% of requests answer 5xx), held for 5 minutes.
+      alert: "ApiErrorRateAboveSlo",
+      expr: `${API_5XX_RATIO}{${ns}} > ${API_ERROR_RATIO_SLO}`,
+      for: "5m",
+      labels: { severity: "warning", alertgroup: "ApiErrorRate" },
+      annotations: {
+        summary: `More than ${pct(API_ERROR_RATIO_SLO)} of API requests fail with a server error (the error-rate SLO)`,
+        description: "{{ $value | humanizePercentage }} of API requests answered 5xx over the last 5 minutes.",
+        runbook: runbook("api"),
       },
     },
     {

@@ -35,11 +35,12 @@ afterAll(() => {
 });
 
 // The optional cert-manager alert, as a stack that scrapes cert-manager would have it.
-const withCertManager = (namespace: string) =>
+const withCertManager = (namespace: string, components: MonitoringMixin[]) =>
   platformMixin({
     namespace,
     api: { namespace, podSelector: {}, portName: "http" },
     certManager: { namespace: "cert-manager", podSelector: { "app.kubernetes.io/name": "cert-manager" }, portName: "http-metrics" },
+    jobsWithOwnDownAlert: components.flatMap((m) => m.downAlertJobs ?? []),
   });
 
 describe.each([...DOC_STACKS, "prod with cert-manager"])("the rule files of %s", (stack) => {
@@ -49,7 +50,7 @@ describe.each([...DOC_STACKS, "prod with cert-manager"])("the rule files of %s",
   let stackMixins: MonitoringMixin[];
 
   beforeAll(() => {
-    const m = stacks.get(stack) ?? { ...stacks.get("prod")!, mixins: [withCertManager(stacks.get("prod")!.namespace)] };
+    const m = stacks.get(stack) ?? { ...stacks.get("prod")!, mixins: [withCertManager(stacks.get("prod")!.namespace, stacks.get("prod")!.mixins)] };
     stackMixins = m.mixins;
     stackDir = path.join(dir, stack.replace(/ /g, "-"));
     ruleFiles = writeFiles(stackDir, renderRuleFiles(stackMixins, ruleOptions));
@@ -98,7 +99,7 @@ describe.each([...DOC_STACKS, "prod with cert-manager"])("the rule files of %s",
 
 it("the optional alerts' cases are run above (prod with cert-manager)", () => {
   for (const name of Object.keys(OPTIONAL_ALERTS)) expect(ALERT_TESTS[name], name).toBeDefined();
-  expect(allAlerts([withCertManager("blacklake")]).map((a) => a.alert)).toEqual(expect.arrayContaining(Object.keys(OPTIONAL_ALERTS)));
+  expect(allAlerts([withCertManager("blacklake", [])]).map((a) => a.alert)).toEqual(expect.arrayContaining(Object.keys(OPTIONAL_ALERTS)));
 });
 
 describe("prometheus.yml", () => {
