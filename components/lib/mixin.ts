@@ -2,7 +2,8 @@
 // targets, alert and recording rules, and dashboards as data. The monitoring component
 // only collects and renders mixins; it knows nothing about the components.
 
-export type Severity = "critical" | "warning";
+/** critical pages, warning goes to chat or mail, info is routed on its own (the Watchdog's heartbeat). */
+export type Severity = "critical" | "warning" | "info";
 
 export interface AlertRule {
   alert: string;

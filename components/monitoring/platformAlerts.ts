@@ -1,4 +1,5 @@
 import type { AlertRule, MonitoringMixin, RecordingRule, ScrapeTarget } from "../lib/mixin";
+import { WATCHDOG_ALERT } from "./render";
 
 // The alerts of the operations guide that no component owns: any scrape target down, the
 // API's error rate, latency and connection pool, and the resource use of every container
@@ -119,6 +120,19 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
   });
 
   const service: AlertRule[] = [
+    {
+      // The dead man's switch: always firing, routed to receivers.heartbeat every minute.
+      alert: WATCHDOG_ALERT,
+      expr: "vector(1)",
+      for: "0m",
+      // No series to take a namespace from: the heartbeat tells the stacks apart by this one.
+      labels: { severity: "info", namespace: o.namespace },
+      annotations: {
+        summary: "The alerting pipeline works (always firing)",
+        description: "Prometheus evaluates rules and Alertmanager delivers: the heartbeat receiver's service pages when this stops arriving.",
+        runbook: runbook("watchdog"),
+      },
+    },
     {
       alert: "ServiceDown",
       expr: `up{${ns}${ownDown.length ? `, job!~"${ownDown.join("|")}"` : ""}} == 0`,

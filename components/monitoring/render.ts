@@ -227,7 +227,7 @@ export interface SmtpOptions {
 }
 
 export interface AlertmanagerConfigOptions {
-  receivers: { critical: Receiver; warning: Receiver };
+  receivers: { critical: Receiver; warning: Receiver; heartbeat?: Receiver };
   /** Needed when a receiver is email. */
   smtp?: SmtpOptions;
 }
@@ -236,7 +236,11 @@ export interface AlertmanagerConfigOptions {
 export const ROUTE_TIMING = {
   critical: { group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
   warning: { group_wait: "1m", group_interval: "5m", repeat_interval: "12h" },
+  heartbeat: { group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
 } as const;
+
+/** The alert that always fires: while it arrives, Prometheus, its rules and Alertmanager work end to end. */
+export const WATCHDOG_ALERT = "Watchdog";
 
 export const GROUP_BY = ["alertname", "namespace"];
 
@@ -253,7 +257,8 @@ function receiverConfig(name: string, r: Receiver): Record<string, unknown> {
 
 export function renderAlertmanagerConfig(o: AlertmanagerConfigOptions): string {
   const { critical, warning } = o.receivers;
-  const needsSmtp = critical.kind === "email" || warning.kind === "email";
+  const heartbeat = o.receivers.heartbeat ?? { kind: "none" };
+  const needsSmtp = [critical, warning, heartbeat].some((r) => r.kind === "email");
   if (needsSmtp && !o.smtp) throw new Error("an email receiver needs smtp options (smarthost, from)");
   const global: Record<string, unknown> = { resolve_timeout: "5m" };
   if (needsSmtp && o.smtp) {
@@ -270,6 +275,8 @@ export function renderAlertmanagerConfig(o: AlertmanagerConfigOptions): string {
       group_by: GROUP_BY,
       ...ROUTE_TIMING.warning,
       routes: [
+        // The Watchdog first, on its own: every minute, so its absence is noticed quickly.
+        { receiver: "heartbeat", matchers: [`alertname="${WATCHDOG_ALERT}"`], ...ROUTE_TIMING.heartbeat },
         { receiver: "critical", matchers: ['severity="critical"'], ...ROUTE_TIMING.critical },
         { receiver: "warning", matchers: ['severity="warning"'], ...ROUTE_TIMING.warning },
       ],
@@ -283,6 +290,6 @@ export function renderAlertmanagerConfig(o: AlertmanagerConfigOptions): string {
         equal: INHIBIT_EQUAL,
       },
     ],
-    receivers: [receiverConfig("critical", critical), receiverConfig("warning", warning)],
+    receivers: [receiverConfig("critical", critical), receiverConfig("warning", warning), receiverConfig("heartbeat", heartbeat)],
   });
 }

@@ -41,6 +41,9 @@ export const monitoringSettings = strictSection({
   receivers: strictSection({
     critical: receiver.default({ kind: "none" }).describe("Pages: critical alerts go here."),
     warning: receiver.default({ kind: "none" }).describe("Chat or e-mail: warnings go here."),
+    heartbeat: receiver
+      .default({ kind: "none" })
+      .describe("The dead man's switch: the always-firing Watchdog alert is sent here every minute; a service outside the cluster pages when it stops arriving."),
   }).prefault({}),
   smtp: strictSection({
     smarthost: z

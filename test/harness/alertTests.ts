@@ -288,6 +288,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     // Keycloak's target has KeycloakDown (with its runbook): one outage pages once.
     alsoQuiet: [{ why: "a target whose mixin has its own down alert", series: [s("up", { job: "keycloak", instance: "10.0.0.7:9000" }, gauge(0))], at: "5m" }],
   },
+  // Fires from the first evaluation on, with no input at all: the dead man's switch.
+  Watchdog: { firing: { series: [], at: "1m", alerts: [{ labels: {}, value: 1 }] }, quiet: { series: [], at: "1m" } },
   ApiErrorRateAboveSlo: { firing: { series: requests(2, 100), at: "30m", alerts: [{ labels: ns, value: 0.02 }] }, quiet: { series: requests(0.5, 100), at: "30m" } },
   ApiErrorRateCritical: { firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] }, quiet: { series: requests(1, 100), at: "30m" } },
   // All requests between 1 and 2.5 s: p95 = 1 + 0.95 * 1.5 = 2.425 s; between 0.5 and 1 s: 0.975 s.
@@ -480,6 +482,9 @@ export function expandTemplate(text: string, labels: Record<string, string>, val
  */
 export const KNOWN_BROKEN: Record<string, string> = {};
 
+/** Alerts that fire by design, always: they have a firing case and no quiet one. */
+export const ALWAYS_FIRING: Record<string, string> = { Watchdog: "the dead man's switch: its absence at the heartbeat receiver is what pages" };
+
 /** Alerts a mixin has only with an option no stack sets yet, with when they exist; their cases stay for then. */
 export const OPTIONAL_ALERTS: Record<string, string> = {
   CertificateExpiringSoon: "only where cert-manager's metrics are scraped (platformMixin's certManager)",
@@ -491,7 +496,8 @@ export function alertsWithoutTests(mixins: MonitoringMixin[], tests: Record<stri
     .filter((rule) => {
       const cases = tests[rule.alert];
       const c = cases && caseFor(cases, rule);
-      return !c || c.firing.alerts.length === 0 || c.firing.series.length === 0 || c.quiet.series.length === 0;
+      if (!c || c.firing.alerts.length === 0) return true;
+      return !ALWAYS_FIRING[rule.alert] && (c.firing.series.length === 0 || c.quiet.series.length === 0);
     })
     .map((a) => a.alert);
 }
@@ -544,7 +550,7 @@ export function renderPromtoolTests(
       if (knownBroken[rule.alert]) broken.push(fires);
       return [
         ...(knownBroken[rule.alert] ? [] : [fires]),
-        ...[{ why: "", ...c.quiet }, ...(c.alsoQuiet ?? [])].map((q) => ({
+        ...(ALWAYS_FIRING[rule.alert] ? [] : [{ why: "", ...c.quiet }, ...(c.alsoQuiet ?? [])]).map((q) => ({
           name: `${caseName(rule, "stays quiet")}${q.why ? ` (${q.why})` : ""}`,
           interval,
           input_series: q.series,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -50,6 +50,14 @@ async function states(): Promise<Record<string, string>> {
 }
 
 describe("the prod alertmanager.yml in the real Alertmanager", () => {
+  it("routes the Watchdog to the heartbeat receiver, criticals to critical and warnings to warning (amtool config routes test)", () => {
+    const route = (labels: string[]) =>
+      execFileSync("amtool", ["config", "routes", "test", `--config.file=${path.join(dir, "alertmanager.yml")}`, ...labels], { encoding: "utf8" }).trim();
+    expect(route(["alertname=Watchdog", "severity=info", `namespace=${NS}`])).toBe("heartbeat");
+    expect(route(["alertname=PostgresDown", "severity=critical", `namespace=${NS}`])).toBe("critical");
+    expect(route(["alertname=JobQueueDepthHigh", "severity=warning", `namespace=${NS}`])).toBe("warning");
+  });
+
   it("inhibits a warning only by a critical of the same family on the same object", async () => {
     const volume = (alertname: string, severity: string, pvc: string) => alert({ alertname, severity, alertgroup: "VolumeUsage", persistentvolumeclaim: pvc });
     const posted = await fetch(`${base()}/alerts`, {

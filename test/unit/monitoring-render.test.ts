@@ -148,9 +148,15 @@ describe("renderAlertmanagerConfig", () => {
   it("routes critical to the paging receiver quickly and warnings to the other", () => {
     const am = render({ receivers: { critical: { kind: "webhook", url: "https://pager.example.com/x" }, warning: { kind: "none" } } });
     expect(am.route.group_by).toEqual(["alertname", "namespace"]);
-    expect(am.route.routes[0]).toMatchObject({ receiver: "critical", matchers: ['severity="critical"'], group_wait: "10s", repeat_interval: "1h" });
-    expect(am.route.routes[1]).toMatchObject({ receiver: "warning", matchers: ['severity="warning"'] });
-    expect(am.receivers).toEqual([{ name: "critical", webhook_configs: [{ url: "https://pager.example.com/x", send_resolved: true }] }, { name: "warning" }]);
+    // The Watchdog first, to the heartbeat receiver every minute.
+    expect(am.route.routes[0]).toMatchObject({ receiver: "heartbeat", matchers: ['alertname="Watchdog"'], group_wait: "0s", repeat_interval: "1m" });
+    expect(am.route.routes[1]).toMatchObject({ receiver: "critical", matchers: ['severity="critical"'], group_wait: "10s", repeat_interval: "1h" });
+    expect(am.route.routes[2]).toMatchObject({ receiver: "warning", matchers: ['severity="warning"'] });
+    expect(am.receivers).toEqual([
+      { name: "critical", webhook_configs: [{ url: "https://pager.example.com/x", send_resolved: true }] },
+      { name: "warning" },
+      { name: "heartbeat" },
+    ]);
     // The same family on the same object (test/integration/alertmanager.test.ts shows it in the real Alertmanager).
     expect(am.inhibit_rules).toEqual([
       {
