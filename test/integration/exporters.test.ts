@@ -9,11 +9,11 @@ import { postgresExporterContainer } from "../../components/postgres/containers"
 import { customMetric, renderExporterQueries } from "../../components/postgres/exporterQueries";
 import { POSTGRES_PATHS } from "../../components/postgres/files";
 import { redisExporterContainer } from "../../components/redis/containers";
-import { renderRedisConf, renderReplicationInclude, renderUsersAcl, type RedisUsers } from "../../components/redis/redisConf";
+import type { RedisUsers } from "../../components/redis/redisConf";
 import { METRICS_FIXTURES, parseExposition, readFixture, type Series, seriesLine } from "../harness/exposition";
 import { ROOT } from "../harness";
 import { type Cluster, ensurePostgresInstalled, freePort, Sandbox } from "./support";
-import { RedisProcess, redisCli, waitFor } from "./support/redis";
+import { RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/redis";
 
 // The exporters the stacks deploy, at the pinned versions, with the arguments and
 // environment their ContainerSpecs give them, scraped while they watch the real servers.
@@ -115,21 +115,7 @@ beforeAll(async () => {
   await pg.initdb();
   await pg.start();
   // The metrics role exactly as the StatefulSet's first start makes it.
-  await pg.runAs(path.join(sandbox.pgBin, "psql"), [
-    "-X",
-    "-q",
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-h",
-    pg.socketDir,
-    "-p",
-    String(pg.port),
-    "-d",
-    "postgres",
-    ...Object.entries(BOOTSTRAP_VARS).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
-    "-f",
-    path.join(ROOT, "components/postgres/scripts/bootstrap.sql"),
-  ]);
+  await pg.psqlFile(path.join(ROOT, "components/postgres/scripts/bootstrap.sql"), BOOTSTRAP_VARS);
   // Some traffic, so the per-database and per-statement queries return rows. The
   // repository has no stanza, so archive_command fails and the switched segment waits.
   await pg.psql("CREATE TABLE items AS SELECT g AS id FROM generate_series(1, 1000) g; SELECT count(*) FROM items;");
@@ -137,23 +123,10 @@ beforeAll(async () => {
 
   execFileSync("bash", [path.join(ROOT, "scripts/integration/install-redis.sh")], { stdio: "ignore" });
   const passwords = REDIS_PASSWORDS;
-  const dir = path.join(work, "redis");
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, "users.acl"), renderUsersAcl(passwords));
-  fs.writeFileSync(path.join(dir, "replication.conf"), renderReplicationInclude(passwords.replication));
   const port = await freePort();
   redisPort = port;
-  const conf = renderRedisConf({
-    bind: "127.0.0.1",
-    port,
-    dataDir: dir,
-    aclFile: path.join(dir, "users.acl"),
-    replicationInclude: path.join(dir, "replication.conf"),
-    maxmemory: "64mb",
-    maxmemoryPolicy: "noeviction",
-  });
-  fs.writeFileSync(path.join(dir, "redis.conf"), conf);
-  redis = new RedisProcess("redis-server", path.join(dir, "redis.conf"), port);
+  const conf = writeRedisInstance(path.join(work, "redis"), port, passwords, { maxmemory: "64mb" });
+  redis = new RedisProcess("redis-server", conf, port);
   await redis.start();
   // A job queue and a dead letter, as the API keeps them, and a lookup that hits.
   const app = { user: "app", password: passwords.app };

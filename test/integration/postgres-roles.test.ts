@@ -11,22 +11,8 @@ const SCRIPTS = path.join(ROOT, "components/postgres/scripts");
 let sandbox: Sandbox;
 let pg: Cluster;
 
-async function psqlFile(file: string, vars: Record<string, string>, db = "postgres") {
-  return pg.runAs(path.join(sandbox.pgBin, "psql"), [
-    "-X",
-    "-q",
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-h",
-    pg.socketDir,
-    "-p",
-    String(pg.port),
-    "-d",
-    db,
-    ...Object.entries(vars).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
-    "-f",
-    path.join(SCRIPTS, file),
-  ]);
+function psqlFile(file: string, vars: Record<string, string>, db = "postgres") {
+  return pg.psqlFile(path.join(SCRIPTS, file), vars, db);
 }
 
 /** Runs SQL over TCP as a password user, returning stdout or the error text. */

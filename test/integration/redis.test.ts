@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRedisConf, renderReplicationInclude, renderSentinelConf, renderUsersAcl, type RedisUsers } from "../../components/redis/redisConf";
 import { ROOT } from "../harness";
-import { freePort, RedisProcess, redisCli, waitFor } from "./support/redis";
+import { freePort, RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/redis";
 
 // Debian's redis-server and redis-sentinel started with OUR rendered files on 127.0.0.1.
 
@@ -20,21 +20,8 @@ const started: RedisProcess[] = [];
 let base: string;
 
 function instance(name: string, port: number, options: { maxmemory?: string; replicaOf?: number } = {}) {
-  const dir = path.join(base, name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "users.acl"), renderUsersAcl(passwords));
-  fs.writeFileSync(path.join(dir, "replication.conf"), renderReplicationInclude(passwords.replication));
-  const conf = renderRedisConf({
-    bind: "127.0.0.1",
-    port,
-    dataDir: dir,
-    aclFile: path.join(dir, "users.acl"),
-    replicationInclude: path.join(dir, "replication.conf"),
-    maxmemory: options.maxmemory ?? "256mb",
-    maxmemoryPolicy: "noeviction",
-  });
-  const file = path.join(dir, "redis.conf");
-  fs.writeFileSync(file, options.replicaOf ? `${conf}replicaof 127.0.0.1 ${options.replicaOf}\n` : conf);
+  const file = writeRedisInstance(path.join(base, name), port, passwords, { maxmemory: options.maxmemory });
+  if (options.replicaOf) fs.appendFileSync(file, `replicaof 127.0.0.1 ${options.replicaOf}\n`);
   const redis = new RedisProcess("redis-server", file, port);
   started.push(redis);
   return redis;

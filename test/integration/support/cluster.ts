@@ -305,6 +305,25 @@ export class Cluster {
     return r.stdout.trim();
   }
 
+  /** Runs a SQL file with psql variables (--set name=value) through the socket, stopping at the first error. */
+  psqlFile(file: string, vars: Record<string, string>, db = "postgres"): Promise<RunResult> {
+    return this.runAs(path.join(this.pgBin, "psql"), [
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      this.socketDir,
+      "-p",
+      String(this.port),
+      "-d",
+      db,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+      "-f",
+      file,
+    ]);
+  }
+
   pgbackrest(command: string, args: string[] = [], opts: Partial<RunOptions> = {}): Promise<RunResult> {
     return this.runAs("pgbackrest", [`--config=${this.pgbackrestConfPath}`, `--stanza=${this.stanza}`, ...args, command], {
       timeoutMs: 600_000,

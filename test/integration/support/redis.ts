@@ -1,10 +1,32 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { renderRedisConf, renderReplicationInclude, renderUsersAcl, type RedisUsers } from "../../../components/redis/redisConf";
 
 // Real redis-server and redis-sentinel processes on 127.0.0.1, for the integration tier.
 
 export { freePort } from "./cluster";
+
+/** Writes our redis.conf, users.acl and replication.conf into `dir` for one instance on `port`; returns redis.conf's path. */
+export function writeRedisInstance(dir: string, port: number, passwords: RedisUsers, o: { maxmemory?: string } = {}): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "users.acl"), renderUsersAcl(passwords));
+  fs.writeFileSync(path.join(dir, "replication.conf"), renderReplicationInclude(passwords.replication));
+  const file = path.join(dir, "redis.conf");
+  fs.writeFileSync(
+    file,
+    renderRedisConf({
+      bind: "127.0.0.1",
+      port,
+      dataDir: dir,
+      aclFile: path.join(dir, "users.acl"),
+      replicationInclude: path.join(dir, "replication.conf"),
+      maxmemory: o.maxmemory ?? "256mb",
+      maxmemoryPolicy: "noeviction",
+    }),
+  );
+  return file;
+}
 
 export interface RedisAuth {
   user?: string;
