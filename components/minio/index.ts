@@ -80,7 +80,7 @@ export class MinioTenant extends pulumi.ComponentResource {
     this.bootstrapJob(name, args, { root, ...access, statefulSet });
     if (s.mirror.enabled) this.mirrorJob(name, args, statefulSet);
 
-    this.mixin = minioMixin({ namespace: ns, podSelector: scope.selector, mirror: s.mirror.enabled });
+    this.mixin = minioMixin({ namespace: ns, podSelector: scope.selector, mirror: s.mirror.enabled ? { rpoSeconds: s.mirror.rpoSeconds } : false });
     this.registerOutputs({ endpoint: this.endpoint });
   }
 

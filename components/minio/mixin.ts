@@ -13,8 +13,8 @@ import { type AlertRule, latestCronJobRunFailed, type MonitoringMixin, type Reco
 export interface MinioMixinOptions {
   namespace: string;
   podSelector: Record<string, string>;
-  /** The off-site mirror CronJob runs (minio.mirror.enabled): its alerts exist only then. */
-  mirror: boolean;
+  /** The off-site mirror CronJob runs (minio.mirror.enabled) with the object store's RPO: its alerts exist only then. */
+  mirror: false | { rpoSeconds: number };
 }
 
 export const MINIO_JOB = "minio";
@@ -156,11 +156,12 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
       },
       {
         alert: "ObjectStorageMirrorStale",
-        expr: `time() - kube_cronjob_status_last_successful_time{${ns}, cronjob="minio-mirror"} > 2 * 3600`,
+        // Older than the RPO for longer than a run may take: the off-site copy misses more than the RPO allows.
+        expr: `time() - kube_cronjob_status_last_successful_time{${ns}, cronjob="minio-mirror"} > ${o.mirror.rpoSeconds}`,
         for: "10m",
         labels: { severity: "warning" },
         annotations: {
-          summary: "No successful off-site mirror for 2 hours (object storage RPO: 1 hour)",
+          summary: `The off-site copy of the object store is older than its RPO (${o.mirror.rpoSeconds / 60} minutes)`,
           description: "The last successful mirror was {{ $value | humanizeDuration }} ago.",
           runbook,
         },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { longestIntervalMinutes } from "../lib/cron";
 import { BUCKETS } from "../lib/names";
 import { computeResources, cronSchedule, dnsLabel, positiveInt, storage, strictSection } from "../lib/settings";
 
@@ -22,8 +23,28 @@ export const minioSettings = strictSection({
   mirror: strictSection({
     enabled: z.boolean().default(false).describe("Mirror buckets to the off-site bucket (the object-storage backup)."),
     schedule: cronSchedule.default("0 * * * *").describe("Hourly: the object-storage RPO is 1 hour."),
+    rpoSeconds: z
+      .number()
+      .int()
+      .min(300)
+      .max(86400)
+      .default(3600)
+      .describe(
+        "The object store's recovery point objective (the operations guide: 1 hour). ObjectStorageMirrorStale fires when the off-site copy is older; the schedule must run at least this often.",
+      ),
     buckets: z.array(z.string().min(3)).default([BUCKETS.data, BUCKETS.exports]),
-  }).prefault({}),
+  })
+    .superRefine((mirror, ctx) => {
+      const gap = longestIntervalMinutes(mirror.schedule) * 60;
+      if (gap > mirror.rpoSeconds) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["schedule"],
+          message: `expected a schedule that runs at least every ${mirror.rpoSeconds / 60} minutes (rpoSeconds); this one can leave ${gap / 60} minutes between runs`,
+        });
+      }
+    })
+    .prefault({}),
 })
   .superRefine((m, ctx) => {
     if (m.mode === "distributed" && m.replicas * m.drivesPerReplica < 4) {

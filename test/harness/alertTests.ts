@@ -210,13 +210,15 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
 
   ObjectStorageMirrorFailed: latestRunFailedCase("minio-mirror"),
   ObjectStorageMirrorStale: {
-    // The test clock starts at the epoch: at 3h, time() = 10800.
+    // The test clock starts at the epoch: at 3h, time() = 10800. The last success 90
+    // minutes ago is 30 past the 1-hour RPO (the old 2-hour threshold stayed quiet here).
     firing: {
-      series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(0))],
+      series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(5_400))],
       at: "3h",
-      alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "minio-mirror" }, value: 10_800 }],
+      alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "minio-mirror" }, value: 5_400 }],
     },
-    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(7_200))], at: "3h" },
+    // 50 minutes ago: inside the RPO.
+    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(7_800))], at: "3h" },
   },
 
   // redis

@@ -335,7 +335,7 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
       [MINIO_JOB]: await names(MINIO_CLUSTER_METRICS_PATH),
       [MINIO_NODE_JOB]: await names(MINIO_NODE_METRICS_PATH),
     };
-    const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: true });
+    const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: { rpoSeconds: 3600 } });
     expect(mixin.scrapeTargets.map((t) => [t.jobName, t.path])).toEqual([
       [MINIO_JOB, MINIO_CLUSTER_METRICS_PATH],
       [MINIO_NODE_JOB, MINIO_NODE_METRICS_PATH],

@@ -230,6 +230,11 @@ const badCases: BadCase[] = [
     line: "postgres.archiveTimeoutSeconds: found 1800; expected less than rpoSeconds (300): a WAL segment may wait this long before it is archived",
   },
   {
+    name: "mirror schedule slower than the object store's RPO",
+    mutate: (v) => (v.minio.mirror.schedule = "0 */2 * * *"),
+    line: 'minio.mirror.schedule: found "0 */2 * * *"; expected a schedule that runs at least every 60 minutes (rpoSeconds); this one can leave 120 minutes between runs',
+  },
+  {
     name: "prod RPO beyond the operations guide's",
     mutate: (v) => (v.postgres.rpoSeconds = 3600),
     line: "postgres.rpoSeconds: found 3600; expected at most 900 in prod (the operations guide's database RPO is 15 minutes)",

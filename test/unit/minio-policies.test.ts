@@ -230,7 +230,7 @@ describe("the Prometheus scrape user", () => {
 });
 
 describe("the MinIO monitoring mixin", () => {
-  const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: true });
+  const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: { rpoSeconds: 3600 } });
   const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
   const alert = (name: string) => alerts.find((a) => a.alert === name)!;
 
