@@ -126,7 +126,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       repos: repos.map((r) => ({ index: r.index, schedules: r.schedules })),
       replicationLagAlertSeconds: s.replicationLagAlertSeconds,
       rpo: { rpoSeconds: s.rpoSeconds, archiveTimeoutSeconds: s.archiveTimeoutSeconds },
-      restoreDrill: s.backups.pgbackrest.restoreDrill.enabled,
+      restoreDrill: s.backups.pgbackrest.restoreDrill.enabled ? { rtoSeconds: s.backups.pgbackrest.restoreDrill.rtoSeconds } : false,
     });
     this.registerOutputs({ primaryHost: this.primaryHost, readOnlyHost: this.readOnlyHost, appSecretName: this.appSecretName });
   }

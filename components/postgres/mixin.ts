@@ -17,8 +17,8 @@ export interface PostgresMixinOptions {
   replicationLagAlertSeconds: number;
   /** The database's RPO and how long a segment may wait to be switched out (postgres.rpoSeconds, archiveTimeoutSeconds). */
   rpo: { rpoSeconds: number; archiveTimeoutSeconds: number };
-  /** The restore drill CronJob runs (backups.pgbackrest.restoreDrill.enabled): its alerts exist only then. */
-  restoreDrill: boolean;
+  /** The restore drill CronJob runs (backups.pgbackrest.restoreDrill.enabled) with the restore's RTO: its alerts exist only then. */
+  restoreDrill: false | { rtoSeconds: number };
 }
 
 /** Grace after a scheduled backup before its absence is an alert: time to run and retry. */
@@ -188,6 +188,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     ),
   ];
   // Only where the weekly drill runs: without its CronJob these could never fire.
+  const drill = `namespace="${o.namespace}", job_name=~"${o.name}-restore-drill-[0-9]+"`;
   if (o.restoreDrill)
     backups.push(
       {
@@ -198,6 +199,20 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         annotations: {
           summary: "The weekly restore drill failed",
           description: "The latest drill failed and none has succeeded since: the latest backup could not be restored and queried. `kubectl get jobs` shows the failed run.",
+          runbook: runbook("restore-drill.md"),
+        },
+      },
+      {
+        // The drill restores and checks the latest backup: its Job's run time is what a
+        // real restore would take. Only the latest successful run counts (older ones stay
+        // kept for inspection).
+        alert: "PostgresRestoreDrillTooSlow",
+        expr: `((kube_job_status_completion_time{${drill}} - on (namespace, job_name) kube_job_status_start_time{${drill}}) and on (namespace, job_name) (kube_job_status_start_time{${drill}} == on (namespace) group_left () max by (namespace) (kube_job_status_start_time{${drill}}))) > ${o.restoreDrill.rtoSeconds}`,
+        for: "0m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `The latest restore drill took longer than the RTO (${o.restoreDrill.rtoSeconds / 3600} hours)`,
+          description: "Restoring and checking the latest backup took {{ $value | humanizeDuration }}: a real restore would miss the RTO.",
           runbook: runbook("restore-drill.md"),
         },
       },

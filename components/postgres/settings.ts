@@ -127,6 +127,15 @@ export const postgresSettings = strictSection({
       restoreDrill: strictSection({
         enabled: z.boolean().default(true),
         schedule: cronSchedule.default("0 5 * * 0").describe("Weekly restore test (Sunday 05:00)."),
+        rtoSeconds: z
+          .number()
+          .int()
+          .min(300)
+          .max(172800)
+          .default(14400)
+          .describe(
+            "The restore's recovery time objective (the operations guide: 4 hours for a critical service). PostgresRestoreDrillTooSlow fires when the latest drill took longer.",
+          ),
       }).prefault({}),
     }).prefault({}),
   }).prefault({}),

@@ -15,7 +15,7 @@ export interface LocalMixinOptions {
   postgresRepos: { index: number; schedules: { full: string; diff?: string; incr: string } }[];
   replicationLagAlertSeconds: number;
   rpo: { rpoSeconds: number; archiveTimeoutSeconds: number };
-  restoreDrill: boolean;
+  restoreDrill: false | { rtoSeconds: number };
   keycloak: boolean;
 }
 

@@ -138,6 +138,15 @@ const latency = (fast: number, mid: number, slow: number, n = 300) => {
   ];
 };
 
+/** Restore drill Jobs as kube-state-metrics reports them: run id -> [start, completion] (Unix seconds). */
+function drillRuns(runs: Record<string, [number, number]>): InputSeries[] {
+  const job = { job: "kube-state-metrics" };
+  return Object.entries(runs).flatMap(([id, [start, done]]) => [
+    s("kube_job_status_start_time", { ...job, job_name: `postgres-restore-drill-${id}` }, gauge(start, 30)),
+    s("kube_job_status_completion_time", { ...job, job_name: `postgres-restore-drill-${id}` }, gauge(done, 30)),
+  ]);
+}
+
 /** The same series from the exporter of each of three pods (a primary and two replicas). */
 function onEveryReplica(name: string, labels: Record<string, string>, values: string): InputSeries[] {
   return [0, 1, 2].map((i) => s(name, { ...labels, instance: `redis-${i}`, pod: `redis-${i}` }, values));
@@ -198,6 +207,17 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
   PgBackRestIncrBackupTooOld: backupCase("incr", 30_000, 3_600),
   PostgresRestoreDrillFailed: latestRunFailedCase("postgres-restore-drill"),
+  // The latest drill (started at t=20000) took 15000 s, past the 4-hour RTO; an older one took 2 h.
+  PostgresRestoreDrillTooSlow: {
+    firing: {
+      series: drillRuns({ "29100000": [1000, 8200], "29200000": [20_000, 35_000] }),
+      at: "10m",
+      alerts: [{ labels: { ...ns, job_name: "postgres-restore-drill-29200000" }, value: 15_000 }],
+    },
+    quiet: { series: drillRuns({ "29100000": [1000, 8200], "29200000": [20_000, 23_600] }), at: "10m" },
+    // An older run that was slow does not count once a later one was quick.
+    alsoQuiet: [{ why: "only an older run was slow", series: drillRuns({ "29100000": [1000, 19_000], "29200000": [20_000, 23_600] }), at: "10m" }],
+  },
   PostgresRestoreDrillMissing: {
     // The test clock starts at the epoch: at 2h, time() = 7200.
     firing: {

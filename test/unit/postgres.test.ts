@@ -229,7 +229,7 @@ describe("the PostgreSQL monitoring mixin", () => {
     repos: [{ index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } }],
     replicationLagAlertSeconds: 30,
     rpo: { rpoSeconds: 900, archiveTimeoutSeconds: 60 },
-    restoreDrill: true,
+    restoreDrill: { rtoSeconds: 14400 },
   });
   const alerts = mixin.ruleGroups.flatMap((g) => g.rules).filter(isAlertRule);
 
@@ -247,6 +247,7 @@ describe("the PostgreSQL monitoring mixin", () => {
       "PostgresReplicationLagHigh",
       "PostgresRestoreDrillFailed",
       "PostgresRestoreDrillMissing",
+      "PostgresRestoreDrillTooSlow",
       "PostgresWalArchiveBehindRpo",
       "PostgresWalArchivingFailing",
     ]);
