@@ -197,6 +197,45 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
     });
   }
 
+  // What `up` cannot say: a target that is gone has no `up` series at all, so the API's
+  // absence and the workloads' missing replicas come from kube-state-metrics.
+  const ksm = `job="${KUBE_STATE_METRICS_JOB}", ${ns}`;
+  const workloads: AlertRule[] = [
+    {
+      alert: "ApiTargetsAbsent",
+      expr: `absent(up{${api}} == 1)`,
+      for: "5m",
+      labels: { severity: "critical", namespace: o.namespace },
+      annotations: {
+        summary: "No API pod is scraped as up",
+        description: "Prometheus has no API target that answers: every pod is gone, Pending or failing its scrape.",
+        runbook: runbook("service-down"),
+      },
+    },
+    {
+      alert: "WorkloadReplicasUnavailable",
+      expr: `(kube_deployment_spec_replicas{${ksm}} - kube_deployment_status_replicas_available{${ksm}}) > 0 or (kube_statefulset_replicas{${ksm}} - kube_statefulset_status_replicas_ready{${ksm}}) > 0`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "{{ $labels.deployment }}{{ $labels.statefulset }} runs {{ $value }} replica(s) short",
+        description: "Fewer replicas are available than declared for 15 minutes: pods Pending, not ready or crash-looping.",
+        runbook: runbook("service-down"),
+      },
+    },
+    {
+      alert: "PodCrashLooping",
+      expr: `increase(kube_pod_container_status_restarts_total{${ksm}}[15m]) > 3`,
+      for: "5m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "{{ $labels.pod }}/{{ $labels.container }} restarts again and again",
+        description: "{{ $value }} restarts in 15 minutes.",
+        runbook: runbook("service-down"),
+      },
+    },
+  ];
+
   const resources: AlertRule[] = [
     {
       alert: "VolumeUsageHigh",
@@ -280,6 +319,7 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
       { name: "platform.recording", rules: recording },
       { name: "platform.service", rules: service },
       { name: "platform.resources", rules: resources },
+      { name: "platform.workloads", rules: workloads },
     ],
     dashboards: [
       {

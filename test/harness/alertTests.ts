@@ -109,6 +109,7 @@ function ratioCase(
 }
 
 const pg = { job: "postgres", instance: "postgres-0" };
+const ksm = { job: "kube-state-metrics" };
 /** Our custom queries' series: postgres_exporter adds the server it asked (the pod's exporter asks localhost). */
 const pgQuery = { ...pg, server: "localhost:5432" };
 /** A custom query's series of one database. */
@@ -312,6 +313,38 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   },
   // Fires from the first evaluation on, with no input at all: the dead man's switch.
   Watchdog: { firing: { series: [], at: "1m", alerts: [{ labels: {}, value: 1 }] }, quiet: { series: [], at: "1m" } },
+  ApiTargetsAbsent: {
+    firing: { series: [s("up", { job: "api", instance: "10.0.0.3:8080" }, gauge(0))], at: "10m", alerts: [{ labels: {}, value: 1 }] },
+    // One of two pods up is enough (ServiceDown pages for the other).
+    quiet: { series: [s("up", { job: "api", instance: "10.0.0.3:8080" }, gauge(1)), s("up", { job: "api", instance: "10.0.0.4:8080" }, gauge(0))], at: "10m" },
+  },
+  WorkloadReplicasUnavailable: {
+    firing: {
+      series: [
+        s("kube_deployment_spec_replicas", { ...ksm, deployment: "api" }, gauge(3)),
+        s("kube_deployment_status_replicas_available", { ...ksm, deployment: "api" }, gauge(1)),
+      ],
+      at: "30m",
+      alerts: [{ labels: { ...ns, ...ksm, deployment: "api" }, value: 2 }],
+    },
+    quiet: {
+      series: [
+        s("kube_deployment_spec_replicas", { ...ksm, deployment: "api" }, gauge(3)),
+        s("kube_deployment_status_replicas_available", { ...ksm, deployment: "api" }, gauge(3)),
+        s("kube_statefulset_replicas", { ...ksm, statefulset: "postgres" }, gauge(3)),
+        s("kube_statefulset_status_replicas_ready", { ...ksm, statefulset: "postgres" }, gauge(3)),
+      ],
+      at: "30m",
+    },
+  },
+  PodCrashLooping: {
+    firing: {
+      series: [s("kube_pod_container_status_restarts_total", { ...ksm, pod: "redis-0", container: "redis" }, counter(1))],
+      at: "30m",
+      alerts: [{ labels: { ...ns, ...ksm, pod: "redis-0", container: "redis" }, value: 15 }],
+    },
+    quiet: { series: [s("kube_pod_container_status_restarts_total", { ...ksm, pod: "redis-0", container: "redis" }, gauge(40))], at: "30m" },
+  },
   ApiErrorRateAboveSlo: { firing: { series: requests(2, 100), at: "30m", alerts: [{ labels: ns, value: 0.02 }] }, quiet: { series: requests(0.5, 100), at: "30m" } },
   ApiErrorRateCritical: { firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] }, quiet: { series: requests(1, 100), at: "30m" } },
   // All requests between 1 and 2.5 s: p95 = 1 + 0.95 * 1.5 = 2.425 s; between 0.5 and 1 s: 0.975 s.
