@@ -56,10 +56,12 @@ export function kubernetesVolumeMounts(mounts: Mount[]): k8s.types.input.core.v1
   }));
 }
 
-/** A file copied into a Docker container before it starts. */
+/** A rendered file copied into a Docker container before it starts. */
 export interface DockerUpload {
+  /** Absolute path in the container. */
   file: string;
   content: pulumi.Input<string>;
+  /** Files holding passwords or tokens: readable by the container's user only. */
   secret: boolean;
 }
 

@@ -18,20 +18,20 @@ export function localApi(ctx: LocalContext, d: { database: Database; queue: { re
   const { redisPasswords } = d.queue;
   const { identity } = d;
   const pg = config.postgres;
+  // keysOf throws, naming the consumers it has, when the bootstrap declares no api consumer.
   const apiKeys = keysOf(SERVICES.api);
-  if (!apiKeys) throw new Error("local: the MinIO bootstrap declares no api consumer");
   const api = workloadContainer(SERVICES.api, {
     image: image(config.images.api),
     port: config.api.port,
     ...API_PROBE_PATHS,
     env: apiEnv({
-      databaseUrl: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@postgres:${POSTGRES_PORT}/${pg.appDatabase}`,
+      databaseUrl: pulumi.interpolate`postgresql://${pg.appUser}:${appPassword}@${SERVICES.postgres}:${POSTGRES_PORT}/${pg.appDatabase}`,
       redis: { host: SERVICES.redis, username: "app", password: redisPasswords.app },
       objectStore: { endpoint: minioUrl, accessKey: apiKeys.accessKey, secretKey: apiKeys.secretKey },
       ...(identity
         ? {
             oidc: {
-              discoveryUrl: `http://keycloak:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
+              discoveryUrl: `http://${SERVICES.keycloak}:${KEYCLOAK_HTTP_PORT}${realmDiscoveryPath(DEFAULT_REALM)}`,
               issuer: identity.issuer,
               clientId: API_OIDC_CLIENT_ID,
               clientSecret: identity.clientSecret,

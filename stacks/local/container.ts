@@ -1,20 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { type ContainerSpec, dockerContainer } from "../../components/lib/container";
+import type { DockerUpload } from "../../components/lib/mounts";
 
 // One hardened container of the local stack. The defaults are the Docker side of the
 // Kubernetes conventions (components/lib/securityContext.ts): a fixed non-root user,
 // every capability dropped, no privilege escalation, no privileged mode, a read-only
 // root filesystem unless files are uploaded into it, and restart unless-stopped.
-
-/** A rendered file copied into the container before it starts. */
-export interface Upload {
-  /** Absolute path in the container. */
-  file: string;
-  content: pulumi.Input<string>;
-  /** Files holding passwords or tokens: readable by the container's user only. */
-  secret?: boolean;
-}
 
 export interface PublishedPort {
   /** Port inside the container. */
@@ -32,7 +24,7 @@ export interface LocalContainerSpec {
   entrypoint?: pulumi.Input<string>[];
   command?: pulumi.Input<string>[];
   env?: Record<string, pulumi.Input<string>>;
-  uploads?: Upload[];
+  uploads?: DockerUpload[];
   /** Named volumes, by their name in the stack (the Docker volume is <prefix>-<volume>). */
   volumes?: { volume: string; path: string; readOnly?: boolean }[];
   /** Writable scratch directories in memory (the emptyDirs of the pod). */

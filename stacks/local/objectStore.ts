@@ -39,10 +39,10 @@ export function localMinio(ctx: LocalContext, v: Volumes) {
   const consumerKeys = new Map([...bootstrap.consumers.map((c) => c.name), PROMETHEUS_CONSUMER].map((c) => [c, keyPair(c)]));
   const keysOf = (consumer: string) => {
     const keys = consumerKeys.get(consumer);
-    if (!keys) throw new Error(`local stack: no MinIO consumer "${consumer}"`);
+    if (!keys) throw new Error(`local stack: no MinIO consumer "${consumer}" (there are: ${[...consumerKeys.keys()].join(", ")})`);
     return keys;
   };
-  const minioUrl = `http://minio:${MINIO_API_PORT}`;
+  const minioUrl = `http://${SERVICES.minio}:${MINIO_API_PORT}`;
   const keyFiles = [...consumerKeys].flatMap(([consumer, keys]) => {
     const files = credentialFiles(consumer);
     return [

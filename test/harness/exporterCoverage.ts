@@ -1,5 +1,10 @@
 import { isAlertRule, type MonitoringMixin } from "../../components/lib/mixin";
+import { KEYCLOAK_JOB } from "../../components/keycloak/mixin";
+import { MINIO_JOB, MINIO_NODE_JOB } from "../../components/minio/mixin";
 import { PLATFORM_DASHBOARDS } from "../../components/monitoring/dashboards";
+import { API_JOB, KUBE_STATE_METRICS_JOB } from "../../components/monitoring/platformAlerts";
+import { PGBACKREST_JOB, POSTGRES_JOB } from "../../components/postgres/mixin";
+import { REDIS_JOB } from "../../components/redis/mixin";
 import { type Series, readFixture, recordedExporters } from "./exposition";
 import { needsLabel, vectorSelectors } from "./promql";
 
@@ -13,16 +18,16 @@ import { needsLabel, vectorSelectors } from "./promql";
 const TARGET_LABELS = new Set(["job", "instance", "namespace", "pod", "container"]);
 
 /** The scrape job each recorded exporter runs under (the mixins' job names). */
-const JOB_EXPORTER: Record<string, string> = { postgres: "postgres_exporter", redis: "redis_exporter" };
+const JOB_EXPORTER: Record<string, string> = { [POSTGRES_JOB]: "postgres_exporter", [REDIS_JOB]: "redis_exporter" };
 
 /** Where series come from that no recording covers yet, by scrape job or metric-name prefix, and why. */
 export const UNRECORDED_SOURCES: { jobs: string[]; prefix: RegExp; source: string; why: string }[] = [
-  { jobs: ["pgbackrest"], prefix: /^pgbackrest_/, source: "pgbackrest_exporter", why: "the Go module proxy here refuses github.com/woblerr/pgbackrest_exporter (403)" },
-  { jobs: ["kube-state-metrics"], prefix: /^kube_/, source: "kube-state-metrics", why: "not recorded yet: it needs the engine tier's kube-apiserver" },
+  { jobs: [PGBACKREST_JOB], prefix: /^pgbackrest_/, source: "pgbackrest_exporter", why: "the Go module proxy here refuses github.com/woblerr/pgbackrest_exporter (403)" },
+  { jobs: [KUBE_STATE_METRICS_JOB], prefix: /^kube_/, source: "kube-state-metrics", why: "not recorded yet: it needs the engine tier's kube-apiserver" },
   { jobs: ["kubelet", "cadvisor"], prefix: /^(kubelet_|container_)/, source: "kubelet and cAdvisor", why: "no kubelet runs here" },
-  { jobs: ["minio", "minio-node"], prefix: /^minio_/, source: "MinIO", why: "not recorded yet" },
-  { jobs: ["keycloak"], prefix: /^(keycloak_|vendor_|base_|http_server_)/, source: "Keycloak", why: "not recorded yet" },
-  { jobs: ["api"], prefix: /^http_request/, source: "the API", why: "our own image, not built or run here" },
+  { jobs: [MINIO_JOB, MINIO_NODE_JOB], prefix: /^minio_/, source: "MinIO", why: "not recorded yet" },
+  { jobs: [KEYCLOAK_JOB], prefix: /^(keycloak_|vendor_|base_|http_server_)/, source: "Keycloak", why: "not recorded yet" },
+  { jobs: [API_JOB], prefix: /^http_request/, source: "the API", why: "our own image, not built or run here" },
   {
     jobs: ["prometheus", "alertmanager"],
     prefix: /^(up|ALERTS|ALERTS_FOR_STATE|prometheus_|alertmanager_|scrape_)$|^(prometheus_|alertmanager_|scrape_)/,
@@ -54,8 +59,12 @@ function expressions(mixins: readonly MonitoringMixin[]): Selecting[] {
 
 /** The check over a stack's mixins, against the recordings (all of test/fixtures/metrics by default). */
 export function exporterCoverage(mixins: readonly MonitoringMixin[], recordings: Record<string, Series[]> = loadRecordings()): Coverage {
-  const records = new Set(mixins.flatMap((m) => m.ruleGroups.flatMap((g) => g.rules.flatMap((r) => (isAlertRule(r) ? [] : [r.record])))));
-  return selectorCoverage(expressions(mixins), records, recordings);
+  return selectorCoverage(expressions(mixins), recordedNames(mixins), recordings);
+}
+
+/** The series names the mixins' recording rules record. */
+export function recordedNames(mixins: readonly MonitoringMixin[]): Set<string> {
+  return new Set(mixins.flatMap((m) => m.ruleGroups.flatMap((g) => g.rules.flatMap((r) => (isAlertRule(r) ? [] : [r.record])))));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { MonitoringMixin } from "../../components/lib/mixin";
 import { DOC_STACKS, stackMonitoring, type StackMonitoring } from "../../scripts/docs/alerts";
 import { allAlerts } from "../../components/monitoring/render";
 import { ALERT_TESTS, caseFor, caseName } from "../harness/alertTests";
-import { exporterCoverage, loadRecordings, selectorCoverage, UNRECORDED_SOURCES } from "../harness/exporterCoverage";
+import { exporterCoverage, loadRecordings, recordedNames, selectorCoverage, UNRECORDED_SOURCES } from "../harness/exporterCoverage";
 import { vectorSelectors } from "../harness/promql";
 
 // Every metric and label each stack's rules and dashboards select, against what the real
@@ -42,8 +42,7 @@ describe("the promtool cases (test/harness/alertTests.ts)", () => {
       const c = caseFor(cases, rule);
       return [...c.firing.series, ...c.quiet.series, ...(c.alsoQuiet ?? []).flatMap((q) => q.series)].map((x) => ({ where: `case ${caseName(rule, "fires")}`, expr: x.series }));
     });
-    const records = new Set(prod.mixins.flatMap((m) => m.ruleGroups.flatMap((g) => g.rules.flatMap((r) => ("record" in r ? [r.record] : [])))));
-    expect([...new Set(selectorCoverage(selecting, records, loadRecordings(), true).problems)]).toEqual([]);
+    expect([...new Set(selectorCoverage(selecting, recordedNames(prod.mixins), loadRecordings(), true).problems)]).toEqual([]);
   });
 });
 
