@@ -30,8 +30,8 @@ export class Monitoring extends pulumi.ComponentResource {
   /** The mixins Prometheus loads and Grafana shows: exactly what this deployment alerts on. */
   readonly mixins: readonly MonitoringMixin[];
   readonly grafanaUrl: pulumi.Output<string>;
-  /** The kube-state-metrics pods, for the platform mixin's scrape target. */
-  static readonly kubeStateMetricsSelector = (instance: string) => selectorLabels({ name: "kube-state-metrics", instance, component: "monitoring" });
+  /** The pods of one of its apps (prometheus, alertmanager, kube-state-metrics), for the mixins' scrape targets. */
+  static readonly podSelector = (app: "prometheus" | "alertmanager" | "kube-state-metrics", instance: string) => selectorLabels({ name: app, instance, component: "monitoring" });
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:monitoring:Monitoring", name, {}, renamedType("blacklake:monitoring:Stack", opts));

@@ -45,3 +45,19 @@ bl_go_env() {
   export CGO_ENABLED="${CGO_ENABLED:-0}"
   export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 }
+
+# bl_build_module <module> <version> <out dir> <ldflags> <package>...
+# Builds the packages from the module's own source tree, as upstream's release does (its
+# go.mod and replace directives apply, which a wrapper module's would not), into <out dir>.
+bl_build_module() {
+  local mod="$1" ver="$2" out="$3" ldflags="$4" dir src rc=0
+  shift 4
+  dir="$(go mod download -json "$mod@$ver" | jq -r '.Dir // empty')"
+  [[ -n "$dir" ]] || { echo "$mod@$ver: not served by the Go module proxy here" >&2; return 1; }
+  src="$(mktemp -d)"
+  cp -r "$dir/." "$src" && chmod -R u+w "$src"
+  mkdir -p "$out"
+  (cd "$src" && for p in "$@"; do go build -trimpath -ldflags="-s -w $ldflags" -o "$out/" "$p" || exit 1; done) || rc=$?
+  rm -rf "$src"
+  return "$rc"
+}

@@ -1,50 +1,58 @@
 #!/usr/bin/env bash
-# Installs Debian's prometheus (promtool) and prometheus-alertmanager (amtool) for the
-# integration tier, if missing. Their services are not started: the tests only run
-# promtool and amtool on rendered files.
+# Builds (once) Prometheus and Alertmanager at the versions the stacks ship
+# (components/monitoring/settings.ts: Prometheus 3.4.1, Alertmanager 0.28.1), from the Go
+# module proxy into the tool cache, with their command-line tools:
 #
-# Debian builds Prometheus without Kubernetes service discovery, so its promtool rejects
-# `kubernetes_sd_configs` ("field kubernetes_sd_configs not found"). When it does, this
-# builds upstream promtool (Prometheus 2.54.1, same 2.x PromQL semantics as Debian's 2.42)
-# from the Go module proxy into a cache directory, once.
+#   <cache>/prometheus-<module version>/bin/{prometheus,promtool}
+#   <cache>/alertmanager-<version>/bin/{alertmanager,amtool}
 #
-# The last line of output is the path of the promtool to use.
+# The integration tier runs promtool and amtool on our rendered files, and the servers on
+# loopback with them. Prometheus 3.x is the Go module version v0.3xx.y (3.4.1 = v0.304.1).
+# Upstream's release builds embed the web UI (build tag builtinassets); these do not, which
+# changes nothing the tests use (the HTTP API, /metrics, the lifecycle endpoints).
+#
+# stdout: one line per tool, "<name> <path>", nothing else. Idempotent.
 set -euo pipefail
-PROM_VERSION=v0.54.1   # Go module version of Prometheus 2.54.1
-CACHE="${BLACKLAKE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blacklake-tools}"
-BUILT="$CACHE/promtool-$PROM_VERSION/promtool"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=../engine/lib.sh
+source "$HERE/../engine/lib.sh"
+bl_go_env
 
-if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
-fi
-amtool --version 2>&1 | head -1 >&2
+PROMETHEUS_VERSION="${BL_PROMETHEUS_VERSION:-3.4.1}"
+PROMETHEUS_MODVER="v0.$((10#$(cut -d. -f1 <<<"$PROMETHEUS_VERSION") * 100 + 10#$(cut -d. -f2 <<<"$PROMETHEUS_VERSION"))).$(cut -d. -f3 <<<"$PROMETHEUS_VERSION")"
+ALERTMANAGER_VERSION="${BL_ALERTMANAGER_VERSION:-0.28.1}"
+LOGDIR="$BL_CACHE/logs"
+mkdir -p "$LOGDIR"
 
-supports_k8s_sd() {
-  local dir
-  dir=$(mktemp -d)
-  printf 'scrape_configs:\n  - job_name: x\n    kubernetes_sd_configs:\n      - role: pod\n' >"$dir/p.yml"
-  "$1" check config "$dir/p.yml" >/dev/null 2>&1 && rc=0 || rc=1
-  rm -rf "$dir"
-  return $rc
+log() { printf '[install-prometheus %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+command -v go >/dev/null 2>&1 || { log "go is required"; exit 1; }
+
+# cached <dir> <release version> <tool>...: every tool is there and reports that version.
+cached() {
+  local out="$1" release="$2" t
+  shift 2
+  for t in "$@"; do "$out/$t" --version 2>&1 | grep -q "version $release" || return 1; done
 }
 
-if supports_k8s_sd "$(command -v promtool)"; then
-  promtool --version 2>&1 | head -1 >&2
-  command -v promtool
-  exit 0
-fi
+# install <module> <version> <release version> <tool>...: the tools, built unless cached.
+install() {
+  local mod="$1" ver="$2" release="$3" out logf t0
+  shift 3
+  out="$(bl_tool_dir "${mod##*/}" "$ver")/bin"
+  if ! cached "$out" "$release" "$@"; then
+    logf="$LOGDIR/${mod##*/}-$ver.log"
+    log "${mod##*/} $release: building $* (log: $logf)"
+    t0=$SECONDS
+    local stamp="-X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=HEAD"
+    bl_build_module "$mod" "$ver" "$out" "$stamp" "${@/#/./cmd/}" >"$logf" 2>&1 || { log "build failed, see $logf"; tail -n 20 "$logf" >&2; exit 1; }
+    printf '%s\t%s\t%ss\t%s\n' "${mod##*/}" "$ver" "$((SECONDS - t0))" "$(date -u +%FT%TZ)" >>"$LOGDIR/timings.tsv"
+    log "${mod##*/} $release: built in $((SECONDS - t0))s -> $out"
+  fi
+  for t in "$@"; do
+    "$out/$t" --version 2>&1 | head -n 1 >&2
+    echo "$t $out/$t"
+  done
+}
 
-if [ ! -x "$BUILT" ] || ! supports_k8s_sd "$BUILT"; then
-  command -v go >/dev/null || { echo "Debian's promtool lacks Kubernetes SD and Go is not installed to build upstream promtool" >&2; exit 1; }
-  echo "building promtool $PROM_VERSION from the Go module proxy (Debian's lacks Kubernetes SD)" >&2
-  src=$(mktemp -d)
-  dir=$(go mod download -json "github.com/prometheus/prometheus@$PROM_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  cp -r "$dir/." "$src"
-  chmod -R u+w "$src"
-  mkdir -p "$(dirname "$BUILT")"
-  (cd "$src" && go build -o "$BUILT" ./cmd/promtool) >&2
-  rm -rf "$src"
-fi
-"$BUILT" --version 2>&1 | head -1 >&2
-echo "$BUILT"
+install github.com/prometheus/prometheus "$PROMETHEUS_MODVER" "$PROMETHEUS_VERSION" prometheus promtool
+install github.com/prometheus/alertmanager "v$ALERTMANAGER_VERSION" "$ALERTMANAGER_VERSION" alertmanager amtool

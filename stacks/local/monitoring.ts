@@ -43,6 +43,8 @@ export function localMonitoring(ctx: LocalContext, d: { database: Database; stor
   const scrapeTargets = localScrapeTargets(ns, {
     api: config.api.enabled ? { host: SERVICES.api, port: config.api.port } : "absent",
     "kube-state-metrics": "absent",
+    prometheus: { host: "prometheus", port: PROMETHEUS_PORT },
+    alertmanager: { host: "alertmanager", port: ALERTMANAGER_PORT },
     postgres: { host: "postgres-exporter", port: POSTGRES_EXPORTER_PORT },
     pgbackrest: { host: "pgbackrest-exporter", port: PGBACKREST_EXPORTER_PORT },
     redis: { host: "redis-exporter", port: REDIS_EXPORTER_PORT },

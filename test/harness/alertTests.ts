@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
+import { readFixture } from "./exposition";
 import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, type RuleFileOptions } from "../../components/monitoring/render";
 
 // promtool unit tests for every alert of every mixin: a firing case and a quiet case, as
@@ -151,6 +152,40 @@ function drillRuns(runs: Record<string, [number, number]>): InputSeries[] {
 /** The same series from the exporter of each of three pods (a primary and two replicas). */
 function onEveryReplica(name: string, labels: Record<string, string>, values: string): InputSeries[] {
   return [0, 1, 2].map((i) => s(name, { ...labels, instance: `redis-${i}`, pod: `redis-${i}` }, values));
+}
+
+/**
+ * The labels of a series the real server produced (test/fixtures/metrics/<source>.txt),
+ * the first whose labels include `where`: a case built on it feeds what the real thing says.
+ */
+function recorded(source: string, metric: string, where: Record<string, string> = {}): Record<string, string> {
+  const found = readFixture(source).find((x) => x.name === metric && Object.entries(where).every(([k, v]) => x.labels[k] === v));
+  if (!found) throw new Error(`test/fixtures/metrics/${source}.txt has no ${metric} with ${JSON.stringify(where)}: re-record (npm run fixtures:metrics)`);
+  return found.labels;
+}
+
+/** A Prometheus or Alertmanager replica, as its self-scrape labels it. */
+const promPod = (i: number) => ({ job: "prometheus", pod: `prometheus-${i}`, instance: `10.0.1.${i}:9090` });
+const amPod = { job: "alertmanager", pod: "alertmanager-0", instance: "10.0.2.1:9093" };
+
+/** Prometheus sending to two Alertmanagers: per minute, `failed[i]` of 10 alerts to the i-th fail. */
+function alertSends(failed: [number, number]): InputSeries[] {
+  const urls = [0, 1].map((i) =>
+    recorded("prometheus", "prometheus_notifications_sent_total").alertmanager!.replace(/\/\/[^/]+\//, `//alertmanager-${i}.alertmanager-pods.${NS}.svc:9093/`),
+  );
+  return urls.flatMap((alertmanager, i) => [
+    s("prometheus_notifications_sent_total", { ...promPod(0), alertmanager }, counter(10)),
+    s("prometheus_notifications_errors_total", { ...promPod(0), alertmanager }, counter(failed[i]!)),
+  ]);
+}
+
+/** Alertmanager's webhook notifications: `failed` of `total` per minute fail (reason "other"). */
+function notifications(failed: number, total: number): InputSeries[] {
+  const failedLabels = recorded("alertmanager", "alertmanager_notifications_failed_total", { integration: "webhook", reason: "other" });
+  return [
+    s("alertmanager_notifications_total", { ...amPod, ...recorded("alertmanager", "alertmanager_notifications_total", { integration: "webhook" }) }, counter(total)),
+    s("alertmanager_notifications_failed_total", { ...amPod, ...failedLabels }, counter(failed)),
+  ];
 }
 
 function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: string): AlertCase {
@@ -310,6 +345,40 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     ...gaugeCase("up", { job: "api", instance: "10.0.0.3:8080" }, 0, 1, "5m"),
     // Keycloak's target has KeycloakDown (with its runbook): one outage pages once.
     alsoQuiet: [{ why: "a target whose mixin has its own down alert", series: [s("up", { job: "keycloak", instance: "10.0.0.7:9000" }, gauge(0))], at: "5m" }],
+  },
+  // monitoring itself (label sets from the real Prometheus 3.4.1 and Alertmanager 0.28.1)
+  PrometheusRuleEvaluationFailures: (() => {
+    const group = recorded("prometheus", "prometheus_rule_evaluation_failures_total", { rule_group: "/etc/prometheus/rules/postgres.rules.yml;postgres.backups" });
+    const failures = (step: number) => [s("prometheus_rule_evaluation_failures_total", { ...promPod(0), ...group }, counter(step))];
+    // Two failed evaluations a minute: 10 in 5 minutes.
+    return {
+      firing: { series: failures(2), at: "30m", alerts: [{ labels: { ...ns, pod: "prometheus-0", ...group }, value: 10 }] },
+      quiet: { series: failures(0), at: "30m" },
+    };
+  })(),
+  PrometheusConfigReloadFailed: gaugeCase(
+    "prometheus_config_last_reload_successful",
+    { ...promPod(0), ...recorded("prometheus", "prometheus_config_last_reload_successful") },
+    0,
+    1,
+  ),
+  PrometheusCannotSendAlerts: {
+    // Every alert to the first Alertmanager fails and half of those to the second: the best loses 50%.
+    firing: { series: alertSends([10, 5]), at: "30m", alerts: [{ labels: { ...ns, pod: "prometheus-0" }, value: 0.5 }] },
+    // One Alertmanager takes every alert: they still reach the receivers.
+    quiet: { series: alertSends([10, 0]), at: "30m" },
+    alsoQuiet: [{ why: "2% of the alerts to the better Alertmanager fail, below 3%", series: alertSends([10, 0.2]), at: "30m" }],
+  },
+  AlertmanagerConfigReloadFailed: gaugeCase(
+    "alertmanager_config_last_reload_successful",
+    { ...amPod, ...recorded("alertmanager", "alertmanager_config_last_reload_successful") },
+    0,
+    1,
+  ),
+  AlertmanagerNotificationsFailing: {
+    firing: { series: notifications(1, 10), at: "30m", alerts: [{ labels: { ...ns, pod: amPod.pod, integration: "webhook" }, value: 0.1 }] },
+    quiet: { series: notifications(0.05, 10), at: "30m" },
+    alsoQuiet: [{ why: "no notifications at all (no ratio)", series: notifications(0, 0), at: "30m" }],
   },
   // Fires from the first evaluation on, with no input at all: the dead man's switch.
   Watchdog: { firing: { series: [], at: "1m", alerts: [{ labels: {}, value: 1 }] }, quiet: { series: [], at: "1m" } },

@@ -2,6 +2,7 @@ import { isAlertRule, type MonitoringMixin } from "../../components/lib/mixin";
 import { KEYCLOAK_JOB } from "../../components/keycloak/mixin";
 import { MINIO_JOB, MINIO_NODE_JOB } from "../../components/minio/mixin";
 import { PLATFORM_DASHBOARDS } from "../../components/monitoring/dashboards";
+import { ALERTMANAGER_JOB, PROMETHEUS_JOB } from "../../components/monitoring/mixin";
 import { API_JOB, KUBE_STATE_METRICS_JOB } from "../../components/monitoring/platformAlerts";
 import { PGBACKREST_JOB, POSTGRES_JOB } from "../../components/postgres/mixin";
 import { REDIS_JOB } from "../../components/redis/mixin";
@@ -18,7 +19,12 @@ import { needsLabel, vectorSelectors } from "./promql";
 const TARGET_LABELS = new Set(["job", "instance", "namespace", "pod", "container"]);
 
 /** The scrape job each recorded exporter runs under (the mixins' job names). */
-const JOB_EXPORTER: Record<string, string> = { [POSTGRES_JOB]: "postgres_exporter", [REDIS_JOB]: "redis_exporter" };
+const JOB_EXPORTER: Record<string, string> = {
+  [POSTGRES_JOB]: "postgres_exporter",
+  [REDIS_JOB]: "redis_exporter",
+  [PROMETHEUS_JOB]: "prometheus",
+  [ALERTMANAGER_JOB]: "alertmanager",
+};
 
 /** Where series come from that no recording covers yet, by scrape job or metric-name prefix, and why. */
 export const UNRECORDED_SOURCES: { jobs: string[]; prefix: RegExp; source: string; why: string }[] = [
@@ -29,10 +35,10 @@ export const UNRECORDED_SOURCES: { jobs: string[]; prefix: RegExp; source: strin
   { jobs: [KEYCLOAK_JOB], prefix: /^(keycloak_|vendor_|base_|http_server_)/, source: "Keycloak", why: "not recorded yet" },
   { jobs: [API_JOB], prefix: /^http_request/, source: "the API", why: "our own image, not built or run here" },
   {
-    jobs: ["prometheus", "alertmanager"],
-    prefix: /^(up|ALERTS|ALERTS_FOR_STATE|prometheus_|alertmanager_|scrape_)$|^(prometheus_|alertmanager_|scrape_)/,
-    source: "Prometheus itself",
-    why: "not recorded yet",
+    jobs: [],
+    prefix: /^(up|ALERTS|ALERTS_FOR_STATE|scrape_[a-z_]+)$/,
+    source: "the scrape and the rule evaluation",
+    why: "series Prometheus makes itself, labelled with the target's or the alert's labels, not exported by anything",
   },
 ];
 

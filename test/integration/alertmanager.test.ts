@@ -10,27 +10,29 @@ import { freePort } from "./support";
 import { ensurePrometheusInstalled } from "./support/prometheus";
 import { waitFor } from "./support/redis";
 
-// The real Alertmanager (Debian's) with the prod stack's alertmanager.yml, on loopback:
+// The real Alertmanager (0.28.1, the version the stacks ship) with the prod stack's alertmanager.yml, on loopback:
 // alerts posted to its API are inhibited exactly as the config means. Delivery is not
 // tested here (the receivers point at the company relay); inhibition is decided before it.
 
 let dir: string;
 let port: number;
 let server: ChildProcess | undefined;
+let amtool: string;
 
 const NS = "blacklake";
 const alert = (labels: Record<string, string>) => ({ labels: { namespace: NS, ...labels }, annotations: {}, startsAt: new Date().toISOString() });
 const base = () => `http://127.0.0.1:${port}/api/v2`;
 
 beforeAll(async () => {
-  ensurePrometheusInstalled();
+  const tools = ensurePrometheusInstalled();
+  amtool = tools.amtool;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "alertmanager-it-"));
   const files = alertmanagerConfigFiles(parseConfig(stackConfig("prod")).monitoring);
   fs.writeFileSync(path.join(dir, "alertmanager.yml"), files["alertmanager.yml"]!);
   port = await freePort();
   const log = fs.openSync(path.join(dir, "alertmanager.log"), "a");
   server = spawn(
-    "prometheus-alertmanager",
+    tools.alertmanager,
     [`--config.file=${path.join(dir, "alertmanager.yml")}`, `--storage.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
     { stdio: ["ignore", log, log] },
   );
@@ -52,7 +54,7 @@ async function states(): Promise<Record<string, string>> {
 describe("the prod alertmanager.yml in the real Alertmanager", () => {
   it("routes the Watchdog to the heartbeat receiver, criticals to critical and warnings to warning (amtool config routes test)", () => {
     const route = (labels: string[]) =>
-      execFileSync("amtool", ["config", "routes", "test", `--config.file=${path.join(dir, "alertmanager.yml")}`, ...labels], { encoding: "utf8" }).trim();
+      execFileSync(amtool, ["config", "routes", "test", `--config.file=${path.join(dir, "alertmanager.yml")}`, ...labels], { encoding: "utf8" }).trim();
     expect(route(["alertname=Watchdog", "severity=info", `namespace=${NS}`])).toBe("heartbeat");
     expect(route(["alertname=PostgresDown", "severity=critical", `namespace=${NS}`])).toBe("critical");
     expect(route(["alertname=JobQueueDepthHigh", "severity=warning", `namespace=${NS}`])).toBe("warning");

@@ -10,9 +10,10 @@ import { customMetric, renderExporterQueries } from "../../components/postgres/e
 import { POSTGRES_PATHS } from "../../components/postgres/files";
 import { redisExporterContainer } from "../../components/redis/containers";
 import type { RedisUsers } from "../../components/redis/redisConf";
-import { METRICS_FIXTURES, parseExposition, readFixture, type Series, seriesLine } from "../harness/exposition";
+import { parseExposition } from "../harness/exposition";
 import { ROOT } from "../harness";
 import { type Cluster, ensurePostgresInstalled, freePort, Sandbox } from "./support";
+import { recordOrCompare } from "./support/metrics";
 import { RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/redis";
 
 // The exporters the stacks deploy, at the pinned versions, with the arguments and
@@ -26,7 +27,6 @@ import { RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/r
 // pgbackrest_exporter cannot be built here (the module proxy refuses it; see
 // scripts/integration/install-exporters.sh), so its series are not recorded or checked.
 
-const RECORD = process.env.RECORD_METRICS === "1";
 const BOOTSTRAP_VARS = {
   app_database: "blacklake",
   app_user: "blacklake_app",
@@ -37,7 +37,6 @@ const BOOTSTRAP_VARS = {
   exporter_password: "metrics-pw",
 };
 const REDIS_PASSWORDS: RedisUsers = { app: "app-pw", exporter: "exporter-pw", replication: "repl-pw", sentinel: "sentinel-pw", admin: "admin-pw" };
-const RUNTIME_FAMILIES = /^(go|process|promhttp)_/;
 
 let work: string;
 let sandbox: Sandbox;
@@ -87,24 +86,6 @@ function versionOf(binary: string): string {
   const r = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
   const text = `${r.stdout}${r.stderr}`;
   return (/msg="([^"]+?)\s{2,}/.exec(text)?.[1] ?? text.split("\n")[0] ?? binary).trim();
-}
-
-/** The shape of a set of series: one `name{label names}` per distinct shape, runtime families left out. */
-function shapes(series: Series[]): string[] {
-  const set = new Set(series.filter((s) => !RUNTIME_FAMILIES.test(s.name)).map((s) => `${s.name}{${Object.keys(s.labels).sort().join(",")}}`));
-  return [...set].sort();
-}
-
-/** Records or compares: the fixture keeps every series (with the recording's label values) of the non-runtime families. */
-function recordOrCompare(exporter: string, text: string, header: string[]): void {
-  const real = parseExposition(text);
-  const file = path.join(METRICS_FIXTURES, `${exporter}.txt`);
-  if (RECORD) {
-    const lines = [...new Set(real.filter((s) => !RUNTIME_FAMILIES.test(s.name)).map(seriesLine))].sort();
-    fs.mkdirSync(METRICS_FIXTURES, { recursive: true });
-    fs.writeFileSync(file, `${header.map((h) => `# ${h}`).join("\n")}\n${lines.join("\n")}\n`);
-  }
-  expect(shapes(readFixture(exporter)), `${file} is not what ${exporter} produces now; re-record with RECORD_METRICS=1`).toEqual(shapes(real));
 }
 
 beforeAll(async () => {

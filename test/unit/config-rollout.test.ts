@@ -4,7 +4,8 @@ import { kubernetesName, type Registered, runStack, stackConfig } from "../harne
 
 // A changed rendered file must reach the running servers: the pod templates that mount
 // it carry a digest of it (components/lib/checksum.ts), so exactly those workloads roll
-// and no other.
+// and no other. Prometheus is the exception: it reloads its files in place, so a rule
+// change rolls nothing (the integration tier's prometheus-server test reloads a real one).
 
 const WORKLOADS = ["kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"];
 
@@ -38,21 +39,21 @@ describe("a changed configuration file rolls exactly the pods that mount it (pro
   it("every workload that mounts rendered files carries their digest", async () => {
     const annotations = podAnnotations(await runStack("prod"));
     const withDigest = Object.keys(annotations).filter((k) => annotations[k]![CONFIG_CHECKSUM_ANNOTATION]);
-    expect(withDigest.sort()).toEqual([
-      "Deployment grafana",
-      "Deployment keycloak",
-      "StatefulSet alertmanager",
-      "StatefulSet postgres",
-      "StatefulSet prometheus",
-      "StatefulSet redis",
-    ]);
+    expect(withDigest.sort()).toEqual(["Deployment grafana", "Deployment keycloak", "StatefulSet alertmanager", "StatefulSet postgres", "StatefulSet redis"]);
+  });
+
+  it("Prometheus instead reloads its config and rule files when they change", async () => {
+    const prometheus = (await runStack("prod")).resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && kubernetesName(r) === "prometheus");
+    expect(prometheus, "the prometheus StatefulSet").toBeDefined();
+    const args: string[] = (prometheus!.inputs as any).spec.template.spec.containers[0].args;
+    expect(args).toEqual(expect.arrayContaining(["--enable-feature=auto-reload-config", "--config.auto-reload-interval=30s"]));
   });
 
   it.each([
     ["postgresql.conf (max_connections)", (v: any) => (v.postgres.parameters = { ...v.postgres.parameters, maxConnections: 250 }), ["StatefulSet postgres"]],
     ["redis.conf (maxmemory)", (v: any) => (v.redis = { ...v.redis, maxmemory: "96mb" }), ["StatefulSet redis"]],
-    // A backup schedule is only in the rules: Prometheus rolls, the database does not.
-    ["the rule files (a backup schedule)", (v: any) => (v.postgres.backups.pgbackrest.repos[0].schedules.full = "0 3 * * *"), ["StatefulSet prometheus"]],
+    // A backup schedule is only in the rules: nothing rolls (Prometheus reloads them), not the database either.
+    ["the rule files (a backup schedule)", (v: any) => (v.postgres.backups.pgbackrest.repos[0].schedules.full = "0 3 * * *"), []],
     ["alertmanager.yml (a receiver)", (v: any) => (v.monitoring.receivers.warning = { kind: "email", to: "someone-else@blacklake.example.com" }), ["StatefulSet alertmanager"]],
     ["the realm (the access token lifespan)", (v: any) => (v.keycloak = { ...v.keycloak, accessTokenLifespanSeconds: 120 }), ["Deployment keycloak"]],
   ])("%s: rolls exactly the pods that mount it", async (_what, change, expected) => {

@@ -26,8 +26,8 @@ describe.each(DOC_STACKS)("every alert the %s stack deploys", (stack) => {
 
   it("comes from every mixin of the platform", () => {
     const names = m.mixins.map((x) => x.name);
-    expect(names).toEqual(expect.arrayContaining(["minio", "platform", "postgres", "redis", "slo"]));
-    expect(names.filter((n) => !["keycloak", "minio", "platform", "postgres", "redis", "slo"].includes(n))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(["minio", "monitoring", "platform", "postgres", "redis", "slo"]));
+    expect(names.filter((n) => !["keycloak", "minio", "monitoring", "platform", "postgres", "redis", "slo"].includes(n))).toEqual([]);
     for (const x of m.mixins) expect(allAlerts([x]).length, x.name).toBeGreaterThan(0);
   });
 

@@ -155,7 +155,7 @@ describe("rules:export", () => {
     const files = readTree(out);
     expect(parse(files.get("prometheus/prometheus.yml")!).rule_files).toEqual(["/etc/prometheus/rules/*.yml"]);
     expect([...files.keys()].filter((f) => f.startsWith("prometheus/rules/")).sort()).toEqual(
-      ["keycloak", "minio", "platform", "postgres", "redis", "slo"].map((m) => `prometheus/rules/${m}.rules.yml`),
+      ["keycloak", "minio", "monitoring", "platform", "postgres", "redis", "slo"].map((m) => `prometheus/rules/${m}.rules.yml`),
     );
     expect(parse(files.get("alertmanager/alertmanager.yml")!).route.routes.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(files.get("grafana/dashboards/blacklake-database.json")!).title).toBe("Database");

@@ -5,20 +5,34 @@ import { ROOT } from "../../harness";
 
 // promtool and amtool for the integration tier, and the files they check.
 
+/** The Prometheus and Alertmanager binaries the tier runs, at the versions the stacks ship. */
+export interface PrometheusTools {
+  prometheus: string;
+  promtool: string;
+  alertmanager: string;
+  amtool: string;
+}
+
 /**
- * Installs promtool and amtool if missing (scripts/integration/install-prometheus.sh) and
- * returns the promtool to use: Debian's lacks Kubernetes service discovery, so the script
- * may build upstream promtool instead.
+ * Builds Prometheus and Alertmanager with their tools if they are not in the tool cache
+ * (scripts/integration/install-prometheus.sh, which prints "<name> <path>" lines) and
+ * returns their paths.
  */
-export function ensurePrometheusInstalled(): { promtool: string; amtool: string } {
+export function ensurePrometheusInstalled(): PrometheusTools {
   const out = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-prometheus.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 1_800_000,
   });
-  const promtool = out.trim().split("\n").pop() ?? "";
-  if (!fs.existsSync(promtool)) throw new Error(`install-prometheus.sh printed "${promtool}", which is not a file`);
-  return { promtool, amtool: "amtool" };
+  const tools = Object.fromEntries(
+    out
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" ") as [string, string]),
+  );
+  for (const name of ["prometheus", "promtool", "alertmanager", "amtool"] as const)
+    if (!tools[name] || !fs.existsSync(tools[name])) throw new Error(`install-prometheus.sh did not print a path for ${name} (it printed: ${out.trim()})`);
+  return tools as unknown as PrometheusTools;
 }
 
 export interface Run {
