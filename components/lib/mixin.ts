@@ -39,6 +39,8 @@ export interface ScrapeTarget {
   /** Name of the container port that serves metrics. */
   portName: string;
   path?: string;
+  /** Labels the scrape puts on every series of the job (e.g. which repository an exporter reads). */
+  labels?: Record<string, string>;
 }
 
 export interface DashboardPanel {

@@ -78,6 +78,7 @@ export function scrapeConfig(target: ScrapeTarget & TargetExtras, o: { secretsDi
     { action: "replace", source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
     { action: "replace", source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
     { action: "replace", source_labels: ["__meta_kubernetes_pod_container_name"], target_label: "container" },
+    ...Object.entries(target.labels ?? {}).map(([label, value]) => ({ action: "replace", target_label: label, replacement: value })),
   ];
   return config;
 }
@@ -112,7 +113,7 @@ export function staticScrapeConfig(target: ScrapeTarget & TargetExtras, entry: S
   const config: Record<string, unknown> = {
     job_name: target.jobName,
     metrics_path: target.path ?? "/metrics",
-    static_configs: [{ targets: entry.targets, ...(entry.labels ? { labels: entry.labels } : {}) }],
+    static_configs: [{ targets: entry.targets, ...(entry.labels || target.labels ? { labels: { ...entry.labels, ...target.labels } } : {}) }],
   };
   if (target.honorLabels) config.honor_labels = true;
   if (entry.scheme === "https") {

@@ -39,9 +39,19 @@ function postgresExporterEnv(host: string, password: EnvValue): Env {
   return { DATA_SOURCE_URI: `${host}:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: password };
 }
 
-/** pgbackrest_exporter: backup freshness from `pgbackrest info`, every 5 minutes. */
+/**
+ * pgbackrest_exporter: backup freshness from `pgbackrest info`, every 5 minutes, one
+ * exporter per repository. Its pgbackrest_backup_since_last_completion_seconds is the
+ * newest backup across every repository it reads (labels backup_type, block_incr, stanza;
+ * no repo_key), so a stale off-site repository would hide behind a fresh local one.
+ * PGBACKREST_REPO=<n> (pgBackRest takes any option from PGBACKREST_<OPTION>) makes its
+ * `pgbackrest info` read repository n only; repo n's exporter listens on 9853 + n.
+ */
 export const PGBACKREST_EXPORTER_PORT = 9854;
-const PGBACKREST_EXPORTER_ARGS = [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${PGBACKREST_EXPORTER_PORT}`, "--collect.interval=300"];
+export const pgbackrestExporterPort = (repo: number) => PGBACKREST_EXPORTER_PORT + repo - 1;
+/** The container port's name, which the repository's scrape job selects. */
+export const pgbackrestExporterPortName = (repo: number) => `backup-repo${repo}`;
+const pgbackrestExporterArgs = (repo: number) => [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${pgbackrestExporterPort(repo)}`, "--collect.interval=300"];
 
 /** Runs provision-database.sql once as the superuser: the owner role and its database, idempotently. */
 const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
@@ -123,15 +133,17 @@ export function postgresExporterContainer(image: pulumi.Input<string>, host: str
   };
 }
 
-/** pgbackrest_exporter; it reads the repositories with pgBackRest's own environment, which each target adds. */
-export function pgbackrestExporterContainer(image: pulumi.Input<string>, f: PostgresFiles): ContainerSpec {
+/** repository `repo`'s pgbackrest_exporter; it reads it with pgBackRest's own environment (the credentials), which each target adds. */
+export function pgbackrestExporterContainer(image: pulumi.Input<string>, f: PostgresFiles, repo: number): ContainerSpec {
+  const port = pgbackrestExporterPortName(repo);
   return {
-    name: "backup-metrics",
+    name: `backup-metrics-repo${repo}`,
     image,
-    args: PGBACKREST_EXPORTER_ARGS,
-    ports: [{ name: "backup-metrics", port: PGBACKREST_EXPORTER_PORT }],
+    args: pgbackrestExporterArgs(repo),
+    env: { PGBACKREST_REPO: String(repo) },
+    ports: [{ name: port, port: pgbackrestExporterPort(repo) }],
     uid: POSTGRES_UID,
     mounts: [pgbackrestConfMount(f), { kind: "scratch", volume: "tmp", path: "/tmp" }, ...f.caMounts],
-    health: { http: { port: "backup-metrics", readinessPath: "/", livenessPath: "/" } },
+    health: { http: { port, readinessPath: "/", livenessPath: "/" } },
   };
 }

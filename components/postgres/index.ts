@@ -90,7 +90,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { metadata: { ...scope.meta(name), annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
       scope.child,
     );
-    const statefulSet = postgresStatefulSet(scope, name, args, { headless, serviceAccount, configMap, credentials, ca });
+    const statefulSet = postgresStatefulSet(scope, name, args, { headless, serviceAccount, configMap, credentials, ca, repos });
     scope.podDisruptionBudget(name);
 
     backupCronJobs({

@@ -1,5 +1,6 @@
 import { longestIntervalMinutes } from "../lib/cron";
 import { type AlertRule, latestCronJobRunFailed, type MonitoringMixin, type RecordingRule } from "../lib/mixin";
+import { pgbackrestExporterPortName } from "./containers";
 import { customMetric } from "./exporterQueries";
 
 // The PostgreSQL and backup alerts of the operations guide, owned by this component.
@@ -25,7 +26,8 @@ export interface PostgresMixinOptions {
 const BACKUP_GRACE_SECONDS = 2 * 3600;
 
 export const POSTGRES_JOB = "postgres";
-export const PGBACKREST_JOB = "pgbackrest";
+/** The scrape job of repository n's pgbackrest_exporter (one exporter per repository: containers.ts). */
+export const pgbackrestJob = (repo: number) => `pgbackrest-repo${repo}`;
 /** Below this many block reads per second (5-minute average, shared buffers or disk) the cache hit ratio is not judged. */
 export const POSTGRES_MIN_BLOCK_READS_PER_SECOND = 10;
 
@@ -171,10 +173,13 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         const schedule = repo.schedules[type];
         if (!schedule) return [];
         const maxAge = longestIntervalMinutes(schedule) * 60 + BACKUP_GRACE_SECONDS;
+        // Repository n's own exporter (pgbackrestJob): its age is that repository's, not the newest of all.
+        const age = `pgbackrest_backup_since_last_completion_seconds{job="${pgbackrestJob(repo.index)}", namespace="${o.namespace}", backup_type="${type}"}`;
         return [
           {
             alert: `PgBackRest${Type}BackupTooOld`,
-            expr: `min by (stanza) (pgbackrest_backup_since_last_completion_seconds{job="${PGBACKREST_JOB}", namespace="${o.namespace}", backup_type="${type}", repo_key="${repo.index}"}) > ${maxAge}`,
+            // Every pod's exporter reads the same repository: one value per stanza.
+            expr: `min by (namespace, stanza) (${age}) > ${maxAge}`,
             for: "10m",
             labels: { severity: "warning", repo: `repo${repo.index}` },
             annotations: {
@@ -186,6 +191,24 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
         ];
       }),
     ),
+    // An exporter that cannot read its repository (credentials, network), or a repository
+    // with no backup yet, reports no age at all: without this, the age alerts stay silent.
+    // pgBackRest turns the first incremental of a stanza into a full, so a full is due
+    // within the most frequent schedule's interval.
+    ...o.repos.map((repo): AlertRule => {
+      const due = Math.min(...Object.values(repo.schedules).flatMap((c) => (c ? [longestIntervalMinutes(c) * 60] : []))) + BACKUP_GRACE_SECONDS;
+      return {
+        alert: "PgBackRestBackupsNotReported",
+        expr: `absent(pgbackrest_backup_since_last_completion_seconds{job="${pgbackrestJob(repo.index)}", namespace="${o.namespace}", backup_type="full"})`,
+        for: `${Math.round(due / 60)}m`,
+        labels: { severity: "warning", repo: `repo${repo.index}` },
+        annotations: {
+          summary: `No backup of repo${repo.index} has been reported for ${Math.round(due / 3600)}h`,
+          description: `repo${repo.index}'s pgbackrest_exporter reports no completed full backup: the repository is unreadable (credentials, network, its exporter down) or no backup has reached it.`,
+          runbook: runbook("backup-restore.md"),
+        },
+      };
+    }),
   ];
   // Only where the weekly drill runs: without its CronJob these could never fire.
   const drill = `namespace="${o.namespace}", job_name=~"${o.name}-restore-drill-[0-9]+"`;
@@ -233,7 +256,13 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
     name: "postgres",
     scrapeTargets: [
       { jobName: POSTGRES_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: "metrics" },
-      { jobName: PGBACKREST_JOB, namespace: o.namespace, podSelector: o.podSelector, portName: "backup-metrics" },
+      ...o.repos.map((repo) => ({
+        jobName: pgbackrestJob(repo.index),
+        namespace: o.namespace,
+        podSelector: o.podSelector,
+        portName: pgbackrestExporterPortName(repo.index),
+        labels: { repo: `repo${repo.index}` },
+      })),
     ],
     ruleGroups: [
       { name: "postgres.recording", rules: recording },
@@ -251,7 +280,7 @@ export function postgresMixin(o: PostgresMixinOptions): MonitoringMixin {
           { title: "Longest transaction", unit: "s", queries: [{ expr: customMetric("blacklake_longest_transaction", "seconds"), legend: "{{instance}}" }] },
           { title: "Slowest statements (mean)", unit: "s", queries: [{ expr: `topk(10, ${customMetric("blacklake_top_statements", "mean_seconds")})`, legend: "{{queryid}}" }] },
           { title: "Database size", unit: "bytes", queries: [{ expr: customMetric("blacklake_database_size", "bytes"), legend: "{{datname}}" }] },
-          { title: "Last backup age", unit: "s", queries: [{ expr: "pgbackrest_backup_since_last_completion_seconds", legend: "{{backup_type}} repo{{repo_key}}" }] },
+          { title: "Last backup age", unit: "s", queries: [{ expr: "pgbackrest_backup_since_last_completion_seconds", legend: "{{backup_type}} {{repo}}" }] },
         ],
       },
     ],

@@ -42,11 +42,13 @@ export interface StatefulSetDeps {
   configMap: k8s.core.v1.ConfigMap;
   credentials: ClusterCredentials;
   ca: RepoCa;
+  /** The pgBackRest repositories: one backup exporter each. */
+  repos: { index: number }[];
 }
 
 /**
  * The StatefulSet: entrypoint.sh makes ordinal 0 the primary and every other ordinal a
- * streaming replica; beside PostgreSQL run the exporter and the pgBackRest exporter.
+ * streaming replica; beside PostgreSQL run the exporter and a pgBackRest exporter per repository.
  */
 export function postgresStatefulSet(scope: ObjectScope, name: string, args: PostgresClusterArgs, d: StatefulSetDeps): k8s.apps.v1.StatefulSet {
   const s = args.settings;
@@ -103,12 +105,12 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
               },
-              {
-                ...kubernetesContainer(pgbackrestExporterContainer(args.images.pgbackrestExporter, files)),
+              ...d.repos.map((repo) => ({
+                ...kubernetesContainer(pgbackrestExporterContainer(args.images.pgbackrestExporter, files, repo.index)),
                 envFrom: d.credentials.pgbackrestEnvFrom,
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
-              },
+              })),
             ],
             volumes: [
               { name: "config", configMap: { name: d.configMap.metadata.name, defaultMode: 0o444 } },

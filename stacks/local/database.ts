@@ -84,8 +84,10 @@ export function localPostgres(ctx: LocalContext, v: Volumes) {
   run(
     fromSpec("postgres-exporter", postgresExporterContainer(image(config.images.postgresExporter), SERVICES.postgres, exporterPassword, fileOf(pgFiles, "exporter-queries.yaml"))),
   );
-  const backupMetrics = fromSpec("pgbackrest-exporter", pgbackrestExporterContainer(image(config.images.pgbackrestExporter), files));
-  run({ ...backupMetrics, env: pgbackrestEnv, volumes: [repoVolume(true)] });
+  for (const repo of repos) {
+    const backupMetrics = fromSpec(`pgbackrest-exporter-repo${repo.index}`, pgbackrestExporterContainer(image(config.images.pgbackrestExporter), files, repo.index));
+    run({ ...backupMetrics, env: { ...backupMetrics.env, ...pgbackrestEnv }, volumes: [repoVolume(true)] });
+  }
 
   return { postgres, superuserPassword, appPassword, repos, pgFiles };
 }

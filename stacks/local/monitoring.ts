@@ -20,7 +20,8 @@ import { alertmanagerContainer } from "../../components/monitoring/alertmanager"
 import { grafanaContainer } from "../../components/monitoring/grafana";
 import { prometheusContainer } from "../../components/monitoring/prometheus";
 import { REDIS_EXPORTER_PORT } from "../../components/redis/containers";
-import { PGBACKREST_EXPORTER_PORT, POSTGRES_EXPORTER_PORT } from "../../components/postgres/containers";
+import { pgbackrestExporterPort, POSTGRES_EXPORTER_PORT } from "../../components/postgres/containers";
+import { pgbackrestJob } from "../../components/postgres/mixin";
 import { fromSpec } from "./container";
 import { localMixins } from "./mixins";
 import { localScrapeTargets } from "./scrapeTargets";
@@ -46,7 +47,7 @@ export function localMonitoring(ctx: LocalContext, d: { database: Database; stor
     prometheus: { host: "prometheus", port: PROMETHEUS_PORT },
     alertmanager: { host: "alertmanager", port: ALERTMANAGER_PORT },
     postgres: { host: "postgres-exporter", port: POSTGRES_EXPORTER_PORT },
-    pgbackrest: { host: "pgbackrest-exporter", port: PGBACKREST_EXPORTER_PORT },
+    ...Object.fromEntries(repos.map((r) => [pgbackrestJob(r.index), { host: `pgbackrest-exporter-repo${r.index}`, port: pgbackrestExporterPort(r.index) }])),
     redis: { host: "redis-exporter", port: REDIS_EXPORTER_PORT },
     minio: { host: SERVICES.minio, port: MINIO_API_PORT },
     "minio-node": { host: SERVICES.minio, port: MINIO_API_PORT },

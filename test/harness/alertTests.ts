@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
+import { STANZA } from "../../components/postgres/files";
+import { pgbackrestJob } from "../../components/postgres/mixin";
 import type { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
-import { readFixture } from "./exposition";
+import { loadRecordings } from "./exporterCoverage";
 import { allAlerts, renderedAnnotations, renderedLabels, ruleFileName, type RuleFileOptions } from "../../components/monitoring/render";
 
 // promtool unit tests for every alert of every mixin: a firing case and a quiet case, as
@@ -154,12 +156,16 @@ function onEveryReplica(name: string, labels: Record<string, string>, values: st
   return [0, 1, 2].map((i) => s(name, { ...labels, instance: `redis-${i}`, pod: `redis-${i}` }, values));
 }
 
+let recordings: ReturnType<typeof loadRecordings> | undefined;
+
 /**
- * The labels of a series the real server produced (test/fixtures/metrics/<source>.txt),
- * the first whose labels include `where`: a case built on it feeds what the real thing says.
+ * The labels of a series the real server produced (test/fixtures/metrics/<source>.txt, or
+ * for an exporter that cannot run here its transcribed contract), the first whose labels
+ * include `where`: a case built on it feeds what the real thing says.
  */
 function recorded(source: string, metric: string, where: Record<string, string> = {}): Record<string, string> {
-  const found = readFixture(source).find((x) => x.name === metric && Object.entries(where).every(([k, v]) => x.labels[k] === v));
+  recordings ??= loadRecordings();
+  const found = recordings[source]?.find((x) => x.name === metric && Object.entries(where).every(([k, v]) => x.labels[k] === v));
   if (!found) throw new Error(`test/fixtures/metrics/${source}.txt has no ${metric} with ${JSON.stringify(where)}: re-record (npm run fixtures:metrics)`);
   return found.labels;
 }
@@ -242,6 +248,7 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   // Default schedules: full daily at 02:00 (allows 26 h), incr every 4 h (allows 6 h).
   PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
   PgBackRestIncrBackupTooOld: backupCase("incr", 30_000, 3_600),
+  PgBackRestBackupsNotReported: backupsNotReportedCase,
   PostgresRestoreDrillFailed: latestRunFailedCase("postgres-restore-drill"),
   // The latest drill (started at t=20000) took 15000 s, past the 4-hour RTO; an older one took 2 h.
   PostgresRestoreDrillTooSlow: {
@@ -466,13 +473,51 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   ApiAvailabilityBelowSlo: burnCase(requests(1, 200), requests(0, 200), 0.005, "30m"),
 };
 
+/**
+ * Backup age as repository n's own pgbackrest_exporter reports it (one per repository,
+ * on each of two pods), beside another repository's. Firing: this repository's last
+ * `type` backup is `bad` seconds old while the other's is fresh (a stale off-site copy
+ * must not hide behind a fresh local one). Quiet: both fresh. (Not "the other stale":
+ * that fires the other repository's rule, whose alert name promtool cannot tell apart.)
+ */
 function backupCase(type: "full" | "incr", bad: number, good: number): (rule: AlertRule) => AlertCase {
   return (rule) => {
-    const labels = { job: "pgbackrest", stanza: "blacklake", backup_type: type, repo_key: (rule.labels.repo ?? "repo1").replace(/^repo/, "") };
+    const index = Number((rule.labels.repo ?? "repo1").replace(/^repo/, ""));
+    const other = index === 1 ? 2 : 1;
+    const ages = (own: number, others: number) => [0, 1].flatMap((pod) => [backupAge(index, pod, type, own), backupAge(other, pod, type, others)]);
     return {
-      firing: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(bad))], at: "30m", alerts: [{ labels: { stanza: "blacklake" }, value: bad }] },
-      quiet: { series: [s("pgbackrest_backup_since_last_completion_seconds", labels, gauge(good))], at: "30m" },
+      firing: { series: ages(bad, good), at: "30m", alerts: [{ labels: { ...ns, stanza: STANZA }, value: bad }] },
+      quiet: { series: ages(good, good), at: "30m" },
     };
+  };
+}
+
+/** pgbackrest_backup_since_last_completion_seconds from repository `repo`'s exporter on pod postgres-<pod>. */
+function backupAge(repo: number, pod: number, type: string, age: number): InputSeries {
+  const exporter = recorded("pgbackrest_exporter", "pgbackrest_backup_since_last_completion_seconds", { backup_type: type });
+  return s(
+    "pgbackrest_backup_since_last_completion_seconds",
+    { job: pgbackrestJob(repo), repo: `repo${repo}`, pod: `postgres-${pod}`, instance: `10.0.3.${pod}:${9853 + repo}`, ...exporter, stanza: STANZA },
+    gauge(age),
+  );
+}
+
+/**
+ * No age at all from repository n's exporter (unreadable repository, no backup yet) for
+ * longer than the rule's `for`, while another repository reports: fires. Quiet: it reports.
+ */
+function backupsNotReportedCase(rule: AlertRule): AlertCase {
+  const index = Number((rule.labels.repo ?? "repo1").replace(/^repo/, ""));
+  const other = index === 1 ? 2 : 1;
+  const forMinutes = Number(/^(\d+)m$/.exec(rule.for)?.[1]);
+  if (!Number.isFinite(forMinutes)) throw new Error(`${rule.alert}: expected a "for" in minutes, got ${rule.for}`);
+  const at = `${forMinutes + 60}m`;
+  const n = Math.ceil((forMinutes + 60) / 10) + 1;
+  const series = (repos: number[]) => repos.map((r) => ({ ...backupAge(r, 0, "full", 3600), values: gauge(3600, n) }));
+  return {
+    interval: "10m",
+    firing: { series: series([other]), at, alerts: [{ labels: { ...ns, job: pgbackrestJob(index), backup_type: "full" }, value: 1 }] },
+    quiet: { series: series([index, other]), at },
   };
 }
 

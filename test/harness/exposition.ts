@@ -11,6 +11,8 @@ export interface Series {
 }
 
 export const METRICS_FIXTURES = path.resolve(__dirname, "../fixtures/metrics");
+/** Label sets transcribed from upstream documentation, for exporters that cannot be recorded here: same format, not recordings. */
+export const EXPORTER_CONTRACTS = path.resolve(__dirname, "../fixtures/exporter-contracts");
 
 /** The series of an exposition text; comments, HELP and TYPE lines are skipped. */
 export function parseExposition(text: string): Series[] {
@@ -45,8 +47,8 @@ export function seriesLine(s: Series): string {
 }
 
 /** A recorded fixture's series (the file holds seriesLine lines, with a comment header). */
-export function readFixture(exporter: string): Series[] {
-  const text = fs.readFileSync(path.join(METRICS_FIXTURES, `${exporter}.txt`), "utf8");
+export function readFixture(exporter: string, dir: string = METRICS_FIXTURES): Series[] {
+  const text = fs.readFileSync(path.join(dir, `${exporter}.txt`), "utf8");
   return parseExposition(
     text
       .split("\n")

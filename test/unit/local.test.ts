@@ -66,7 +66,7 @@ describe("local: the files both targets mount", () => {
   it("pgbackrest.conf: the same stanza, retention, cipher and compression; only the repository's storage differs (posix volume, not MinIO over TLS)", () => {
     const mounted = fileAt(uploads("postgres"), "/etc/pgbackrest/pgbackrest.conf");
     const k8s = fileAt(configMap("postgres-config"), "pgbackrest.conf");
-    expect(uploads("pgbackrest-exporter")["/etc/pgbackrest/pgbackrest.conf"]).toBe(mounted);
+    expect(uploads("pgbackrest-exporter-repo1")["/etc/pgbackrest/pgbackrest.conf"]).toBe(mounted);
     const storageLine = /^repo1-(type|path|s3-[a-z-]+|storage-[a-z-]+)=.*$/;
     const rest = (conf: string) => conf.split("\n").filter((l) => !storageLine.test(l));
     expect(rest(mounted)).toEqual(rest(k8s));
@@ -221,7 +221,7 @@ describe("local: containers", () => {
         "keycloak",
         "minio",
         "minio-bootstrap",
-        "pgbackrest-exporter",
+        "pgbackrest-exporter-repo1",
         "postgres",
         "postgres-db-keycloak",
         "postgres-exporter",
@@ -289,7 +289,7 @@ describe("local: images", () => {
       grafana: config.images.grafana,
       api: config.images.api,
       "postgres-exporter": config.images.postgresExporter,
-      "pgbackrest-exporter": config.images.pgbackrestExporter,
+      "pgbackrest-exporter-repo1": config.images.pgbackrestExporter,
       "redis-exporter": config.images.redisExporter,
     };
     const idOf = (c: CapturedResource) => images.find((i) => c.inputs.image === idFromMock(i))?.inputs.name;
@@ -373,7 +373,7 @@ describe("containers declared once for both targets", () => {
     // Locally the one repository is a posix one on a volume; on the cluster, object stores over TLS (their CA).
     ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
     ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], []],
-    ["pgbackrest-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
+    ["pgbackrest-exporter-repo1", "kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics-repo1", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
     ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], []],
     ["minio-bootstrap", "kubernetes:batch/v1:Job", "minio-bootstrap", "bootstrap", ["/ca"], []],
     // redis-start.sh's run directory: the lone local instance runs redis-server itself.
@@ -392,7 +392,7 @@ describe("containers declared once for both targets", () => {
 
   it("the exporters and the provisioning run the same command lines", () => {
     expect(container("postgres-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "exporter").args);
-    expect(container("pgbackrest-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics").args);
+    expect(container("pgbackrest-exporter-repo1").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics-repo1").args);
     expect(container("redis-exporter").inputs.command).toEqual(podContainer("kubernetes:apps/v1:StatefulSet", "redis", "exporter").args);
     const job = podContainer("kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision") as unknown as { command: string[] };
     expect((container("postgres-db-keycloak").inputs.command as string[])[0]).toContain(`do ${job.command[2]} && exit 0`);

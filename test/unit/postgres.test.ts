@@ -178,7 +178,12 @@ describe("the PostgreSQL StatefulSet", () => {
       expect(c.readinessProbe, c.name).toBeDefined();
       expect(c.livenessProbe, c.name).toBeDefined();
     }
-    expect(pod.containers.map((c: any) => c.name)).toEqual(["postgres", "exporter", "backup-metrics"]);
+    // One backup exporter per repository (prod: repo1 in MinIO, repo2 off-site).
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["postgres", "exporter", "backup-metrics-repo1", "backup-metrics-repo2"]);
+    // Each reads its repository only (pgBackRest's --repo, from the environment), on its own port.
+    const repo2 = pod.containers.find((c: any) => c.name === "backup-metrics-repo2");
+    expect(repo2.env).toContainEqual({ name: "PGBACKREST_REPO", value: "2" });
+    expect(repo2.ports).toEqual([expect.objectContaining({ name: "backup-repo2", containerPort: 9855 })]);
   });
 
   it("routes read-write traffic to ordinal 0 and read-only traffic to every instance", async () => {
@@ -236,6 +241,7 @@ describe("the PostgreSQL monitoring mixin", () => {
   // Severity, summary, description and runbook of every alert: test/unit/monitoring-alerts.test.ts.
   it("has every database and backup alert of the operations guide", () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
+      "PgBackRestBackupsNotReported",
       "PgBackRestFullBackupTooOld",
       "PgBackRestIncrBackupTooOld",
       "PostgresCacheHitRatioLow",
@@ -258,6 +264,33 @@ describe("the PostgreSQL monitoring mixin", () => {
     const incr = alerts.find((a) => a.alert === "PgBackRestIncrBackupTooOld")!;
     expect(full.expr).toMatch(/> 93600$/); // 24 h + 2 h grace
     expect(incr.expr).toMatch(/> 21600$/); // 4 h + 2 h grace
+    // No age reported at all for longer than the most frequent schedule allows.
+    expect(alerts.find((a) => a.alert === "PgBackRestBackupsNotReported")!.for).toBe("360m");
+  });
+
+  it("reads each repository's backup age from that repository's own exporter", () => {
+    const twoRepos = postgresMixin({
+      namespace: "ns",
+      name: "postgres",
+      podSelector: { app: "postgres" },
+      repos: [
+        { index: 1, schedules: { full: "0 2 * * *", incr: "0 */4 * * *" } },
+        { index: 2, schedules: { full: "0 3 * * *", incr: "0 */4 * * *" } },
+      ],
+      replicationLagAlertSeconds: 30,
+      rpo: { rpoSeconds: 900, archiveTimeoutSeconds: 60 },
+      restoreDrill: false,
+    });
+    const fullAges = twoRepos.ruleGroups.flatMap((g) => g.rules).filter((r) => isAlertRule(r) && r.alert === "PgBackRestFullBackupTooOld");
+    expect(fullAges.map((r) => (isAlertRule(r) ? [r.labels.repo, /job="([^"]+)"/.exec(r.expr)?.[1]] : []))).toEqual([
+      ["repo1", "pgbackrest-repo1"],
+      ["repo2", "pgbackrest-repo2"],
+    ]);
+    const jobs = twoRepos.scrapeTargets.filter((t) => t.jobName.startsWith("pgbackrest"));
+    expect(jobs.map((t) => [t.jobName, t.portName, t.labels])).toEqual([
+      ["pgbackrest-repo1", "backup-repo1", { repo: "repo1" }],
+      ["pgbackrest-repo2", "backup-repo2", { repo: "repo2" }],
+    ]);
   });
 
   it("uses the guide's thresholds", () => {
