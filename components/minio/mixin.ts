@@ -196,11 +196,12 @@ export function minioMixin(o: MinioMixinOptions): MonitoringMixin & { scrapeTarg
           {
             title: "Nodes and drives offline",
             queries: [
-              { expr: "max(minio_cluster_nodes_offline_total)", legend: "nodes" },
-              { expr: "max(minio_cluster_drive_offline_total)", legend: "drives" },
+              // Every node reports the cluster's view (a `server` label each): the largest counts.
+              { expr: `max(minio_cluster_nodes_offline_total{${cluster}})`, legend: "nodes" },
+              { expr: `max(minio_cluster_drive_offline_total{${cluster}})`, legend: "drives" },
             ],
           },
-          { title: "S3 requests", unit: "reqps", queries: [{ expr: "sum by (api) (rate(minio_s3_requests_total[5m]))", legend: "{{api}}" }] },
+          { title: "S3 requests", unit: "reqps", queries: [{ expr: `sum by (api) (rate(minio_s3_requests_total{${node}}[5m]))`, legend: "{{api}}" }] },
           { title: "S3 5xx error ratio", unit: "percentunit", queries: [{ expr: "blacklake:minio_s3_5xx_errors:ratio_rate5m" }] },
         ],
       },

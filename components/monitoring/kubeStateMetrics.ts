@@ -8,6 +8,9 @@ import type { MonitoringArgs } from "./index";
 import { grant, serviceAccount } from "./rbac";
 
 const KUBE_STATE_METRICS_PORT = 8080;
+const KUBE_STATE_METRICS_TELEMETRY_PORT = 8081;
+/** Its command line: the object metrics on one port, its own on another. */
+export const KUBE_STATE_METRICS_ARGS = [`--port=${KUBE_STATE_METRICS_PORT}`, `--telemetry-port=${KUBE_STATE_METRICS_TELEMETRY_PORT}`];
 
 /** kube-state-metrics: the objects' state (replicas, jobs, limits) as metrics, cluster-wide read only. */
 export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
@@ -41,10 +44,10 @@ export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
               {
                 name: "kube-state-metrics",
                 image: args.images.kubeStateMetrics,
-                args: [`--port=${KUBE_STATE_METRICS_PORT}`, "--telemetry-port=8081"],
+                args: KUBE_STATE_METRICS_ARGS,
                 ports: [
                   { name: "http-metrics", containerPort: KUBE_STATE_METRICS_PORT },
-                  { name: "telemetry", containerPort: 8081 },
+                  { name: "telemetry", containerPort: KUBE_STATE_METRICS_TELEMETRY_PORT },
                 ],
                 resources: toResourceRequirements(RESOURCE_PRESETS.small),
                 securityContext: restrictedContainerSecurityContext(),

@@ -225,7 +225,9 @@ export function platformMixin(o: PlatformMixinOptions): MonitoringMixin {
     },
     {
       alert: "PodCrashLooping",
-      expr: `increase(kube_pod_container_status_restarts_total{${ksm}}[15m]) > 3`,
+      // By pod and container: kube-state-metrics also labels the pod's uid, which a recreated
+      // StatefulSet pod changes (one alert per container, not one per incarnation).
+      expr: `max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{${ksm}}[15m])) > 3`,
       for: "5m",
       labels: { severity: "warning" },
       annotations: {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds (once) the Prometheus exporters the stacks deploy, at the versions the images pin
-# (components/postgres/settings.ts, components/redis/settings.ts), from the Go module
+# (components/postgres/settings.ts, components/redis/settings.ts, components/monitoring/settings.ts), from the Go module
 # proxy into the tool cache, so the integration tier can scrape the real thing:
 #
 #   ${BLACKLAKE_TOOLS_CACHE:-~/.cache/blacklake-tools}/postgres_exporter-<version>/bin/postgres_exporter
 #   ${BLACKLAKE_TOOLS_CACHE:-~/.cache/blacklake-tools}/redis_exporter-<version>/bin/redis_exporter
+#   ${BLACKLAKE_TOOLS_CACHE:-~/.cache/blacklake-tools}/kube-state-metrics-<version>/bin/kube-state-metrics
 #
 # pgbackrest_exporter (github.com/woblerr/pgbackrest_exporter) is not served by the proxy
-# here (403 for every version); the script says so and the tier names it as unchecked.
+# here (403 for every version); the script says so, and the tiers check its series against
+# label sets transcribed from its documentation (test/fixtures/exporter-contracts) instead.
 #
 # Each is built in a throw-away wrapper module that requires the pinned version, so the
 # dependency graph is upstream's go.mod (go install pkg@version would also ask the proxy
@@ -31,6 +33,7 @@ POSTGRES_EXPORTER_VERSION="${BL_POSTGRES_EXPORTER_VERSION:-v0.17.1}"
 REDIS_EXPORTER_VERSION="${BL_REDIS_EXPORTER_VERSION:-v1.74.0}"
 REDIS_EXPORTER_SUM="h1:/ESQZa3xqpQxiQmk4tpo90Y8gPWLpYVF6E5SR262KtM="
 PGBACKREST_EXPORTER_VERSION="${BL_PGBACKREST_EXPORTER_VERSION:-v0.18.0}"
+KUBE_STATE_METRICS_VERSION="${BL_KUBE_STATE_METRICS_VERSION:-v2.15.0}"
 
 LOGDIR="$BL_CACHE/logs"
 mkdir -p "$LOGDIR" "$BL_CACHE/wrappers"
@@ -87,6 +90,21 @@ build postgres_exporter github.com/prometheus-community/postgres_exporter "$POST
 build redis_exporter github.com/oliver006/redis_exporter "$REDIS_EXPORTER_VERSION" \
   github.com/oliver006/redis_exporter \
   "-X main.BuildVersion=${REDIS_EXPORTER_VERSION#v}" "$REDIS_EXPORTER_SUM"
+
+# kube-state-metrics from its own module tree (its go.mod's replace directives apply); the
+# engine tier runs it against the real kube-apiserver. It says its version with `version`.
+KSM_OUT="$(bl_tool_dir kube-state-metrics "$KUBE_STATE_METRICS_VERSION")/bin"
+if ! "$KSM_OUT/kube-state-metrics" version 2>/dev/null | grep -q "version ${KUBE_STATE_METRICS_VERSION#v} "; then
+  log "kube-state-metrics $KUBE_STATE_METRICS_VERSION: building (log: $LOGDIR/kube-state-metrics-$KUBE_STATE_METRICS_VERSION.log)"
+  t0=$SECONDS
+  bl_build_module k8s.io/kube-state-metrics/v2 "$KUBE_STATE_METRICS_VERSION" "$KSM_OUT" \
+    "-X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION#v} -X github.com/prometheus/common/version.Branch=HEAD" . \
+    >"$LOGDIR/kube-state-metrics-$KUBE_STATE_METRICS_VERSION.log" 2>&1 || { log "kube-state-metrics: build FAILED"; tail -n 20 "$LOGDIR/kube-state-metrics-$KUBE_STATE_METRICS_VERSION.log" >&2; exit 1; }
+  printf '%s\t%s\t%ss\t%s\n' kube-state-metrics "$KUBE_STATE_METRICS_VERSION" "$((SECONDS - t0))" "$(date -u +%FT%TZ)" >>"$LOGDIR/timings.tsv"
+  log "kube-state-metrics $KUBE_STATE_METRICS_VERSION: built in $((SECONDS - t0))s"
+fi
+"$KSM_OUT/kube-state-metrics" version 2>&1 | head -n 1 >&2
+echo "kube-state-metrics $KSM_OUT"
 
 # Not built: say why, once, where the tier's output shows it.
 if ! go mod download -json "github.com/woblerr/pgbackrest_exporter@$PGBACKREST_EXPORTER_VERSION" >/dev/null 2>&1; then

@@ -1,12 +1,8 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { runUnderMocks } from "../../scripts/synth/mockRuntime";
-import { synthTree } from "../../scripts/synth/render";
-import { stackConfig, STACKS } from "../harness";
-import { ControlPlane } from "./support";
+import { STACKS } from "../harness";
+import { ControlPlane, synthToDisk } from "./support";
 
 // Every object the program declares for dev, staging and prod, applied to a real
 // kube-apiserver: schema validation and strict field validation server-side, Pod
@@ -24,20 +20,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => plane?.stop());
-
-async function synthToDisk(stack: (typeof STACKS)[number]) {
-  const tree = synthTree((await runUnderMocks(stack, stackConfig(stack))).resources);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synth-${stack}-`));
-  for (const [relative, content] of tree) {
-    fs.mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
-    fs.writeFileSync(path.join(dir, relative), content);
-  }
-  const objects = [...tree.entries()]
-    .filter(([p]) => p.startsWith("manifests/"))
-    .map(([, content]) => parse(content) as { kind: string; metadata: { name: string; namespace?: string } });
-  const namespace = objects.find((o) => o.kind === "Namespace")!.metadata.name;
-  return { dir, objects, namespace, clusterDir: path.join(dir, "manifests/_cluster"), namespacedDir: path.join(dir, "manifests", namespace) };
-}
 
 describe.each(STACKS)("the %s stack on a real kube-apiserver", (stack) => {
   let synth: Awaited<ReturnType<typeof synthToDisk>>;

@@ -2,10 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { runUnderMocks } from "../../scripts/synth/mockRuntime";
+import { synthTree } from "../../scripts/synth/render";
 import { type EngineReport, type PlannedStep, TOOLS_PULUMI_HOME, workspaceDir } from "../../scripts/engine/pulumi";
 import type { KubernetesObject } from "../../scripts/synth/render";
-import { ROOT } from "../harness";
+import { ROOT, stackConfig, type STACKS } from "../harness";
 import { freePort } from "../integration/support/cluster";
 
 // A real kube-apiserver (with etcd and kube-controller-manager) on 127.0.0.1, started
@@ -29,12 +31,14 @@ export class ControlPlane {
     readonly kubeconfig: string,
   ) {}
 
-  static async start(): Promise<ControlPlane> {
+  /** `controllers`: kube-controller-manager's, beyond the default namespace, garbage collector and service account ones. */
+  static async start(o: { controllers?: string[] } = {}): Promise<ControlPlane> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-control-plane-"));
     const env = engineEnv({
       BL_ETCD_CLIENT_PORT: String(await freePort()),
       BL_ETCD_PEER_PORT: String(await freePort()),
       BL_APISERVER_PORT: String(await freePort()),
+      ...(o.controllers ? { BL_KCM_CONTROLLERS: ["namespace", "garbagecollector", "serviceaccount", "serviceaccount-token", ...o.controllers].join(",") } : {}),
     });
     const started = spawnSync("bash", [path.join(ENGINE, "control-plane.sh"), "start", dir], { env, encoding: "utf8", timeout: 180_000 });
     const plane = new ControlPlane(dir, env, path.join(dir, "kubeconfig"));
@@ -135,4 +139,19 @@ export function pulumiCli(stateDir: string, stack: string, args: string[], passp
     PULUMI_SKIP_UPDATE_CHECK: "true",
   });
   return spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: workspaceDir(stateDir, stack), env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** A stack's synthesized objects on disk: the cluster-scoped and the namespaced manifests in a directory each. */
+export async function synthToDisk(stack: (typeof STACKS)[number]) {
+  const tree = synthTree((await runUnderMocks(stack, stackConfig(stack))).resources);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synth-${stack}-`));
+  for (const [relative, content] of tree) {
+    fs.mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    fs.writeFileSync(path.join(dir, relative), content);
+  }
+  const objects = [...tree.entries()]
+    .filter(([p]) => p.startsWith("manifests/"))
+    .map(([, content]) => parse(content) as { kind: string; metadata: { name: string; namespace?: string } });
+  const namespace = objects.find((o) => o.kind === "Namespace")!.metadata.name;
+  return { dir, objects, namespace, clusterDir: path.join(dir, "manifests/_cluster"), namespacedDir: path.join(dir, "manifests", namespace) };
 }

@@ -170,6 +170,27 @@ function recorded(source: string, metric: string, where: Record<string, string> 
   return found.labels;
 }
 
+/**
+ * A container series of kube-state-metrics with its recorded labels (uid, node, unit ...),
+ * for the container `which` (default: ctr); `where` picks the recorded series.
+ */
+function ksmContainer(metric: string, where: Record<string, string>, which: { pod: string; container: string } = ctr): Record<string, string> {
+  const { namespace: _, ...labels } = recorded("kube-state-metrics", metric, where);
+  return { job: "kube-state-metrics", ...labels, ...which };
+}
+
+/** One node's S3 GetObject series, with the recorded labels. */
+const minioNodeApi = (() => {
+  const { server: _, ...labels } = recorded("minio-node", "minio_s3_requests_total", { api: "getobject" });
+  return { job: "minio-node", instance: "10.0.4.0:9000", pod: "minio-0", ...labels, server: `minio-0.minio-pods.${NS}.svc:9000` };
+})();
+
+/** A cluster metric of MinIO as each of its four nodes reports it (the recorded labels, that node's `server`). */
+function minioClusterView(metric: string, values: number[]): InputSeries[] {
+  const labels = recorded("minio-cluster", metric);
+  return values.map((v, i) => s(metric, { job: "minio", instance: `10.0.4.${i}:9000`, pod: `minio-${i}`, ...labels, server: `minio-${i}.minio-pods.${NS}.svc:9000` }, gauge(v)));
+}
+
 /** A Prometheus or Alertmanager replica, as its self-scrape labels it. */
 const promPod = (i: number) => ({ job: "prometheus", pod: `prometheus-${i}`, instance: `10.0.1.${i}:9090` });
 const amPod = { job: "alertmanager", pod: "alertmanager-0", instance: "10.0.2.1:9093" };
@@ -314,30 +335,26 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
 
   // minio
   MinioTargetDown: gaugeCase("up", { job: "minio-node", instance: "10.0.0.7:9000" }, 0, 1, "5m"),
+  // Every MinIO node reports the cluster's view, each with its `server`: one alert, at the largest.
   MinioNodeDown: {
-    firing: { series: [s("minio_cluster_nodes_offline_total", { job: "minio", instance: "minio-0" }, gauge(1))], at: "5m", alerts: [{ labels: ns, value: 1 }] },
-    quiet: { series: [s("minio_cluster_nodes_offline_total", { job: "minio", instance: "minio-0" }, gauge(0))], at: "5m" },
+    firing: { series: minioClusterView("minio_cluster_nodes_offline_total", [1, 1, 0, 1]), at: "5m", alerts: [{ labels: ns, value: 1 }] },
+    quiet: { series: minioClusterView("minio_cluster_nodes_offline_total", [0, 0, 0, 0]), at: "5m" },
   },
   MinioDriveOffline: {
-    firing: { series: [s("minio_cluster_drive_offline_total", { job: "minio", instance: "minio-0" }, gauge(2))], at: "5m", alerts: [{ labels: ns, value: 2 }] },
-    quiet: { series: [s("minio_cluster_drive_offline_total", { job: "minio", instance: "minio-0" }, gauge(0))], at: "5m" },
+    firing: { series: minioClusterView("minio_cluster_drive_offline_total", [2, 2, 1, 2]), at: "5m", alerts: [{ labels: ns, value: 2 }] },
+    quiet: { series: minioClusterView("minio_cluster_drive_offline_total", [0, 0, 0, 0]), at: "5m" },
   },
   MinioDiskUsageHigh: minioDiskCase(15, 50),
   MinioDiskUsageCritical: minioDiskCase(5, 15),
+  // minio_s3_requests_total's recorded labels (api, server); MinIO makes the 5xx counter with the same ones.
   MinioS3ErrorsHigh: {
     firing: {
-      series: [
-        s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(10)),
-        s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100)),
-      ],
+      series: [s("minio_s3_requests_5xx_errors_total", minioNodeApi, counter(10)), s("minio_s3_requests_total", minioNodeApi, counter(100))],
       at: "30m",
       alerts: [{ labels: ns, value: 0.1 }],
     },
     quiet: {
-      series: [
-        s("minio_s3_requests_5xx_errors_total", { job: "minio-node", api: "putobject" }, counter(1)),
-        s("minio_s3_requests_total", { job: "minio-node", api: "putobject" }, counter(100)),
-      ],
+      series: [s("minio_s3_requests_5xx_errors_total", minioNodeApi, counter(1)), s("minio_s3_requests_total", minioNodeApi, counter(100))],
       at: "30m",
     },
   },
@@ -415,11 +432,14 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   },
   PodCrashLooping: {
     firing: {
-      series: [s("kube_pod_container_status_restarts_total", { ...ksm, pod: "redis-0", container: "redis" }, counter(1))],
+      series: [s("kube_pod_container_status_restarts_total", ksmContainer("kube_pod_container_status_restarts_total", {}, { pod: "redis-0", container: "redis" }), counter(1))],
       at: "30m",
-      alerts: [{ labels: { ...ns, ...ksm, pod: "redis-0", container: "redis" }, value: 15 }],
+      alerts: [{ labels: { ...ns, pod: "redis-0", container: "redis" }, value: 15 }],
     },
-    quiet: { series: [s("kube_pod_container_status_restarts_total", { ...ksm, pod: "redis-0", container: "redis" }, gauge(40))], at: "30m" },
+    quiet: {
+      series: [s("kube_pod_container_status_restarts_total", ksmContainer("kube_pod_container_status_restarts_total", {}, { pod: "redis-0", container: "redis" }), gauge(40))],
+      at: "30m",
+    },
   },
   ApiErrorRateAboveSlo: { firing: { series: requests(2, 100), at: "30m", alerts: [{ labels: ns, value: 0.02 }] }, quiet: { series: requests(0.5, 100), at: "30m" } },
   ApiErrorRateCritical: { firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] }, quiet: { series: requests(1, 100), at: "30m" } },
@@ -447,7 +467,7 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     firing: {
       series: [
         s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(54)),
-        s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1)),
+        s("kube_pod_container_resource_limits", ksmContainer("kube_pod_container_resource_limits", { resource: "cpu" }), gauge(1)),
       ],
       at: "30m",
       alerts: [{ labels: { ...ns, ...ctr }, value: 0.9 }],
@@ -455,7 +475,7 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     quiet: {
       series: [
         s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(30)),
-        s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "cpu", unit: "core" }, gauge(1)),
+        s("kube_pod_container_resource_limits", ksmContainer("kube_pod_container_resource_limits", { resource: "cpu" }), gauge(1)),
       ],
       at: "30m",
     },
@@ -552,7 +572,7 @@ function volumeCase(metric: string, bad: number, good: number): AlertCase {
 function memoryCase(bad: number, good: number): AlertCase {
   const series = (v: number) => [
     s("container_memory_working_set_bytes", { job: "cadvisor", ...ctr }, gauge(v)),
-    s("kube_pod_container_resource_limits", { job: "kube-state-metrics", ...ctr, resource: "memory", unit: "byte" }, gauge(100)),
+    s("kube_pod_container_resource_limits", ksmContainer("kube_pod_container_resource_limits", { resource: "memory" }), gauge(100)),
   ];
   return { firing: { series: series(bad), at: "30m", alerts: [{ labels: { ...ns, ...ctr }, value: bad / 100 }] }, quiet: { series: series(good), at: "30m" } };
 }

@@ -12,7 +12,7 @@ import { redisExporterContainer } from "../../components/redis/containers";
 import type { RedisUsers } from "../../components/redis/redisConf";
 import { parseExposition } from "../harness/exposition";
 import { ROOT } from "../harness";
-import { type Cluster, ensurePostgresInstalled, freePort, Sandbox } from "./support";
+import { type Cluster, ensureExportersInstalled, ensurePostgresInstalled, freePort, Sandbox } from "./support";
 import { recordOrCompare } from "./support/metrics";
 import { RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/redis";
 
@@ -44,16 +44,8 @@ let pg: Cluster;
 let redis: RedisProcess;
 let redisPort: number;
 const exporters: { kill: () => void }[] = [];
-const bins = new Map<string, string>();
+let bins: Map<string, string>;
 let redisVersion = "";
-
-function installExporters(): void {
-  const out = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-exporters.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 });
-  for (const line of out.trim().split("\n")) {
-    const [name, dir] = line.split(" ");
-    if (name && dir) bins.set(name, path.join(dir, name));
-  }
-}
 
 /** Starts an exporter from its spec's args and env (listening on `port` instead of the pod's), and waits for /metrics. */
 async function startExporter(binary: string, spec: ContainerSpec, port: number, rewrite: (arg: string) => string = (a) => a): Promise<string> {
@@ -89,7 +81,7 @@ function versionOf(binary: string): string {
 }
 
 beforeAll(async () => {
-  installExporters();
+  bins = ensureExportersInstalled();
   work = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-exporters-"));
   sandbox = new Sandbox(ensurePostgresInstalled(), "blacklake-exporters-");
   pg = await sandbox.cluster("exporters", sandbox.newRepo());

@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOGIN_FAILURE_EVENTS } from "../../components/keycloak/mixin";
+import { keycloakMixin, LOGIN_FAILURE_EVENTS } from "../../components/keycloak/mixin";
+import { selectedNames } from "../harness/exporterCoverage";
+import { recordOrCompare } from "./support/metrics";
 import { API_CLIENT_ID, DEFAULT_BRUTE_FORCE, REALM_ROLES, renderRealm, UI_CLIENT_ID } from "../../components/keycloak/realm";
 import { decodeJwt, ensureKeycloakInstalled, http, KeycloakServer, postForm } from "./support/keycloak";
 import { sleep } from "./support/proc";
@@ -250,6 +252,20 @@ describe("Keycloak with our realm", () => {
           return { labels, value: Number(m[2]) };
         });
     }
+
+    it("produces the series the mixin selects, with the recorded label sets", async () => {
+      const r = await http(`${kc.managementUrl}/metrics`);
+      expect(r.status).toBe(200);
+      const selected = selectedNames([keycloakMixin({ namespace: "blacklake", podSelector: {} })]);
+      recordOrCompare(
+        "keycloak",
+        r.text,
+        [
+          `Recorded by test/integration/keycloak.test.ts (RECORD_METRICS=1) from ${fs.readFileSync(path.join(kc.home, "version.txt"), "utf8").trim()}, after its logins and failures; only the families the mixin selects.`,
+        ],
+        (n) => selected.has(n),
+      );
+    });
 
     it('counts failed logins as keycloak_user_events_total{event="login"|"client_login", error!=""}: what the alerts select', async () => {
       const samples = (await userEvents()).filter((s) => s.labels.realm === REALM);

@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selectedNames } from "../harness/exporterCoverage";
+import { parseExposition } from "../harness/exposition";
+import { recordOrCompare } from "./support/metrics";
 import { isAlertRule } from "../../components/lib/mixin";
 import { minioMixin, MINIO_CLUSTER_METRICS_PATH, MINIO_JOB, MINIO_NODE_JOB, MINIO_NODE_METRICS_PATH } from "../../components/minio/mixin";
 import {
@@ -321,21 +324,26 @@ describe("MinIO set up by components/minio/bootstrap.sh", () => {
     expect(read.code).not.toBe(0);
     expect(read.stdout + read.stderr).toMatch(/Access Denied|AccessDenied|Insufficient permissions/);
 
-    const names = async (p: string) => {
+    const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: { rpoSeconds: 3600 } });
+    const selected = selectedNames([mixin]);
+    const version = (await runLocal(bins.minio, ["--version"])).stdout.split("\n")[0];
+    /** The exposition text of a path, recorded (or compared) for the families the mixin selects; its metric names. */
+    const names = async (p: string, fixture: string) => {
       const r = await curl(p, bearerToken);
       expect(status(r), p).toBe("200");
-      return new Set(
-        r.stdout
-          .split("\n")
-          .filter((l) => l && !l.startsWith("#"))
-          .map((l) => l.split(/[{ ]/)[0]!),
+      const text = r.stdout.trim().split("\n").slice(0, -1).join("\n");
+      recordOrCompare(
+        fixture,
+        text,
+        [`Recorded by test/integration/minio.test.ts (RECORD_METRICS=1) from ${version}, ${p}, a 4-drive server; only the families the mixin selects.`],
+        (n) => selected.has(n),
       );
+      return new Set(parseExposition(text).map((x) => x.name));
     };
     const scraped: Record<string, Set<string>> = {
-      [MINIO_JOB]: await names(MINIO_CLUSTER_METRICS_PATH),
-      [MINIO_NODE_JOB]: await names(MINIO_NODE_METRICS_PATH),
+      [MINIO_JOB]: await names(MINIO_CLUSTER_METRICS_PATH, "minio-cluster"),
+      [MINIO_NODE_JOB]: await names(MINIO_NODE_METRICS_PATH, "minio-node"),
     };
-    const mixin = minioMixin({ namespace: "blacklake", podSelector: { "app.kubernetes.io/name": "minio" }, mirror: { rpoSeconds: 3600 } });
     expect(mixin.scrapeTargets.map((t) => [t.jobName, t.path])).toEqual([
       [MINIO_JOB, MINIO_CLUSTER_METRICS_PATH],
       [MINIO_NODE_JOB, MINIO_NODE_METRICS_PATH],

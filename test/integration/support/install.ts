@@ -46,3 +46,17 @@ export function ensureActionlintInstalled(): string {
   if (!fs.existsSync(bin)) throw new Error(`install-actionlint.sh printed\n${out}\nbut ${bin} does not exist`);
   return bin;
 }
+
+/**
+ * Builds the exporters the stacks deploy once (scripts/integration/install-exporters.sh,
+ * which prints "<name> <bin dir>" lines) and returns each one's binary by name.
+ */
+export function ensureExportersInstalled(): Map<string, string> {
+  const out = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-exporters.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 1_800_000 });
+  const bins = new Map<string, string>();
+  for (const line of out.trim().split("\n")) {
+    const [name, dir] = line.split(" ");
+    if (name && dir) bins.set(name, path.join(dir, name));
+  }
+  return bins;
+}
