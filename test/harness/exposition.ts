@@ -38,6 +38,33 @@ function parseLabels(text: string): Record<string, string> {
   return labels;
 }
 
+/** The `# TYPE <family> <type>` lines of an exposition text (or a fixture), by family name. */
+export function parseTypes(text: string): Record<string, string> {
+  const types: Record<string, string> = {};
+  for (const m of text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\w+)$/gm)) types[m[1]!] = m[2]!;
+  return types;
+}
+
+/**
+ * The family whose TYPE line a series falls under: its own name; for a histogram's or
+ * summary's _bucket, _count and _sum series the name without them; for a counter written
+ * the OpenMetrics way (Keycloak's Micrometer) the name without _total.
+ */
+export function familyOf(types: Record<string, string>, name: string): string | undefined {
+  return [name, name.replace(/_(bucket|count|sum)$/, ""), name.replace(/_total$/, "")].find((f) => types[f] !== undefined);
+}
+
+/** A series' type, by its family. */
+export function seriesType(types: Record<string, string>, name: string): string | undefined {
+  const family = familyOf(types, name);
+  return family === undefined ? undefined : types[family];
+}
+
+/** A fixture's TYPE lines. */
+export function readFixtureTypes(exporter: string, dir: string = METRICS_FIXTURES): Record<string, string> {
+  return parseTypes(fs.readFileSync(path.join(dir, `${exporter}.txt`), "utf8"));
+}
+
 /** One line per series: `name{label="value",...}`, labels sorted, for a fixture file. */
 export function seriesLine(s: Series): string {
   const labels = Object.keys(s.labels)

@@ -45,3 +45,42 @@ export function needsLabel(m: LabelMatcher): boolean {
     m.op === "=" ? m.value === "" : m.op === "!=" ? m.value !== "" : m.op === "=~" ? new RegExp(`^(?:${m.value})$`).test("") : !new RegExp(`^(?:${m.value})$`).test("");
   return !matchesEmpty;
 }
+
+/** Functions whose range argument must be a counter: they assume a value that only grows, and resets. */
+export const COUNTER_FUNCTIONS = new Set(["rate", "irate", "increase", "resets"]);
+/** Functions that may take a counter as it is: whether it exists, or when it last changed. */
+const ANY_VALUE_FUNCTIONS = new Set(["absent", "absent_over_time", "present_over_time", "timestamp", "changes", "count_over_time", "last_over_time"]);
+
+/** A vector selector and the function it is an argument of (a range selector's function), if any. */
+export interface SelectorUse {
+  metric: string;
+  /** The function whose argument it is (through a range selector or directly); undefined at top level or under an operator or aggregation. */
+  fn?: string;
+}
+
+/** Every vector selector in `expr` with the function it feeds. */
+export function selectorUses(expr: string): SelectorUse[] {
+  const uses: SelectorUse[] = [];
+  parser.parse(expr).iterate({
+    enter: (node) => {
+      if (node.name !== "VectorSelector") return;
+      const metric = node.node.getChild("Identifier");
+      let parent = node.node.parent;
+      if (parent?.name === "MatrixSelector" || parent?.name === "SubqueryExpr") parent = parent.parent;
+      const call = parent?.name === "FunctionCallBody" ? parent.parent : null;
+      const id = call?.getChild("FunctionIdentifier");
+      uses.push({ metric: metric ? expr.slice(metric.from, metric.to) : "", fn: id ? expr.slice(id.from, id.to) : undefined });
+    },
+  });
+  return uses;
+}
+
+/** Whether a metric of this type may be used as `use` does: counters through rate and its kin, gauges not. */
+export function typeMisuse(use: SelectorUse, type: string | undefined): string | undefined {
+  if (type === undefined || use.metric.includes(":")) return undefined;
+  const counterLike = type === "counter" || type === "histogram" || type === "summary";
+  if (use.fn !== undefined && COUNTER_FUNCTIONS.has(use.fn) && !counterLike) return `${use.fn}() over ${use.metric}, a ${type}: it only makes sense over a counter`;
+  if (counterLike && !(use.fn !== undefined && (COUNTER_FUNCTIONS.has(use.fn) || ANY_VALUE_FUNCTIONS.has(use.fn))))
+    return `${use.metric}, a ${type === "counter" ? "counter" : `${type}'s counter`}, is used ${use.fn ? `in ${use.fn}()` : "as it is"}: its value only grows until a restart resets it, so it needs rate() or increase()`;
+  return undefined;
+}

@@ -58,8 +58,8 @@ describe.each([...DOC_STACKS, "prod with cert-manager"])("the rule files of %s",
     writeFiles(stackDir, testFiles);
   });
 
-  it("pass promtool check rules", () => {
-    const r = run(promtool, ["check", "rules", ...ruleFiles], stackDir);
+  it("pass promtool check rules, its lint fatal (no duplicate rules)", () => {
+    const r = run(promtool, ["check", "rules", "--lint=all", "--lint-fatal", ...ruleFiles], stackDir);
     expect(r.output).not.toMatch(/FAILED/);
     expect(r.status, r.output).toBe(0);
   });

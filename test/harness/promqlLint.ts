@@ -1,0 +1,25 @@
+import type { MonitoringMixin } from "../../components/lib/mixin";
+import { expressions, loadRecordings } from "./exporterCoverage";
+import { EXPORTER_CONTRACTS, readFixtureTypes, recordedExporters, seriesType } from "./exposition";
+import { selectorUses, typeMisuse } from "./promql";
+
+// A linter over the rules and dashboards in the spirit of pint's promql/rate and
+// promql/counter checks (pint itself is not served by the Go module proxy here): with
+// the metric types the real exporters declare (the TYPE lines of test/fixtures/metrics),
+// rate(), irate(), increase() and resets() must read counters, and a counter must not be
+// compared or shown as it is.
+
+/** Every recorded metric family's type, and those of the transcribed contracts. */
+export function recordedTypes(): Record<string, string> {
+  const contracts = Object.keys(loadRecordings()).filter((e) => !recordedExporters().includes(e));
+  return Object.assign({}, ...contracts.map((e) => readFixtureTypes(e, EXPORTER_CONTRACTS)), ...recordedExporters().map((e) => readFixtureTypes(e)));
+}
+
+/** The misuses in the mixins' rules and dashboards, each naming where it is. */
+export function lintTypes(mixins: readonly MonitoringMixin[], types: Record<string, string> = recordedTypes()): string[] {
+  return expressions(mixins).flatMap(({ where, expr }) =>
+    selectorUses(expr)
+      .flatMap((use) => typeMisuse(use, seriesType(types, use.metric)) ?? [])
+      .map((p) => `${where}: ${p}`),
+  );
+}
