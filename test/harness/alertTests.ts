@@ -95,6 +95,18 @@ function latestRunFailedCase(cronJob: string): AlertCase {
   };
 }
 
+/**
+ * A gauge alert "<metric> > N", N read from the rule (stacks set their own): fires at N + 1,
+ * quiet at N itself, the highest value that must not fire.
+ */
+function aboveThresholdCase(name: string, labels: Record<string, string>): (rule: AlertRule) => AlertCase {
+  return (rule) => {
+    const limit = Number(/ > (\d+(?:\.\d+)?)$/.exec(rule.expr)?.[1]);
+    if (!Number.isFinite(limit)) throw new Error(`${rule.alert}: expected an expression ending in "> N": ${rule.expr}`);
+    return gaugeCase(name, labels, limit + 1, limit);
+  };
+}
+
 /** A ratio of two gauges (same labels): fires at bad/den, quiet at good/den. */
 function ratioCase(
   num: string,
@@ -195,13 +207,13 @@ function minioClusterView(metric: string, values: number[]): InputSeries[] {
 const promPod = (i: number) => ({ job: "prometheus", pod: `prometheus-${i}`, instance: `10.0.1.${i}:9090` });
 const amPod = { job: "alertmanager", pod: "alertmanager-0", instance: "10.0.2.1:9093" };
 
-/** Prometheus sending to two Alertmanagers: per minute, `failed[i]` of 10 alerts to the i-th fail. */
-function alertSends(failed: [number, number]): InputSeries[] {
+/** Prometheus sending to two Alertmanagers: per minute, `failed[i]` of `sent` alerts to the i-th fail. */
+function alertSends(failed: [number, number], sent = 10): InputSeries[] {
   const urls = [0, 1].map((i) =>
     recorded("prometheus", "prometheus_notifications_sent_total").alertmanager!.replace(/\/\/[^/]+\//, `//alertmanager-${i}.alertmanager-pods.${NS}.svc:9093/`),
   );
   return urls.flatMap((alertmanager, i) => [
-    s("prometheus_notifications_sent_total", { ...promPod(0), alertmanager }, counter(10)),
+    s("prometheus_notifications_sent_total", { ...promPod(0), alertmanager }, counter(sent)),
     s("prometheus_notifications_errors_total", { ...promPod(0), alertmanager }, counter(failed[i]!)),
   ]);
 }
@@ -215,16 +227,21 @@ function notifications(failed: number, total: number): InputSeries[] {
   ];
 }
 
-function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: string): AlertCase {
-  return { firing: { series: bad, at, alerts: [{ labels: ns, value }] }, quiet: { series: good, at } };
+/** An SLO alert: fires on `bad`, quiet just below on `good` and when the API is idle (`idle`: no requests at all). */
+function burnCase(bad: InputSeries[], good: InputSeries[], value: number, at: string, idle: InputSeries[]): AlertCase {
+  return { firing: { series: bad, at, alerts: [{ labels: ns, value }] }, quiet: { series: good, at }, alsoQuiet: [{ why: "idle: no requests", series: idle, at }] };
 }
+
+/** No API requests at all: every counter flat. */
+const noRequests = () => requests(0, 0);
+const noLatency = () => latency(0, 0, 0);
 
 // --- the cases ------------------------------------------------------------------------
 
 export const ALERT_TESTS: Record<string, AlertCases> = {
   // postgres
   PostgresDown: gaugeCase("pg_up", pg, 0, 1, "5m"),
-  PostgresConnectionsHigh: ratioCase("blacklake_connections_used", "blacklake_connections_max", pgQuery, { bad: 90, good: 50, den: 100 }, pgQuery),
+  PostgresConnectionsHigh: ratioCase("blacklake_connections_used", "blacklake_connections_max", pgQuery, { bad: 90, good: 79, den: 100 }, pgQuery),
   PostgresCacheHitRatioLow: {
     // Per minute: 9000 blocks from shared buffers, 1000 from disk (166 blocks/s).
     firing: {
@@ -232,7 +249,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "40m",
       alerts: [{ labels: { ...ns, instance: pg.instance }, value: 0.9 }],
     },
-    quiet: { series: [s("blacklake_cache_hit", pgDb, counter(9900)), s("blacklake_cache_read", pgDb, counter(100))], at: "40m" },
+    // 96%: just above the 95% it warns below.
+    quiet: { series: [s("blacklake_cache_hit", pgDb, counter(9600)), s("blacklake_cache_read", pgDb, counter(400))], at: "40m" },
     alsoQuiet: [
       { why: "idle: no block reads", series: [s("blacklake_cache_hit", pgDb, gauge(5000)), s("blacklake_cache_read", pgDb, gauge(500))], at: "40m" },
       // 90 and 10 a minute: a 90% ratio over 1.7 blocks per second.
@@ -240,9 +258,9 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     ],
   },
 
-  PostgresReplicationLagHigh: gaugeCase("blacklake_replication_lag_seconds", pgQuery, 120, 2),
-  PostgresLongRunningTransaction: gaugeCase("blacklake_longest_transaction_seconds", pgQuery, 600, 10),
-  PostgresLockWaits: gaugeCase("blacklake_lock_waits_waiting", pgQuery, 8, 1),
+  PostgresReplicationLagHigh: aboveThresholdCase("blacklake_replication_lag_seconds", pgQuery),
+  PostgresLongRunningTransaction: aboveThresholdCase("blacklake_longest_transaction_seconds", pgQuery),
+  PostgresLockWaits: aboveThresholdCase("blacklake_lock_waits_waiting", pgQuery),
   PostgresDatabaseGrowth: {
     // 3e7 bytes per 10 minutes: 4.32e9 in 24 h.
     interval: "10m",
@@ -251,7 +269,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "26h",
       alerts: [{ labels: { ...ns, ...pgQuery, datname: "app" }, value: 144 * 30_000_000 }],
     },
-    quiet: { series: [s("blacklake_database_size_bytes", { ...pgQuery, datname: "app" }, counter(1_000_000, 200))], at: "26h" },
+    // 7e6 bytes per 10 minutes: 1.008e9 in 24 h, just below 1 GiB.
+    quiet: { series: [s("blacklake_database_size_bytes", { ...pgQuery, datname: "app" }, counter(7_000_000, 200))], at: "26h" },
   },
   // The default RPO (900 s) less archive_timeout (60 s): fires past 840 s of waiting WAL.
   PostgresWalArchiveBehindRpo: (rule) => {
@@ -267,8 +286,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     quiet: { series: [s("blacklake_archiver_failed", pgQuery, gauge(5))], at: "20m" },
   },
   // Default schedules: full daily at 02:00 (allows 26 h), incr every 4 h (allows 6 h).
-  PgBackRestFullBackupTooOld: backupCase("full", 200_000, 3_600),
-  PgBackRestIncrBackupTooOld: backupCase("incr", 30_000, 3_600),
+  PgBackRestFullBackupTooOld: backupCase("full", 200_000),
+  PgBackRestIncrBackupTooOld: backupCase("incr", 30_000),
   PgBackRestBackupsNotReported: backupsNotReportedCase,
   PostgresRestoreDrillFailed: latestRunFailedCase("postgres-restore-drill"),
   // The latest drill (started at t=20000) took 15000 s, past the 4-hour RTO; an older one took 2 h.
@@ -278,7 +297,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "10m",
       alerts: [{ labels: { ...ns, job_name: "postgres-restore-drill-29200000" }, value: 15_000 }],
     },
-    quiet: { series: drillRuns({ "29100000": [1000, 8200], "29200000": [20_000, 23_600] }), at: "10m" },
+    // The latest took 14000 s, just inside the 4-hour RTO.
+    quiet: { series: drillRuns({ "29100000": [1000, 8200], "29200000": [20_000, 34_000] }), at: "10m" },
     // An older run that was slow does not count once a later one was quick.
     alsoQuiet: [{ why: "only an older run was slow", series: drillRuns({ "29100000": [1000, 19_000], "29200000": [20_000, 23_600] }), at: "10m" }],
   },
@@ -289,7 +309,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "2h",
       alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, value: 807_200 }],
     },
-    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(0))], at: "2h" },
+    // An hour inside the 8 days.
+    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "postgres-restore-drill" }, gauge(7200 - 8 * 86400 + 3600))], at: "2h" },
   },
 
   ObjectStorageMirrorFailed: latestRunFailedCase("minio-mirror"),
@@ -301,16 +322,16 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "3h",
       alerts: [{ labels: { ...ns, job: "kube-state-metrics", cronjob: "minio-mirror" }, value: 5_400 }],
     },
-    // 50 minutes ago: inside the RPO.
-    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(7_800))], at: "3h" },
+    // 59 minutes ago: just inside the RPO.
+    quiet: { series: [s("kube_cronjob_status_last_successful_time", { job: "kube-state-metrics", cronjob: "minio-mirror" }, gauge(10_800 - 3_540))], at: "3h" },
   },
 
   // redis
   RedisDown: gaugeCase("redis_up", redis, 0, 1, "5m"),
-  RedisMemoryNearLimit: ratioCase("redis_memory_used_bytes", "redis_memory_max_bytes", redis, { bad: 95, good: 50, den: 100 }, redis),
+  RedisMemoryNearLimit: ratioCase("redis_memory_used_bytes", "redis_memory_max_bytes", redis, { bad: 95, good: 89, den: 100 }, redis),
   JobQueueDepthHigh: {
     firing: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(150))], at: "30m", alerts: [{ labels: ns, value: 150 }] },
-    quiet: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(50))], at: "30m" },
+    quiet: { series: [s("redis_key_size", redisKey("queue:ingest"), gauge(100))], at: "30m" },
     // The primary's and two replicas' exporters each report the same 40 jobs: 40, not 120.
     alsoQuiet: [{ why: "three exporters report the same 40 jobs", series: onEveryReplica("redis_key_size", redisKey("queue:ingest"), gauge(40)), at: "30m" }],
   },
@@ -325,7 +346,7 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "40m",
       alerts: [{ labels: ns, value: 0.7 }],
     },
-    quiet: { series: [s("redis_keyspace_hits_total", redis, counter(950)), s("redis_keyspace_misses_total", redis, counter(50))], at: "40m" },
+    quiet: { series: [s("redis_keyspace_hits_total", redis, counter(810)), s("redis_keyspace_misses_total", redis, counter(190))], at: "40m" },
     alsoQuiet: [
       { why: "idle: no lookups", series: [s("redis_keyspace_hits_total", redis, gauge(1000)), s("redis_keyspace_misses_total", redis, gauge(10))], at: "40m" },
       // 7 hits and 3 misses a minute: a 70% ratio over a sixth of a lookup per second.
@@ -344,8 +365,8 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     firing: { series: minioClusterView("minio_cluster_drive_offline_total", [2, 2, 1, 2]), at: "5m", alerts: [{ labels: ns, value: 2 }] },
     quiet: { series: minioClusterView("minio_cluster_drive_offline_total", [0, 0, 0, 0]), at: "5m" },
   },
-  MinioDiskUsageHigh: minioDiskCase(15, 50),
-  MinioDiskUsageCritical: minioDiskCase(5, 15),
+  MinioDiskUsageHigh: minioDiskCase(15, 21),
+  MinioDiskUsageCritical: minioDiskCase(5, 11),
   // minio_s3_requests_total's recorded labels (api, server); MinIO makes the 5xx counter with the same ones.
   MinioS3ErrorsHigh: {
     firing: {
@@ -354,15 +375,22 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       alerts: [{ labels: ns, value: 0.1 }],
     },
     quiet: {
-      series: [s("minio_s3_requests_5xx_errors_total", minioNodeApi, counter(1)), s("minio_s3_requests_total", minioNodeApi, counter(100))],
+      series: [s("minio_s3_requests_5xx_errors_total", minioNodeApi, counter(4.9)), s("minio_s3_requests_total", minioNodeApi, counter(100))],
       at: "30m",
     },
+    alsoQuiet: [
+      {
+        why: "idle: no requests",
+        series: [s("minio_s3_requests_5xx_errors_total", minioNodeApi, gauge(3)), s("minio_s3_requests_total", minioNodeApi, gauge(500))],
+        at: "30m",
+      },
+    ],
   },
 
   // keycloak
   KeycloakDown: gaugeCase("up", { job: "keycloak", instance: "10.0.0.9:9000" }, 0, 1, "5m"),
-  KeycloakAuthenticationFailuresCritical: authCase(60, 20),
-  KeycloakAuthenticationFailuresHigh: authCase(20, 5),
+  KeycloakAuthenticationFailuresCritical: authCase(60, 49),
+  KeycloakAuthenticationFailuresHigh: authCase(20, 9),
 
   // platform
   ServiceDown: {
@@ -391,7 +419,10 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     firing: { series: alertSends([10, 5]), at: "30m", alerts: [{ labels: { ...ns, pod: "prometheus-0" }, value: 0.5 }] },
     // One Alertmanager takes every alert: they still reach the receivers.
     quiet: { series: alertSends([10, 0]), at: "30m" },
-    alsoQuiet: [{ why: "2% of the alerts to the better Alertmanager fail, below 3%", series: alertSends([10, 0.2]), at: "30m" }],
+    alsoQuiet: [
+      { why: "2% of the alerts to the better Alertmanager fail, below 3%", series: alertSends([10, 0.2]), at: "30m" },
+      { why: "idle: no alerts sent", series: alertSends([0, 0], 0), at: "30m" },
+    ],
   },
   AlertmanagerConfigReloadFailed: gaugeCase(
     "alertmanager_config_last_reload_successful",
@@ -402,7 +433,7 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
   AlertmanagerNotificationsFailing: {
     firing: { series: notifications(1, 10), at: "30m", alerts: [{ labels: { ...ns, pod: amPod.pod, integration: "webhook" }, value: 0.1 }] },
     quiet: { series: notifications(0.05, 10), at: "30m" },
-    alsoQuiet: [{ why: "no notifications at all (no ratio)", series: notifications(0, 0), at: "30m" }],
+    alsoQuiet: [{ why: "idle: no notifications at all (no ratio)", series: notifications(0, 0), at: "30m" }],
   },
   // Fires from the first evaluation on, with no input at all: the dead man's switch.
   Watchdog: { firing: { series: [], at: "1m", alerts: [{ labels: {}, value: 1 }] }, quiet: { series: [], at: "1m" } },
@@ -436,18 +467,29 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "30m",
       alerts: [{ labels: { ...ns, pod: "redis-0", container: "redis" }, value: 15 }],
     },
+    // 2 restarts in 15 minutes: below the 3 it allows.
     quiet: {
-      series: [s("kube_pod_container_status_restarts_total", ksmContainer("kube_pod_container_status_restarts_total", {}, { pod: "redis-0", container: "redis" }), gauge(40))],
+      series: [
+        s("kube_pod_container_status_restarts_total", ksmContainer("kube_pod_container_status_restarts_total", {}, { pod: "redis-0", container: "redis" }), counter(2 / 15)),
+      ],
       at: "30m",
     },
   },
-  ApiErrorRateAboveSlo: { firing: { series: requests(2, 100), at: "30m", alerts: [{ labels: ns, value: 0.02 }] }, quiet: { series: requests(0.5, 100), at: "30m" } },
-  ApiErrorRateCritical: { firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] }, quiet: { series: requests(1, 100), at: "30m" } },
+  ApiErrorRateAboveSlo: {
+    firing: { series: requests(2, 100), at: "30m", alerts: [{ labels: ns, value: 0.02 }] },
+    quiet: { series: requests(0.9, 100), at: "30m" },
+    alsoQuiet: [{ why: "idle: no requests", series: noRequests(), at: "30m" }],
+  },
+  ApiErrorRateCritical: {
+    firing: { series: requests(10, 100), at: "30m", alerts: [{ labels: ns, value: 0.1 }] },
+    quiet: { series: requests(4.9, 100), at: "30m" },
+    alsoQuiet: [{ why: "idle: no requests", series: noRequests(), at: "30m" }],
+  },
   // All requests between 1 and 2.5 s: p95 = 1 + 0.95 * 1.5 = 2.425 s; between 0.5 and 1 s: 0.975 s.
-  ApiLatencyHigh: { firing: { series: latency(0, 0, 10), at: "30m", alerts: [{ labels: ns, value: 2.425 }] }, quiet: { series: latency(0, 10, 0), at: "30m" } },
+  ApiLatencyHigh: { firing: { series: latency(0, 0, 10), at: "30m", alerts: [{ labels: ns, value: 2.425 }] }, quiet: { series: latency(0, 87.5, 12.5), at: "30m" } },
   ApiLatencyElevated: { firing: { series: latency(0, 0, 10), at: "30m", alerts: [{ labels: ns, value: 2.425 }] }, quiet: { series: latency(0, 10, 0), at: "30m" } },
   ApiLatencyAboveSloTarget: { firing: { series: latency(0, 10, 0), at: "30m", alerts: [{ labels: ns, value: 0.975 }] }, quiet: { series: latency(10, 0, 0), at: "30m" } },
-  ApiDbPoolSaturated: ratioCase("blacklake_db_pool_in_use", "blacklake_db_pool_size", api, { bad: 19, good: 10, den: 20 }, { pod: api.pod }),
+  ApiDbPoolSaturated: ratioCase("blacklake_db_pool_in_use", "blacklake_db_pool_size", api, { bad: 19, good: 17.9, den: 20 }, { pod: api.pod }),
   CertificateExpiringSoon: {
     // At 2h (time() = 7200): 10 days left, or 90.
     firing: {
@@ -455,15 +497,15 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
       at: "2h",
       alerts: [{ labels: { ...ns, job: "cert-manager", name: "minio-tls" }, value: 10 }],
     },
-    quiet: { series: [s("certmanager_certificate_expiration_timestamp_seconds", { job: "cert-manager", name: "minio-tls" }, gauge(7200 + 90 * 86400))], at: "2h" },
+    quiet: { series: [s("certmanager_certificate_expiration_timestamp_seconds", { job: "cert-manager", name: "minio-tls" }, gauge(7200 + 31 * 86400))], at: "2h" },
   },
-  VolumeUsageHigh: volumeCase("kubelet_volume_stats_used_bytes", 85, 50),
-  VolumeUsageCritical: volumeCase("kubelet_volume_stats_used_bytes", 95, 85),
-  VolumeFreeSpaceLow: volumeCase("kubelet_volume_stats_available_bytes", 5, 30),
-  ContainerMemoryUsageHigh: memoryCase(88, 50),
-  ContainerMemoryUsageCritical: memoryCase(95, 88),
+  VolumeUsageHigh: volumeCase("kubelet_volume_stats_used_bytes", 85, 79),
+  VolumeUsageCritical: volumeCase("kubelet_volume_stats_used_bytes", 95, 89),
+  VolumeFreeSpaceLow: volumeCase("kubelet_volume_stats_available_bytes", 5, 11),
+  ContainerMemoryUsageHigh: memoryCase(88, 84),
+  ContainerMemoryUsageCritical: memoryCase(95, 89),
   ContainerCpuUsageHigh: {
-    // 54 CPU-seconds per minute = 0.9 cores, against a limit of 1 core.
+    // 54 CPU-seconds per minute = 0.9 cores, against a limit of 1 core; quiet at 47 (0.78).
     firing: {
       series: [
         s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(54)),
@@ -474,23 +516,33 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
     },
     quiet: {
       series: [
-        s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(30)),
+        s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, counter(47)),
         s("kube_pod_container_resource_limits", ksmContainer("kube_pod_container_resource_limits", { resource: "cpu" }), gauge(1)),
       ],
       at: "30m",
     },
+    alsoQuiet: [
+      {
+        why: "idle: no CPU used",
+        series: [
+          s("container_cpu_usage_seconds_total", { job: "cadvisor", ...ctr }, gauge(120)),
+          s("kube_pod_container_resource_limits", ksmContainer("kube_pod_container_resource_limits", { resource: "cpu" }), gauge(1)),
+        ],
+        at: "30m",
+      },
+    ],
   },
 
   // SLOs. Budgets: availability 0.1%, latency 5%, errors 1%. Fast fires above 14.4x (1h and
   // 5m) or 6x (6h and 30m); slow above 3x (1d and 2h) or 1x (3d and 6h). A slow case's
   // ratio is below 6x, so that only the slow alert fires; $value is the first pair's long window.
-  ApiAvailabilityErrorBudgetBurnFast: burnCase(requests(10, 100), requests(0, 100), 0.1, "30m"),
-  ApiAvailabilityErrorBudgetBurnSlow: burnCase(requests(1, 200), requests(0, 200), 0.005, "3h"),
-  ApiLatencyErrorBudgetBurnFast: burnCase(latency(20, 80, 0), latency(99, 1, 0), 0.8, "30m"),
-  ApiLatencyErrorBudgetBurnSlow: burnCase(latency(80, 20, 0), latency(99, 1, 0), 0.2, "3h"),
-  ApiErrorRateErrorBudgetBurnFast: burnCase(requests(20, 100), requests(0, 100), 0.2, "30m"),
-  ApiErrorRateErrorBudgetBurnSlow: burnCase(requests(4, 100), requests(0, 100), 0.04, "3h"),
-  ApiAvailabilityBelowSlo: burnCase(requests(1, 200), requests(0, 200), 0.005, "30m"),
+  ApiAvailabilityErrorBudgetBurnFast: burnCase(requests(10, 100), requests(0.5, 100), 0.1, "30m", noRequests()),
+  ApiAvailabilityErrorBudgetBurnSlow: burnCase(requests(1, 200), requests(0.18, 200), 0.005, "3h", noRequests()),
+  ApiLatencyErrorBudgetBurnFast: burnCase(latency(20, 80, 0), latency(71, 29, 0), 0.8, "30m", noLatency()),
+  ApiLatencyErrorBudgetBurnSlow: burnCase(latency(80, 20, 0), latency(96, 4, 0), 0.2, "3h", noLatency()),
+  ApiErrorRateErrorBudgetBurnFast: burnCase(requests(20, 100), requests(5.5, 100), 0.2, "30m", noRequests()),
+  ApiErrorRateErrorBudgetBurnSlow: burnCase(requests(4, 100), requests(0.9, 100), 0.04, "3h", noRequests()),
+  ApiAvailabilityBelowSlo: burnCase(requests(1, 200), requests(0.18, 200), 0.005, "30m", noRequests()),
 };
 
 /**
@@ -500,8 +552,10 @@ export const ALERT_TESTS: Record<string, AlertCases> = {
  * must not hide behind a fresh local one). Quiet: both fresh. (Not "the other stale":
  * that fires the other repository's rule, whose alert name promtool cannot tell apart.)
  */
-function backupCase(type: "full" | "incr", bad: number, good: number): (rule: AlertRule) => AlertCase {
+function backupCase(type: "full" | "incr", bad: number): (rule: AlertRule) => AlertCase {
   return (rule) => {
+    // Quiet at the age the schedule still allows (the rule's "> N"), the oldest that must not fire.
+    const good = Number(/ > (\d+)$/.exec(rule.expr)?.[1]);
     const index = Number((rule.labels.repo ?? "repo1").replace(/^repo/, ""));
     const other = index === 1 ? 2 : 1;
     const ages = (own: number, others: number) => [0, 1].flatMap((pod) => [backupAge(index, pod, type, own), backupAge(other, pod, type, others)]);

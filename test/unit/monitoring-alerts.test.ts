@@ -80,6 +80,20 @@ describe.each(DOC_STACKS)("every alert the %s stack deploys", (stack) => {
     expect(alertsWithoutTests(m.mixins)).toEqual([]);
   });
 
+  it("has an idle case that stays quiet for every alert on a ratio of rates (no traffic is not a bad ratio)", () => {
+    const records = new Map(m.mixins.flatMap((x) => x.ruleGroups.flatMap((g) => g.rules.flatMap((r) => (isAlertRule(r) ? [] : [[r.record, r.expr] as const])))));
+    /** The expression with the recording rules it reads, expanded once. */
+    const expanded = (expr: string) => [expr, ...[...records.keys()].filter((name) => expr.includes(name)).map((name) => records.get(name)!)].join(" ");
+    const ratioOfRates = alertsOf(m).filter((a) => /\brate\(/.test(expanded(a.expr)) && / \/ /.test(expanded(a.expr)));
+    expect(ratioOfRates.length).toBeGreaterThan(5);
+    const withoutIdle = ratioOfRates.filter((a) => {
+      const cases = ALERT_TESTS[a.alert];
+      const c = cases && (typeof cases === "function" ? cases(a) : cases);
+      return !c?.alsoQuiet?.some((q) => q.why.startsWith("idle"));
+    });
+    expect(withoutIdle.map((a) => a.alert)).toEqual([]);
+  });
+
   it("meets every threshold of the operations guide that applies to every stack", () => {
     expect(unmatchedGuideLines(m.mixins)).toEqual([]);
   });
