@@ -5,9 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 // template that mounts it, and the servers would go on running the old configuration.
 // The pod template carries a digest of what it mounts instead: a changed file changes
 // the template, and the StatefulSet or Deployment rolls its pods (surge or one at a time,
-// as its strategy and PDB allow). Alertmanager takes new receivers this way too.
-// Prometheus is the exception: it reloads changed config and rule files in place
-// (components/monitoring/prometheus.ts), so a rule change restarts nothing.
+// as its strategy and PDB allow). Prometheus and Alertmanager are the exceptions: they
+// reload changed files in place (components/monitoring/prometheus.ts, alertmanager.ts),
+// so a rule or receiver change restarts nothing.
 
 export const CONFIG_CHECKSUM_ANNOTATION = "blacklake.io/config-checksum";
 

@@ -1,8 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configChecksumAnnotation } from "../lib/checksum";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
-import { toResourceRequirements } from "../lib/resources";
+import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { ALERTMANAGER_PORT, alertmanagerConfigFiles, MONITORING_PATHS, NOBODY, wgetCheck } from "./files";
@@ -42,6 +41,50 @@ export function alertmanagerContainer(image: pulumi.Input<string>, cluster: Para
       { kind: "data", volume: "data", path: MONITORING_PATHS.alertmanagerData },
     ],
     health: { http: { port: "http", readinessPath: "/-/ready", livenessPath: "/-/healthy" }, docker: wgetCheck(ALERTMANAGER_PORT, "/-/ready") },
+  };
+}
+
+/** How often the reloader looks at alertmanager.yml. */
+export const CONFIG_RELOAD_INTERVAL_SECONDS = 10;
+
+/**
+ * Reloads Alertmanager when its mounted alertmanager.yml changes (the kubelet refreshes a
+ * Secret volume about a minute after `pulumi up` changed it), through the reload endpoint
+ * on loopback: new receivers and routes take effect with no restart, the silences and
+ * notification log stay. A file Alertmanager rejects leaves the previous configuration
+ * running and alertmanager_config_last_reload_successful at 0 (AlertmanagerConfigReloadFailed);
+ * one attempt per change, so a bad file is not retried every interval. POSIX sh with
+ * busybox's sha256sum and wget: the Alertmanager image's own.
+ */
+export const CONFIG_RELOADER_SCRIPT = `set -u
+last=$(sha256sum < "$CONFIG_FILE")
+echo "config-reloader: watching $CONFIG_FILE every $INTERVAL_SECONDS s"
+while sleep "$INTERVAL_SECONDS"; do
+  now=$(sha256sum < "$CONFIG_FILE") || continue
+  [ "$now" = "$last" ] && continue
+  last=$now
+  if wget -q -O /dev/null --post-data= "$RELOAD_URL"; then
+    echo "config-reloader: reloaded $CONFIG_FILE"
+  else
+    echo "config-reloader: Alertmanager refused $CONFIG_FILE; it runs the previous configuration" >&2
+  fi
+done`;
+
+/** The reloader beside Alertmanager, in Alertmanager's image (no other image to trust). Kubernetes only: on Docker a changed file is a new container. */
+export function configReloaderContainer(image: pulumi.Input<string>): ContainerSpec {
+  return {
+    name: "config-reloader",
+    image,
+    command: ["sh", "-c", CONFIG_RELOADER_SCRIPT],
+    env: {
+      CONFIG_FILE: `${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
+      RELOAD_URL: `http://127.0.0.1:${ALERTMANAGER_PORT}/-/reload`,
+      INTERVAL_SECONDS: String(CONFIG_RELOAD_INTERVAL_SECONDS),
+    },
+    uid: NOBODY,
+    mounts: [{ kind: "files", volume: "config", path: MONITORING_PATHS.alertmanagerConfigDir, secret: true }],
+    // Ready and alive while it can read the file it watches (its loop ending ends the container).
+    health: { exec: { readiness: ["test", "-r", `${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`] } },
   };
 }
 
@@ -90,8 +133,8 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
         podManagementPolicy: "Parallel",
         selector: { matchLabels: app.selector },
         template: {
-          // New receivers or routes: the pods roll one at a time (the PDB), the others keep the silences.
-          metadata: { labels: app.labels, annotations: configChecksumAnnotation(amFiles) },
+          // No config checksum: new receivers or routes are reloaded in place (configReloaderContainer), the pods do not roll.
+          metadata: { labels: app.labels },
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(NOBODY),
@@ -105,6 +148,11 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
                   }),
                 ),
                 resources: toResourceRequirements(s.alertmanager.resources),
+                securityContext: restrictedContainerSecurityContext(),
+              },
+              {
+                ...kubernetesContainer(configReloaderContainer(args.images.alertmanager)),
+                resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
               },
             ],

@@ -1,15 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { CONFIG_RELOADER_SCRIPT } from "../../components/monitoring/alertmanager";
 import { alertmanagerConfigFiles } from "../../components/monitoring/files";
 import { selfMonitoringMixin } from "../../components/monitoring/mixin";
 import { prometheusArgs } from "../../components/monitoring/prometheus";
 import { WATCHDOG_ALERT } from "../../components/monitoring/render";
 import { parseConfig } from "../../stacks/config";
-import { stackConfig } from "../harness";
+import { ROOT, stackConfig } from "../harness";
 import { parseExposition } from "../harness/exposition";
 import { vectorSelectors } from "../harness/promql";
 import { freePort } from "./support";
@@ -20,7 +21,9 @@ import { ensurePrometheusInstalled, writeFiles } from "./support/prometheus";
 // loopback with the prod stack's files as synthesized: the rule files load and evaluate
 // without an error, the Watchdog travels from the rules to Alertmanager, a changed rule
 // file is reloaded in place and a broken one is refused while the old rules keep running
-// (what PrometheusConfigReloadFailed watches). Their own /metrics are recorded in
+// (what PrometheusConfigReloadFailed watches), and Alertmanager's config-reloader (its
+// script under busybox sh, as in the Alertmanager image) does the same for
+// alertmanager.yml. Their own /metrics are recorded in
 // test/fixtures/metrics (prometheus.txt, alertmanager.txt) for the series the
 // self-monitoring mixin selects. Service discovery finds nothing here (no API server), so
 // nothing is scraped: the servers' own behaviour is under test, not the targets.
@@ -124,6 +127,45 @@ beforeAll(async () => {
 afterAll(() => {
   for (const s of servers) s.kill("SIGKILL");
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("Alertmanager's config-reloader (its script under busybox sh) with the real Alertmanager 0.28.1", () => {
+  const amFile = () => path.join(dir, "am/alertmanager.yml");
+  const original = async () => (await json(am("/api/v2/status"))).config.original as string;
+  let good: string;
+
+  beforeAll(async () => {
+    execFileSync("bash", [path.join(ROOT, "scripts/integration/install-redis.sh")], { stdio: "ignore" }); // brings busybox
+    const bin = path.join(dir, "busybox-bin");
+    fs.mkdirSync(bin, { recursive: true });
+    for (const applet of ["sh", "sha256sum", "wget", "sleep", "echo", "["]) fs.symlinkSync("/usr/bin/busybox", path.join(bin, applet));
+    good = fs.readFileSync(amFile(), "utf8");
+    const env = { PATH: bin, CONFIG_FILE: amFile(), RELOAD_URL: am("/-/reload"), INTERVAL_SECONDS: "1" };
+    const log = fs.openSync(path.join(dir, "config-reloader.log"), "a");
+    servers.push(spawn(path.join(bin, "sh"), ["-c", CONFIG_RELOADER_SCRIPT], { env, stdio: ["ignore", log, log] }));
+    fs.closeSync(log);
+    // It has read the file it compares with once it says it is watching.
+    await untilTrue(async () => fs.readFileSync(path.join(dir, "config-reloader.log"), "utf8").includes("watching"), "the reloader to start", 10_000);
+  });
+
+  it("reloads a changed alertmanager.yml in place: the new routing is in effect, the process is the same", async () => {
+    const pid = servers[0]!.pid;
+    expect(good).toMatch(/repeat_interval: 12h/);
+    fs.writeFileSync(amFile(), good.replace(/repeat_interval: 12h/, "repeat_interval: 11h"));
+    await untilTrue(async () => (await original()).includes("repeat_interval: 11h"), "the reloaded configuration", 30_000).catch((e) => {
+      throw new Error(`${e.message}; config-reloader.log:\n${fs.readFileSync(path.join(dir, "config-reloader.log"), "utf8")}`);
+    });
+    expect(servers[0]!.pid).toBe(pid);
+    expect(await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")).toBe(1);
+  }, 60_000);
+
+  it("refuses a broken alertmanager.yml, keeps routing with the previous one, and says so in alertmanager_config_last_reload_successful", async () => {
+    fs.writeFileSync(amFile(), "route: [\n");
+    await untilTrue(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 0, "a failed reload", 30_000);
+    expect(await original()).toContain("repeat_interval: 11h");
+    fs.writeFileSync(amFile(), good);
+    await untilTrue(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 1, "a good reload", 30_000);
+  }, 60_000);
 });
 
 describe("the prod stack's monitoring in the real Prometheus 3.4.1 and Alertmanager 0.28.1", () => {

@@ -4,8 +4,9 @@ import { kubernetesName, type Registered, runStack, stackConfig } from "../harne
 
 // A changed rendered file must reach the running servers: the pod templates that mount
 // it carry a digest of it (components/lib/checksum.ts), so exactly those workloads roll
-// and no other. Prometheus is the exception: it reloads its files in place, so a rule
-// change rolls nothing (the integration tier's prometheus-server test reloads a real one).
+// and no other. Prometheus and Alertmanager are the exceptions: they reload their files in
+// place, so a rule or receiver change rolls nothing (monitoring-servers.test.ts reloads the
+// real ones).
 
 const WORKLOADS = ["kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"];
 
@@ -39,7 +40,17 @@ describe("a changed configuration file rolls exactly the pods that mount it (pro
   it("every workload that mounts rendered files carries their digest", async () => {
     const annotations = podAnnotations(await runStack("prod"));
     const withDigest = Object.keys(annotations).filter((k) => annotations[k]![CONFIG_CHECKSUM_ANNOTATION]);
-    expect(withDigest.sort()).toEqual(["Deployment grafana", "Deployment keycloak", "StatefulSet alertmanager", "StatefulSet postgres", "StatefulSet redis"]);
+    expect(withDigest.sort()).toEqual(["Deployment grafana", "Deployment keycloak", "StatefulSet postgres", "StatefulSet redis"]);
+  });
+
+  it("Alertmanager instead has a reloader beside it that watches the file it mounts", async () => {
+    const am = (await runStack("prod")).resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && kubernetesName(r) === "alertmanager");
+    expect(am, "the alertmanager StatefulSet").toBeDefined();
+    const containers: any[] = (am!.inputs as any).spec.template.spec.containers;
+    const reloader = containers.find((c) => c.name === "config-reloader");
+    expect(reloader.env).toContainEqual({ name: "CONFIG_FILE", value: "/etc/alertmanager/alertmanager.yml" });
+    expect(reloader.volumeMounts).toEqual([expect.objectContaining({ name: "config", mountPath: "/etc/alertmanager" })]);
+    expect(reloader.image).toBe(containers.find((c) => c.name === "alertmanager").image);
   });
 
   it("Prometheus instead reloads its config and rule files when they change", async () => {
@@ -54,7 +65,8 @@ describe("a changed configuration file rolls exactly the pods that mount it (pro
     ["redis.conf (maxmemory)", (v: any) => (v.redis = { ...v.redis, maxmemory: "96mb" }), ["StatefulSet redis"]],
     // A backup schedule is only in the rules: nothing rolls (Prometheus reloads them), not the database either.
     ["the rule files (a backup schedule)", (v: any) => (v.postgres.backups.pgbackrest.repos[0].schedules.full = "0 3 * * *"), []],
-    ["alertmanager.yml (a receiver)", (v: any) => (v.monitoring.receivers.warning = { kind: "email", to: "someone-else@blacklake.example.com" }), ["StatefulSet alertmanager"]],
+    // Alertmanager reloads it in place (its config-reloader): nothing rolls.
+    ["alertmanager.yml (a receiver)", (v: any) => (v.monitoring.receivers.warning = { kind: "email", to: "someone-else@blacklake.example.com" }), []],
     ["the realm (the access token lifespan)", (v: any) => (v.keycloak = { ...v.keycloak, accessTokenLifespanSeconds: 120 }), ["Deployment keycloak"]],
   ])("%s: rolls exactly the pods that mount it", async (_what, change, expected) => {
     expect(rolled(await runStack("prod"), await prodWith(change))).toEqual(expected);
