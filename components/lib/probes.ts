@@ -19,13 +19,19 @@ export interface HttpProbePaths {
   port: number | string;
   readinessPath: string;
   livenessPath: string;
+  /** Where liveness is asked, when not on `port`. */
+  livenessPort?: number | string;
   /** Allowed start-up time before liveness applies; servers such as Keycloak need minutes. */
   startupSeconds?: number;
 }
 
 export function httpProbes(p: HttpProbePaths): ProbePair {
-  const get = (path: string) => ({ httpGet: { path, port: p.port } });
-  return withStartup({ readinessProbe: { ...get(p.readinessPath), ...READINESS }, livenessProbe: { ...get(p.livenessPath), ...LIVENESS } }, get(p.readinessPath), p.startupSeconds);
+  const get = (path: string, port = p.port) => ({ httpGet: { path, port } });
+  return withStartup(
+    { readinessProbe: { ...get(p.readinessPath), ...READINESS }, livenessProbe: { ...get(p.livenessPath, p.livenessPort), ...LIVENESS } },
+    get(p.readinessPath),
+    p.startupSeconds,
+  );
 }
 
 export function tcpProbes(port: number | string, startupSeconds?: number): ProbePair {

@@ -51,7 +51,9 @@ export function kubeStateMetrics(app: ObjectScope, args: MonitoringArgs): void {
                 ],
                 resources: toResourceRequirements(RESOURCE_PRESETS.small),
                 securityContext: restrictedContainerSecurityContext(),
-                ...httpProbes({ port: "telemetry", readinessPath: "/metrics", livenessPath: "/metrics" }),
+                // Upstream's own probes: ready once it has gathered metrics (/readyz, telemetry
+                // port), alive while it and the API server answer (/livez, metrics port).
+                ...httpProbes({ port: "telemetry", readinessPath: "/readyz", livenessPort: "http-metrics", livenessPath: "/livez" }),
               },
             ],
           },

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { KUBE_STATE_METRICS_ARGS } from "../../components/monitoring/kubeStateMetrics";
 import { stackMonitoring } from "../../scripts/docs/alerts";
 import { expressions } from "../harness/exporterCoverage";
@@ -25,6 +26,10 @@ let metricsUrl: string;
 let namespace: string;
 let selected: string[];
 let logFile: string;
+/** The local port of each of the container's named ports. */
+let portOf: Record<string, number>;
+/** The Deployment's container, as synthesized. */
+let container: { readinessProbe: { httpGet: { path: string; port: string } }; livenessProbe: { httpGet: { path: string; port: string } } };
 
 const kubectl = (args: string[]) => {
   const r = plane.kubectl(args);
@@ -60,6 +65,8 @@ beforeAll(async () => {
   plane = await ControlPlane.start({ controllers: ["deployment", "replicaset", "job"] });
   const synth = await synthToDisk("prod");
   namespace = synth.namespace;
+  const deployment = parse(fs.readFileSync(path.join(synth.namespacedDir, "deployment-kube-state-metrics.yaml"), "utf8"));
+  container = deployment.spec.template.spec.containers[0];
   for (const dir of [synth.clusterDir, synth.namespacedDir]) kubectl(["apply", "--server-side", "--field-manager=blacklake", "-f", dir]);
 
   // What the prod stack's Prometheus evaluates and shows, from kube-state-metrics.
@@ -104,6 +111,7 @@ beforeAll(async () => {
 
   // kube-state-metrics with its container's arguments, on loopback, reading the API server as its service account would.
   const [port, telemetry] = [await freePort(), await freePort()];
+  portOf = { "http-metrics": port, telemetry };
   const args = KUBE_STATE_METRICS_ARGS.map((a) => a.replace(/^--port=\d+$/, `--port=${port}`).replace(/^--telemetry-port=\d+$/, `--telemetry-port=${telemetry}`));
   logFile = path.join(plane.dir, "kube-state-metrics.log");
   const log = fs.openSync(logFile, "a");
@@ -118,6 +126,15 @@ afterAll(() => {
 });
 
 describe("kube-state-metrics 2.15.0 watching the prod stack's objects on the real kube-apiserver", () => {
+  it("answers its Deployment's readiness and liveness probes, each on its own path and port", async () => {
+    const probes = { readiness: container.readinessProbe.httpGet, liveness: container.livenessProbe.httpGet };
+    expect(probes.readiness.path).not.toBe(probes.liveness.path);
+    for (const [which, get] of Object.entries(probes)) {
+      const url = `http://127.0.0.1:${portOf[get.port]}${get.path}`;
+      await until(async () => (await fetch(url)).status === 200, `${which} ${url}`, 60_000);
+    }
+  }, 120_000);
+
   it("produces every kube_* family the prod rules and dashboards select, and the recording holds their label sets", async () => {
     let text = "";
     const missing = () => {
