@@ -40,12 +40,22 @@ export function redisServerContainer(image: pulumi.Input<string>, o: { replicate
       // Where redis-start.sh writes the config it composes.
       ...(o.replicated ? [{ kind: "scratch" as const, volume: "run-redis", path: "/run/redis" }] : []),
     ],
-    health: { exec: { readiness: ["sh", "-c", REDIS_PING] }, docker: REDIS_PING },
+    health: { exec: { readiness: ["sh", "-c", REDIS_READY], liveness: ["sh", "-c", REDIS_ALIVE] }, docker: REDIS_READY },
   };
 }
 
-/** Redis answers, asked as the exporter user (whose password the container has). */
-const REDIS_PING = 'redis-cli --user exporter --pass "$EXPORTER_PASSWORD" --no-auth-warning ping | grep -q PONG';
+/**
+ * redis-cli as the exporter user, whose password the container has; redis-cli reads it
+ * from REDISCLI_AUTH, so it is not on a command line that the process list shows.
+ */
+const REDIS_CLI = 'REDISCLI_AUTH="$EXPORTER_PASSWORD" redis-cli --user exporter ping';
+/** Ready: PONG (not while it loads its data set, nor while a replica has lost its primary). */
+export const REDIS_READY = `${REDIS_CLI} | grep -q '^PONG'`;
+/**
+ * Alive: Redis answers at all, LOADING while it reads a large AOF and MASTERDOWN while a
+ * replica has lost its primary included. Killed then, it would start the load again, in a loop.
+ */
+export const REDIS_ALIVE = `${REDIS_CLI} | grep -qE '^(PONG|LOADING|MASTERDOWN)'`;
 
 export const REDIS_EXPORTER_PORT = 9121;
 /** redis_exporter, counting the queue's and the dead-letter queue's keys. */
