@@ -72,19 +72,20 @@ done`;
 
 /** The reloader beside Alertmanager, in Alertmanager's image (no other image to trust). Kubernetes only: on Docker a changed file is a new container. */
 export function configReloaderContainer(image: pulumi.Input<string>): ContainerSpec {
+  const configFile = `${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`;
   return {
     name: "config-reloader",
     image,
     command: ["sh", "-c", CONFIG_RELOADER_SCRIPT],
     env: {
-      CONFIG_FILE: `${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`,
+      CONFIG_FILE: configFile,
       RELOAD_URL: `http://127.0.0.1:${ALERTMANAGER_PORT}/-/reload`,
       INTERVAL_SECONDS: String(CONFIG_RELOAD_INTERVAL_SECONDS),
     },
     uid: NOBODY,
     mounts: [{ kind: "files", volume: "config", path: MONITORING_PATHS.alertmanagerConfigDir, secret: true }],
     // Ready and alive while it can read the file it watches (its loop ending ends the container).
-    health: { exec: { readiness: ["test", "-r", `${MONITORING_PATHS.alertmanagerConfigDir}/alertmanager.yml`] } },
+    health: { exec: { readiness: ["test", "-r", configFile] } },
   };
 }
 

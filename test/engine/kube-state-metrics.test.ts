@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { KUBE_STATE_METRICS_ARGS } from "../../components/monitoring/kubeStateMetrics";
 import { stackMonitoring } from "../../scripts/docs/alerts";
-import { expressions } from "../harness/exporterCoverage";
+import { selectedNames } from "../harness/exporterCoverage";
 import { parseExposition } from "../harness/exposition";
-import { vectorSelectors } from "../harness/promql";
 import { ensureExportersInstalled, freePort } from "../integration/support";
 import { recordOrCompare } from "../integration/support/metrics";
+import { waitFor } from "../integration/support/redis";
 import { ControlPlane, synthToDisk } from "./support";
 
 // kube-state-metrics 2.15.0, the version the stacks deploy, with its container's command
@@ -36,17 +36,6 @@ const kubectl = (args: string[]) => {
   if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits for `check` to hold, polling every second. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await Promise.resolve(check()).catch(() => false)) return;
-    await sleep(1000);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /** The pods of a Job, as the job controller made them. */
 const jobPods = (job: string) =>
@@ -71,18 +60,17 @@ beforeAll(async () => {
 
   // What the prod stack's Prometheus evaluates and shows, from kube-state-metrics.
   const { mixins } = await stackMonitoring("prod");
-  const exprs = expressions(mixins).map((e) => e.expr);
-  selected = [...new Set(exprs.flatMap((e) => vectorSelectors(e).map((s) => s.metric)).filter((n) => n.startsWith("kube_")))].sort();
+  selected = [...selectedNames(mixins)].filter((n) => n.startsWith("kube_")).sort();
 
   // A backup run that fails and a restore drill that succeeds (their pods end as a kubelet would say).
   const failed = "postgres-backup-repo1-full-29000001";
   const drill = "postgres-restore-drill-29000002";
   kubectl(["-n", namespace, "create", "job", `--from=cronjob/postgres-backup-repo1-full`, failed]);
   kubectl(["-n", namespace, "create", "job", `--from=cronjob/postgres-restore-drill`, drill]);
-  await until(() => jobPods(failed).length > 0 && jobPods(drill).length > 0, "the Jobs' pods");
+  await waitFor(() => jobPods(failed).length > 0 && jobPods(drill).length > 0, "the Jobs' pods", 120_000, 1000);
   for (const pod of jobPods(failed)) finishPod(pod, "Failed");
   for (const pod of jobPods(drill)) finishPod(pod, "Succeeded");
-  await until(() => kubectl(["-n", namespace, "get", "job", drill, "-o", "jsonpath={.status.completionTime}"]) !== "", "the drill's completion");
+  await waitFor(() => kubectl(["-n", namespace, "get", "job", drill, "-o", "jsonpath={.status.completionTime}"]) !== "", "the drill's completion", 120_000, 1000);
   // The CronJob controller records a success only for the runs it started: written as it would.
   kubectl([
     "-n",
@@ -96,7 +84,7 @@ beforeAll(async () => {
     JSON.stringify({ status: { lastSuccessfulTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") } }),
   ]);
   // A container that restarted, as the kubelet reports it.
-  await until(() => kubectl(["-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=api", "-o", "name"]).trim() !== "", "the API's pods");
+  await waitFor(() => kubectl(["-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=api", "-o", "name"]).trim() !== "", "the API's pods", 120_000, 1000);
   const apiPod = kubectl(["-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=api", "-o", "name"]).split("\n")[0]!;
   const spec = JSON.parse(kubectl(["-n", namespace, "get", apiPod, "-o", "json"]));
   const containerStatuses = spec.spec.containers.map((c: { name: string; image: string }) => ({
@@ -131,7 +119,7 @@ describe("kube-state-metrics 2.15.0 watching the prod stack's objects on the rea
     expect(probes.readiness.path).not.toBe(probes.liveness.path);
     for (const [which, get] of Object.entries(probes)) {
       const url = `http://127.0.0.1:${portOf[get.port]}${get.path}`;
-      await until(async () => (await fetch(url)).status === 200, `${which} ${url}`, 60_000);
+      await waitFor(async () => (await fetch(url)).status === 200, `${which} ${url}`, 60_000, 1000);
     }
   }, 120_000);
 
@@ -141,10 +129,15 @@ describe("kube-state-metrics 2.15.0 watching the prod stack's objects on the rea
       const names = new Set(parseExposition(text).map((s) => s.name));
       return selected.filter((n) => !names.has(n));
     };
-    await until(async () => {
-      text = await (await fetch(metricsUrl)).text();
-      return missing().length === 0;
-    }, "every selected family").catch((e) => {
+    await waitFor(
+      async () => {
+        text = await (await fetch(metricsUrl)).text();
+        return missing().length === 0;
+      },
+      "every selected family",
+      120_000,
+      1000,
+    ).catch((e) => {
       throw new Error(`${e.message}; missing: ${missing().join(", ")}\n${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-2000) : ""}`);
     });
     expect(selected.length).toBeGreaterThan(5);

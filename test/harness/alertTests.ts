@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { pgbackrestExporterPort } from "../../components/postgres/containers";
 import { STANZA } from "../../components/postgres/files";
 import { pgbackrestJob } from "../../components/postgres/mixin";
 import type { AlertRule, MonitoringMixin } from "../../components/lib/mixin";
@@ -81,14 +82,13 @@ function gaugeCase(name: string, labels: Record<string, string>, bad: number, go
  * still kept for inspection, which must not keep the alert firing.
  */
 function latestRunFailedCase(cronJob: string): AlertCase {
-  const job = { job: "kube-state-metrics" };
   const failedRun = [
-    s("kube_job_status_start_time", { ...job, job_name: `${cronJob}-29100000` }, gauge(1000, 30)),
-    s("kube_job_status_failed", { ...job, job_name: `${cronJob}-29100000` }, gauge(1, 30)),
-    s("kube_job_status_start_time", { ...job, job_name: `${cronJob}-29099000` }, gauge(400, 30)),
-    s("kube_job_status_failed", { ...job, job_name: `${cronJob}-29099000` }, gauge(0, 30)),
+    s("kube_job_status_start_time", { ...ksm, job_name: `${cronJob}-29100000` }, gauge(1000, 30)),
+    s("kube_job_status_failed", { ...ksm, job_name: `${cronJob}-29100000` }, gauge(1, 30)),
+    s("kube_job_status_start_time", { ...ksm, job_name: `${cronJob}-29099000` }, gauge(400, 30)),
+    s("kube_job_status_failed", { ...ksm, job_name: `${cronJob}-29099000` }, gauge(0, 30)),
   ];
-  const lastSuccess = (t: number) => s("kube_cronjob_status_last_successful_time", { ...job, cronjob: cronJob }, gauge(t, 30));
+  const lastSuccess = (t: number) => s("kube_cronjob_status_last_successful_time", { ...ksm, cronjob: cronJob }, gauge(t, 30));
   return {
     firing: { series: [...failedRun, lastSuccess(500)], at: "5m", alerts: [{ labels: { ...ns }, value: 1000 }] },
     quiet: { series: [...failedRun, lastSuccess(2000)], at: "5m" },
@@ -156,10 +156,9 @@ const latency = (fast: number, mid: number, slow: number, n = 300) => {
 
 /** Restore drill Jobs as kube-state-metrics reports them: run id -> [start, completion] (Unix seconds). */
 function drillRuns(runs: Record<string, [number, number]>): InputSeries[] {
-  const job = { job: "kube-state-metrics" };
   return Object.entries(runs).flatMap(([id, [start, done]]) => [
-    s("kube_job_status_start_time", { ...job, job_name: `postgres-restore-drill-${id}` }, gauge(start, 30)),
-    s("kube_job_status_completion_time", { ...job, job_name: `postgres-restore-drill-${id}` }, gauge(done, 30)),
+    s("kube_job_status_start_time", { ...ksm, job_name: `postgres-restore-drill-${id}` }, gauge(start, 30)),
+    s("kube_job_status_completion_time", { ...ksm, job_name: `postgres-restore-drill-${id}` }, gauge(done, 30)),
   ]);
 }
 
@@ -571,7 +570,7 @@ function backupAge(repo: number, pod: number, type: string, age: number): InputS
   const exporter = recorded("pgbackrest_exporter", "pgbackrest_backup_since_last_completion_seconds", { backup_type: type });
   return s(
     "pgbackrest_backup_since_last_completion_seconds",
-    { job: pgbackrestJob(repo), repo: `repo${repo}`, pod: `postgres-${pod}`, instance: `10.0.3.${pod}:${9853 + repo}`, ...exporter, stanza: STANZA },
+    { job: pgbackrestJob(repo), repo: `repo${repo}`, pod: `postgres-${pod}`, instance: `10.0.3.${pod}:${pgbackrestExporterPort(repo)}`, ...exporter, stanza: STANZA },
     gauge(age),
   );
 }

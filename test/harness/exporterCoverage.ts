@@ -6,7 +6,7 @@ import { ALERTMANAGER_JOB, PROMETHEUS_JOB } from "../../components/monitoring/mi
 import { API_JOB, KUBE_STATE_METRICS_JOB } from "../../components/monitoring/platformAlerts";
 import { pgbackrestJob, POSTGRES_JOB } from "../../components/postgres/mixin";
 import { REDIS_JOB } from "../../components/redis/mixin";
-import { EXPORTER_CONTRACTS, type Series, readFixture, recordedExporters } from "./exposition";
+import { EXPORTER_CONTRACTS, METRICS_FIXTURES, type Series, readFixture, recordedExporters } from "./exposition";
 import { needsLabel, vectorSelectors } from "./promql";
 
 // Does every series a rule or dashboard selects exist? Each selector is attributed to the
@@ -181,10 +181,15 @@ function prefixOf(metric: string): string {
   return metric.split("_")[0] ?? metric;
 }
 
-/** The recordings, and the contracts of the exporters that cannot be recorded here (CONTRACT_SOURCES). */
+/** Every fixture the checks read, by exporter: the contracts of those that cannot be recorded here (CONTRACT_SOURCES), then the recordings. */
+export function fixtureSources(): { exporter: string; dir: string }[] {
+  return [
+    ...Object.keys(CONTRACT_SOURCES).map((exporter) => ({ exporter, dir: EXPORTER_CONTRACTS })),
+    ...recordedExporters().map((exporter) => ({ exporter, dir: METRICS_FIXTURES })),
+  ];
+}
+
+/** The recordings, and the contracts of the exporters that cannot be recorded here. */
 export function loadRecordings(): Record<string, Series[]> {
-  return {
-    ...Object.fromEntries(Object.keys(CONTRACT_SOURCES).map((e) => [e, readFixture(e, EXPORTER_CONTRACTS)])),
-    ...Object.fromEntries(recordedExporters().map((e) => [e, readFixture(e)])),
-  };
+  return Object.fromEntries(fixtureSources().map(({ exporter, dir }) => [exporter, readFixture(exporter, dir)]));
 }

@@ -1,6 +1,6 @@
 import type { MonitoringMixin } from "../../components/lib/mixin";
-import { expressions, loadRecordings } from "./exporterCoverage";
-import { EXPORTER_CONTRACTS, readFixtureTypes, recordedExporters, seriesType } from "./exposition";
+import { expressions, fixtureSources } from "./exporterCoverage";
+import { readFixtureTypes, seriesType } from "./exposition";
 import { selectorUses, typeMisuse } from "./promql";
 
 // A linter over the rules and dashboards in the spirit of pint's promql/rate and
@@ -11,8 +11,7 @@ import { selectorUses, typeMisuse } from "./promql";
 
 /** Every recorded metric family's type, and those of the transcribed contracts. */
 export function recordedTypes(): Record<string, string> {
-  const contracts = Object.keys(loadRecordings()).filter((e) => !recordedExporters().includes(e));
-  return Object.assign({}, ...contracts.map((e) => readFixtureTypes(e, EXPORTER_CONTRACTS)), ...recordedExporters().map((e) => readFixtureTypes(e)));
+  return Object.assign({}, ...fixtureSources().map(({ exporter, dir }) => readFixtureTypes(exporter, dir)));
 }
 
 /** The misuses in the mixins' rules and dashboards, each naming where it is. */

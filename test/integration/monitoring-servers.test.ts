@@ -11,10 +11,11 @@ import { prometheusArgs } from "../../components/monitoring/prometheus";
 import { WATCHDOG_ALERT } from "../../components/monitoring/render";
 import { parseConfig } from "../../stacks/config";
 import { ROOT, stackConfig } from "../harness";
+import { selectedNames } from "../harness/exporterCoverage";
 import { parseExposition } from "../harness/exposition";
-import { vectorSelectors } from "../harness/promql";
 import { freePort } from "./support";
 import { recordOrCompare } from "./support/metrics";
+import { waitFor } from "./support/redis";
 import { ensurePrometheusInstalled, writeFiles } from "./support/prometheus";
 
 // The real Prometheus (3.4.1) and Alertmanager (0.28.1), the versions the stacks ship, on
@@ -45,15 +46,6 @@ const text = async (url: string) => (await fetch(url)).text();
 async function gauge(url: string, name: string): Promise<number | undefined> {
   const line = (await text(url)).split("\n").find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(" ")[1]);
-}
-
-async function untilTrue(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 function start(binary: string, args: string[], name: string): void {
@@ -113,15 +105,17 @@ beforeAll(async () => {
           : relocate(a),
   );
   start(tools.prometheus, args, "prometheus");
-  await untilTrue(async () => (await fetch(prom("/-/ready"))).ok && (await fetch(am("/-/ready"))).ok, `Prometheus on ${promPort} and Alertmanager on ${amPort}`).catch((e) => {
-    const tail = (name: string) =>
-      fs
-        .readFileSync(path.join(dir, `${name}.log`), "utf8")
-        .split("\n")
-        .slice(-15)
-        .join("\n");
-    throw new Error(`${e.message}\nprometheus.log:\n${tail("prometheus")}\nalertmanager.log:\n${tail("alertmanager")}`);
-  });
+  await waitFor(async () => (await fetch(prom("/-/ready"))).ok && (await fetch(am("/-/ready"))).ok, `Prometheus on ${promPort} and Alertmanager on ${amPort}`, 60_000).catch(
+    (e) => {
+      const tail = (name: string) =>
+        fs
+          .readFileSync(path.join(dir, `${name}.log`), "utf8")
+          .split("\n")
+          .slice(-15)
+          .join("\n");
+      throw new Error(`${e.message}\nprometheus.log:\n${tail("prometheus")}\nalertmanager.log:\n${tail("alertmanager")}`);
+    },
+  );
 }, 1_800_000);
 
 afterAll(() => {
@@ -145,14 +139,14 @@ describe("Alertmanager's config-reloader (its script under busybox sh) with the 
     servers.push(spawn(path.join(bin, "sh"), ["-c", CONFIG_RELOADER_SCRIPT], { env, stdio: ["ignore", log, log] }));
     fs.closeSync(log);
     // It has read the file it compares with once it says it is watching.
-    await untilTrue(async () => fs.readFileSync(path.join(dir, "config-reloader.log"), "utf8").includes("watching"), "the reloader to start", 10_000);
+    await waitFor(async () => fs.readFileSync(path.join(dir, "config-reloader.log"), "utf8").includes("watching"), "the reloader to start", 10_000);
   });
 
   it("reloads a changed alertmanager.yml in place: the new routing is in effect, the process is the same", async () => {
     const pid = servers[0]!.pid;
     expect(good).toMatch(/repeat_interval: 12h/);
     fs.writeFileSync(amFile(), good.replace(/repeat_interval: 12h/, "repeat_interval: 11h"));
-    await untilTrue(async () => (await original()).includes("repeat_interval: 11h"), "the reloaded configuration", 30_000).catch((e) => {
+    await waitFor(async () => (await original()).includes("repeat_interval: 11h"), "the reloaded configuration", 30_000).catch((e) => {
       throw new Error(`${e.message}; config-reloader.log:\n${fs.readFileSync(path.join(dir, "config-reloader.log"), "utf8")}`);
     });
     expect(servers[0]!.pid).toBe(pid);
@@ -161,10 +155,10 @@ describe("Alertmanager's config-reloader (its script under busybox sh) with the 
 
   it("refuses a broken alertmanager.yml, keeps routing with the previous one, and says so in alertmanager_config_last_reload_successful", async () => {
     fs.writeFileSync(amFile(), "route: [\n");
-    await untilTrue(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 0, "a failed reload", 30_000);
+    await waitFor(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 0, "a failed reload", 30_000);
     expect(await original()).toContain("repeat_interval: 11h");
     fs.writeFileSync(amFile(), good);
-    await untilTrue(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 1, "a good reload", 30_000);
+    await waitFor(async () => (await gauge(am("/metrics"), "alertmanager_config_last_reload_successful")) === 1, "a good reload", 30_000);
   }, 60_000);
 });
 
@@ -172,7 +166,7 @@ describe("the prod stack's monitoring in the real Prometheus 3.4.1 and Alertmana
   it("loads every rule group of every rule file, and evaluates each rule without an error", async () => {
     const files = fs.readdirSync(path.join(dir, "etc/prometheus/rules")).map((f) => parse(fs.readFileSync(path.join(dir, "etc/prometheus/rules", f), "utf8")));
     const expected = files.flatMap((f: any) => f.groups.map((g: any) => g.name)).sort();
-    await untilTrue(async () => (await loadedGroups()).every((g) => g.rules.every((r) => r.lastEvaluation > "2000")), "one evaluation of every rule", 120_000);
+    await waitFor(async () => (await loadedGroups()).every((g) => g.rules.every((r) => r.lastEvaluation > "2000")), "one evaluation of every rule", 120_000);
     const groups = await loadedGroups();
     expect(groups.map((g) => g.name).sort()).toEqual(expected);
     expect(groups.flatMap((g) => g.rules.filter((r) => r.health !== "ok").map((r) => `${g.name}/${r.name}: ${r.health} ${r.lastError ?? ""}`))).toEqual([]);
@@ -180,7 +174,7 @@ describe("the prod stack's monitoring in the real Prometheus 3.4.1 and Alertmana
   }, 180_000);
 
   it("sends the always-firing Watchdog to Alertmanager (the dead man's switch, end to end)", async () => {
-    await untilTrue(async () => (await json(am("/api/v2/alerts"))).some((a: any) => a.labels.alertname === WATCHDOG_ALERT), `${WATCHDOG_ALERT} in Alertmanager`, 120_000);
+    await waitFor(async () => (await json(am("/api/v2/alerts"))).some((a: any) => a.labels.alertname === WATCHDOG_ALERT), `${WATCHDOG_ALERT} in Alertmanager`, 120_000);
     const watchdog = (await json(am("/api/v2/alerts"))).find((a: any) => a.labels.alertname === WATCHDOG_ALERT);
     expect(watchdog.labels.severity).toBe("info");
     expect(watchdog.receivers.map((r: any) => r.name)).toEqual(["heartbeat"]);
@@ -189,7 +183,7 @@ describe("the prod stack's monitoring in the real Prometheus 3.4.1 and Alertmana
   it("reloads a changed rule file in place: the new group is evaluated, the process is the same", async () => {
     const pid = servers[1]!.pid;
     fs.writeFileSync(ruleFile, `${ruleFileText}\n  - name: reload.probe\n    rules:\n      - record: blacklake:reload_probe\n        expr: vector(1)\n`);
-    await untilTrue(async () => (await loadedGroups()).some((g) => g.name === "reload.probe"), "the new group", 30_000);
+    await waitFor(async () => (await loadedGroups()).some((g) => g.name === "reload.probe"), "the new group", 30_000);
     expect(servers[1]!.pid).toBe(pid);
     expect(servers[1]!.exitCode).toBeNull();
   }, 60_000);
@@ -197,16 +191,16 @@ describe("the prod stack's monitoring in the real Prometheus 3.4.1 and Alertmana
   it("refuses a broken rule file, keeps the rules it runs, and says so in prometheus_config_last_reload_successful", async () => {
     const before = (await loadedGroups()).map((g) => g.name).sort();
     fs.writeFileSync(ruleFile, `${ruleFileText}\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: sum(\n`);
-    await untilTrue(async () => (await gauge(prom("/metrics"), "prometheus_config_last_reload_successful")) === 0, "a failed reload", 30_000);
+    await waitFor(async () => (await gauge(prom("/metrics"), "prometheus_config_last_reload_successful")) === 0, "a failed reload", 30_000);
     expect((await loadedGroups()).map((g) => g.name).sort()).toEqual(before);
     fs.writeFileSync(ruleFile, ruleFileText);
-    await untilTrue(async () => (await gauge(prom("/metrics"), "prometheus_config_last_reload_successful")) === 1, "a good reload", 30_000);
+    await waitFor(async () => (await gauge(prom("/metrics"), "prometheus_config_last_reload_successful")) === 1, "a good reload", 30_000);
   }, 90_000);
 
   it("produce the series the self-monitoring rules select, with the recorded label sets", async () => {
-    const mixin = selfMonitoringMixin({ namespace: "x", prometheus: { podSelector: {}, portName: "http" }, alertmanager: { podSelector: {}, portName: "http" } });
-    const exprs = [...mixin.ruleGroups.flatMap((g) => g.rules.map((r) => r.expr)), ...mixin.dashboards.flatMap((d) => d.panels.flatMap((p) => p.queries.map((q) => q.expr)))];
-    const selected = new Set(exprs.flatMap((e) => vectorSelectors(e).map((s) => s.metric)));
+    const selected = selectedNames([
+      selfMonitoringMixin({ namespace: "x", prometheus: { podSelector: {}, portName: "http" }, alertmanager: { podSelector: {}, portName: "http" } }),
+    ]);
     for (const [server, url] of [
       ["prometheus", prom("/metrics")],
       ["alertmanager", am("/metrics")],

@@ -43,13 +43,22 @@ export function redisCli(port: number, auth: RedisAuth, args: string[]): string 
   return `${result.stdout}${result.stderr}`.trim();
 }
 
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls `check` (sync or async) every `intervalMs` until it holds. A check that throws (a
+ * server not listening yet) counts as "not yet"; the last error is in the timeout's message.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 200));
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ""}`);
 }
 
 /** How to start a process other than `<binary> <configFile>`: e.g. our start script under busybox sh. */
