@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -87,6 +87,27 @@ describe("redis-server with our redis.conf and ACL file", () => {
     await redis.start();
     expect(redisCli(port, app, ["LLEN", "queue:durable"])).toBe("50");
     expect(redisCli(port, app, ["LINDEX", "queue:durable", "0"])).toBe("job-49");
+  });
+
+  // A Lua script's writes and a transaction's are kept in the AOF as MULTI/EXEC, which
+  // Redis up to 7.4 replays with the default user's permissions (redis/redis#14541): with
+  // a default user that has none, they vanish on restart without an error.
+  it("keeps a script's and a transaction's writes across a restart", async () => {
+    const script = "for i = 1, 100 do redis.call('LPUSH', KEYS[1], 'job-' .. i) end return redis.call('LLEN', KEYS[1])";
+    expect(redisCli(port, app, ["EVAL", script, "1", "queue:scripted"])).toBe("100");
+    const transaction = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--user", "app", "--no-auth-warning"], {
+      input: "MULTI\nSET tx:a 1\nSET tx:b 2\nEXEC\n",
+      env: { ...process.env, REDISCLI_AUTH: passwords.app },
+      encoding: "utf8",
+    });
+    expect(transaction.stdout).toMatch(/QUEUED[\s\S]*OK\nOK/);
+    await new Promise((r) => setTimeout(r, 1500)); // appendfsync everysec
+    await redis.crash();
+    await redis.start();
+    expect(redisCli(port, app, ["LLEN", "queue:scripted"])).toBe("100");
+    expect(redisCli(port, app, ["MGET", "tx:a", "tx:b"])).toBe("1\n2");
+    // The default user's permissions do not let anyone in: it is off and has no password.
+    expect(redisCli(port, { user: "default", password: "" }, ["PING"])).toMatch(/WRONGPASS|invalid/i);
   });
 });
 
