@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
+import { preferOnePodPerNode } from "../lib/placement";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { ALERTMANAGER_PORT, alertmanagerConfigFiles, MONITORING_PATHS, NOBODY, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
@@ -139,6 +140,8 @@ export function alertmanager(app: ObjectScope, args: MonitoringArgs): void {
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(NOBODY),
+            // Replicas on one node would go down together, and the notifications with them.
+            ...(s.alertmanager.replicas > 1 ? { affinity: preferOnePodPerNode(app.selector) } : {}),
             containers: [
               {
                 // HA: every replica gossips with the others so a notification goes out once.

@@ -103,7 +103,10 @@ export const FLOWS: Flow[] = [
   { from: "prometheus", to: "kube-apiserver", port: 6443, why: "service discovery (6443 clusters)" },
   { from: "prometheus", to: "kubelets", port: 10250, why: "kubelet and cAdvisor metrics" },
   { from: "grafana", to: "prometheus", port: 9090, why: "dashboards query Prometheus" },
-  { from: "alertmanager", to: "alertmanager", port: 9094, why: "HA gossip" },
+  // memberlist gossips over both: TCP for state sync, UDP for the probes and the
+  // notification log; with UDP refused the peers see each other down and both notify.
+  { from: "alertmanager", to: "alertmanager", port: 9094, why: "HA gossip (state sync)" },
+  { from: "alertmanager", to: "alertmanager", port: 9094, protocol: "UDP", why: "HA gossip (probes, notification log)" },
   { from: "alertmanager", to: "internet", port: 443, why: "webhook receivers" },
   { from: "alertmanager", to: "internet", port: 587, why: "e-mail receivers (SMTP submission)" },
   { from: "kube-state-metrics", to: "kube-apiserver", port: 443, why: "watch objects" },

@@ -59,17 +59,19 @@ async function startExporter(binary: string, spec: ContainerSpec, port: number, 
   exporters.push({ kill: () => child.kill("SIGKILL") });
   const url = `http://127.0.0.1:${port}/metrics`;
   let text = "";
+  // 60 s, not the usual 20: once on a busy CI machine postgres_exporter took longer to
+  // answer its first scrape. Its log is printed when it never does (the work folder goes).
   await waitFor(
     () => {
-      try {
-        text = execFileSync("curl", ["-sf", url], { encoding: "utf8", timeout: 10_000 });
-        return text.length > 0;
-      } catch {
-        return false;
-      }
+      text = execFileSync("curl", ["-sf", url], { encoding: "utf8", timeout: 10_000 });
+      return text.length > 0;
     },
-    `${path.basename(binary)} on ${url} (log: ${logFile})`,
-  );
+    `${path.basename(binary)} on ${url}`,
+    60_000,
+  ).catch((e: Error) => {
+    const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
+    throw new Error(`${e.message}\n${path.basename(binary)} exited ${child.exitCode ?? "no"}; its log's last lines:\n${tail}`);
+  });
   return text;
 }
 

@@ -74,6 +74,12 @@ describe("differences between environments come from their stack files", () => {
       prometheus(prod).spec.selector.matchLabels,
     );
     expect((prod.one("kubernetes:policy/v1:PodDisruptionBudget", "prometheus").inputs as any).spec.maxUnavailable).toBe(1);
+    const alertmanager = prod.one("kubernetes:apps/v1:StatefulSet", "alertmanager").inputs as any;
+    expect(alertmanager.spec.replicas).toBeGreaterThan(1);
+    expect(alertmanager.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm).toEqual({
+      topologyKey: "kubernetes.io/hostname",
+      labelSelector: { matchLabels: alertmanager.spec.selector.matchLabels },
+    });
     for (const stack of ["dev", "staging"] as const) {
       const run = await runStack(stack);
       expect(prometheus(run).spec.replicas, stack).toBe(1);

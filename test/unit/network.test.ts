@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ALERTMANAGER_CLUSTER_PORT } from "../../components/monitoring/alertmanager";
 import { DNS_PORT, FLOWS, WORKLOADS } from "../../components/network/flows";
 import { kubernetesName, runStack, STACKS } from "../harness";
 
@@ -37,14 +38,15 @@ function peerMatches(peer: Peer, e: Endpoint): boolean {
   return e.kind === "pod" && selects(peer.podSelector, e.labels);
 }
 
-const portMatches = (rule: Rule, port: number) => !rule.ports || rule.ports.some((p) => p.port === port);
+type Protocol = "TCP" | "UDP";
+const portMatches = (rule: Rule, protocol: Protocol, port: number) => !rule.ports || rule.ports.some((p) => p.port === port && (p.protocol ?? "TCP") === protocol);
 
-function allows(policies: Policy[], direction: "ingress" | "egress", pod: Labels, other: Endpoint, port: number): boolean {
+function allows(policies: Policy[], direction: "ingress" | "egress", pod: Labels, other: Endpoint, protocol: Protocol, port: number): boolean {
   const type = direction === "ingress" ? "Ingress" : "Egress";
   const applicable = policies.filter((p) => p.policyTypes.includes(type) && selects(p.podSelector, pod));
   if (applicable.length === 0) return true; // not isolated in this direction
   return applicable.some((p) =>
-    (p[direction] ?? []).some((rule) => portMatches(rule, port) && (rule[direction === "ingress" ? "from" : "to"] ?? []).some((peer) => peerMatches(peer, other))),
+    (p[direction] ?? []).some((rule) => portMatches(rule, protocol, port) && (rule[direction === "ingress" ? "from" : "to"] ?? []).some((peer) => peerMatches(peer, other))),
   );
 }
 
@@ -66,15 +68,16 @@ describe.each(STACKS)("NetworkPolicies of the %s stack", (stack) => {
       for (const to of [...pods, ...outside]) {
         if (from.kind !== "pod" && to.kind !== "pod") continue; // neither end is ours
         for (const port of ports) {
-          const egress = from.kind === "pod" ? allows(policies, "egress", from.labels, to, port) : true;
-          const ingress = to.kind === "pod" ? allows(policies, "ingress", to.labels, from, port) : true;
-          if (egress && ingress) allowed.add(`${from.name} -> ${to.name}:${port}`);
+          for (const protocol of ["TCP", "UDP"] as const) {
+            const egress = from.kind === "pod" ? allows(policies, "egress", from.labels, to, protocol, port) : true;
+            const ingress = to.kind === "pod" ? allows(policies, "ingress", to.labels, from, protocol, port) : true;
+            if (egress && ingress) allowed.add(`${from.name} -> ${to.name}:${port}/${protocol}`);
+          }
         }
       }
     }
     // The declared matrix, with the kube-apiserver and kubelets both inside the private ranges this test probes.
-    const declared = new Set(FLOWS.filter((f) => f.to !== "kubelets").map((f) => `${f.from} -> ${f.to}:${f.port}`));
-    for (const f of FLOWS.filter((f) => f.to === "kubelets")) declared.add(`${f.from} -> kube-apiserver:${f.port}`);
+    const declared = new Set(FLOWS.map((f) => `${f.from} -> ${f.to === "kubelets" ? "kube-apiserver" : f.to}:${f.port}/${f.protocol ?? "TCP"}`));
     expect([...allowed].sort()).toEqual([...declared].sort());
   });
 
@@ -91,6 +94,13 @@ describe.each(STACKS)("NetworkPolicies of the %s stack", (stack) => {
 });
 
 describe("the flow matrix", () => {
+  // memberlist, which Alertmanager's HA uses, needs both: with UDP refused each replica
+  // sees the other failed and both send every notification.
+  it("lets the Alertmanager replicas gossip on their cluster port over TCP and UDP", () => {
+    const gossip = FLOWS.filter((f) => f.from === "alertmanager" && f.to === "alertmanager" && f.port === ALERTMANAGER_CLUSTER_PORT);
+    expect(gossip.map((f) => f.protocol ?? "TCP").sort()).toEqual(["TCP", "UDP"]);
+  });
+
   it("selects pods the stack really labels that way", async () => {
     const run = await runStack("prod");
     const podTemplates = run.kubernetesObjects().flatMap((o) => {
