@@ -54,7 +54,7 @@ export const pgbackrestExporterPortName = (repo: number) => `backup-repo${repo}`
 const pgbackrestExporterArgs = (repo: number) => [`--backrest.config=${PATHS.pgbackrestConfig}`, `--web.listen-address=:${pgbackrestExporterPort(repo)}`, "--collect.interval=300"];
 
 /** Runs provision-database.sql once as the superuser: the owner role and its database, idempotently. */
-const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=owner_password="$OWNER_PASSWORD" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
+const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
 
 /** PROVISION_DATABASE_SCRIPT's environment. */
 function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string }): Env {

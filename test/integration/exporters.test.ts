@@ -27,15 +27,8 @@ import { RedisProcess, redisCli, waitFor, writeRedisInstance } from "./support/r
 // pgbackrest_exporter cannot be built here (the module proxy refuses it; see
 // scripts/integration/install-exporters.sh), so its series are not recorded or checked.
 
-const BOOTSTRAP_VARS = {
-  app_database: "blacklake",
-  app_user: "blacklake_app",
-  app_password: "app-pw",
-  replication_user: "replicator",
-  replication_password: "repl-pw",
-  exporter_user: "metrics",
-  exporter_password: "metrics-pw",
-};
+const BOOTSTRAP_VARS = { app_database: "blacklake", app_user: "blacklake_app", replication_user: "replicator", exporter_user: "metrics" };
+const BOOTSTRAP_PASSWORDS = { APP_PASSWORD: "app-pw", REPLICATION_PASSWORD: "repl-pw", EXPORTER_PASSWORD: "metrics-pw" };
 const REDIS_PASSWORDS: RedisUsers = { app: "app-pw", exporter: "exporter-pw", replication: "repl-pw", sentinel: "sentinel-pw", admin: "admin-pw" };
 
 let work: string;
@@ -90,7 +83,7 @@ beforeAll(async () => {
   await pg.initdb();
   await pg.start();
   // The metrics role exactly as the StatefulSet's first start makes it.
-  await pg.psqlFile(path.join(ROOT, "components/postgres/scripts/bootstrap.sql"), BOOTSTRAP_VARS);
+  await pg.psqlFile(path.join(ROOT, "components/postgres/scripts/bootstrap.sql"), BOOTSTRAP_VARS, "postgres", BOOTSTRAP_PASSWORDS);
   // Some traffic, so the per-database and per-statement queries return rows. The
   // repository has no stanza, so archive_command fails and the switched segment waits.
   await pg.psql("CREATE TABLE items AS SELECT g AS id FROM generate_series(1, 1000) g; SELECT count(*) FROM items;");
@@ -126,7 +119,7 @@ describe("the exporters we deploy, scraped while they watch the real servers", (
     expect(bin, "install-exporters.sh built no postgres_exporter").toBeDefined();
     const queries = path.join(work, "exporter-queries.yaml");
     fs.writeFileSync(queries, renderExporterQueries());
-    const spec = postgresExporterContainer("postgres_exporter", "127.0.0.1", BOOTSTRAP_VARS.exporter_password);
+    const spec = postgresExporterContainer("postgres_exporter", "127.0.0.1", BOOTSTRAP_PASSWORDS.EXPORTER_PASSWORD);
     const portArg = (a: string) => a.replace(`${POSTGRES_PATHS.config}/exporter-queries.yaml`, queries);
     // The pod reaches the server on localhost:5432; here it is on the sandbox's port.
     const text = await startExporter(bin!, { ...spec, env: { ...spec.env, DATA_SOURCE_URI: `127.0.0.1:${pg.port}/postgres?sslmode=disable` } }, await freePort(), portArg);

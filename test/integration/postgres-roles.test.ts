@@ -11,8 +11,8 @@ const SCRIPTS = path.join(ROOT, "components/postgres/scripts");
 let sandbox: Sandbox;
 let pg: Cluster;
 
-function psqlFile(file: string, vars: Record<string, string>, db = "postgres") {
-  return pg.psqlFile(path.join(SCRIPTS, file), vars, db);
+function psqlFile(file: string, vars: Record<string, string>, env: Record<string, string>) {
+  return pg.psqlFile(path.join(SCRIPTS, file), vars, "postgres", env);
 }
 
 /** Runs SQL over TCP as a password user, returning stdout or the error text. */
@@ -33,15 +33,11 @@ beforeAll(async () => {
   pg = await sandbox.cluster("roles", sandbox.newRepo());
   await pg.initdb();
   await pg.start();
-  await psqlFile("bootstrap.sql", {
-    app_database: "blacklake",
-    app_user: "blacklake_app",
-    app_password: "app-secret",
-    replication_user: "replicator",
-    replication_password: "repl-secret",
-    exporter_user: "metrics",
-    exporter_password: "metrics-secret",
-  });
+  await psqlFile(
+    "bootstrap.sql",
+    { app_database: "blacklake", app_user: "blacklake_app", replication_user: "replicator", exporter_user: "metrics" },
+    { APP_PASSWORD: "app-secret", REPLICATION_PASSWORD: "repl-secret", EXPORTER_PASSWORD: "metrics-secret" },
+  );
   await pg.psql("CREATE TABLE items (id bigserial PRIMARY KEY, name text)", { db: "blacklake" });
 });
 
@@ -84,11 +80,11 @@ describe("bootstrap.sql", () => {
 });
 
 describe("provision-database.sql", () => {
-  const vars = { owner: "keycloak", owner_password: "kc-secret-1", database: "keycloak" };
+  const vars = { owner: "keycloak", database: "keycloak" };
 
   it("creates the service's database and owner, and can run again with a new password", async () => {
-    await psqlFile("provision-database.sql", vars);
-    await psqlFile("provision-database.sql", { ...vars, owner_password: "kc-secret-2" });
+    await psqlFile("provision-database.sql", vars, { OWNER_PASSWORD: "kc-secret-1" });
+    await psqlFile("provision-database.sql", vars, { OWNER_PASSWORD: "kc-secret-2" });
     expect(await pg.psql("SELECT rolsuper || ',' || rolcreatedb || ',' || rolcreaterole FROM pg_roles WHERE rolname = 'keycloak'")).toBe("false,false,false");
     expect(await pg.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'keycloak'")).toBe("keycloak");
     expect(await asUser("keycloak", "kc-secret-1", "keycloak", "SELECT 1")).toMatch(/password authentication failed/);

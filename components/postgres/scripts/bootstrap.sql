@@ -1,5 +1,9 @@
 -- Runs once, on the primary's first start, as the superuser over the local socket.
--- Secrets arrive as psql variables from the pod's environment, never in this file.
+-- Names arrive as psql variables; the passwords are read from the pod's environment
+-- here, never passed on psql's command line, where the process list would show them.
+\getenv replication_password REPLICATION_PASSWORD
+\getenv app_password APP_PASSWORD
+\getenv exporter_password EXPORTER_PASSWORD
 
 CREATE ROLE :"replication_user" WITH LOGIN REPLICATION PASSWORD :'replication_password';
 

@@ -36,9 +36,9 @@ if [[ ! -s "${PGDATA}/PG_VERSION" ]]; then
     # Bootstrap on a socket only, before the server listens on the network.
     pg_ctl --pgdata="${PGDATA}" --wait --options="${config[*]} -c listen_addresses=''" start
     psql --no-psqlrc --set=ON_ERROR_STOP=1 --username=postgres --dbname=postgres \
-      --set=app_database="${APP_DATABASE}" --set=app_user="${APP_USER}" --set=app_password="${APP_PASSWORD}" \
-      --set=replication_user="${REPLICATION_USER}" --set=replication_password="${REPLICATION_PASSWORD}" \
-      --set=exporter_user="${EXPORTER_USER}" --set=exporter_password="${EXPORTER_PASSWORD}" \
+      --set=app_database="${APP_DATABASE}" --set=app_user="${APP_USER}" \
+      --set=replication_user="${REPLICATION_USER}" \
+      --set=exporter_user="${EXPORTER_USER}" \
       --file="${POSTGRES_CONFIG_DIR}/bootstrap.sql"
     pg_ctl --pgdata="${PGDATA}" --wait --mode=fast stop
   else

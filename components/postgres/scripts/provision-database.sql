@@ -1,5 +1,7 @@
 -- Creates (or updates) one service's database and its owner role. Idempotent: a Job
--- runs it on every change, as the superuser, with the values as psql variables.
+-- runs it on every change, as the superuser, with the names as psql variables and the
+-- password from the environment (not on the command line, where `ps` would show it).
+\getenv owner_password OWNER_PASSWORD
 -- The owner owns only its database; it is not a superuser and cannot create roles.
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION', :'owner')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec

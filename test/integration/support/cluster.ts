@@ -306,22 +306,27 @@ export class Cluster {
   }
 
   /** Runs a SQL file with psql variables (--set name=value) through the socket, stopping at the first error. */
-  psqlFile(file: string, vars: Record<string, string>, db = "postgres"): Promise<RunResult> {
-    return this.runAs(path.join(this.pgBin, "psql"), [
-      "-X",
-      "-q",
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-h",
-      this.socketDir,
-      "-p",
-      String(this.port),
-      "-d",
-      db,
-      ...Object.entries(vars).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
-      "-f",
-      file,
-    ]);
+  /** psql -f with `vars` as psql variables and `env` (the passwords our SQL reads with \getenv) in its environment. */
+  psqlFile(file: string, vars: Record<string, string>, db = "postgres", env: Record<string, string> = {}): Promise<RunResult> {
+    return this.runAs(
+      path.join(this.pgBin, "psql"),
+      [
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        this.socketDir,
+        "-p",
+        String(this.port),
+        "-d",
+        db,
+        ...Object.entries(vars).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+        "-f",
+        file,
+      ],
+      { env },
+    );
   }
 
   pgbackrest(command: string, args: string[] = [], opts: Partial<RunOptions> = {}): Promise<RunResult> {
