@@ -65,9 +65,11 @@ export interface RedisUsers {
  * password. It still holds every permission, with no password to log in with: Redis
  * replays the append-only file as the default user and, through 7.4, re-checks its
  * permissions on each MULTI/EXEC there (Lua scripts are written as MULTI/EXEC too), so a
- * default user without them silently drops those writes on restart (redis/redis#14541). The application gets every data command but no admin or dangerous one
- * (no FLUSHALL, CONFIG, KEYS, DEBUG, SHUTDOWN); the exporter reads statistics and key
- * sizes only; replication and sentinel get exactly the commands their protocols use.
+ * default user without them silently drops those writes on restart (redis/redis#14541).
+ *
+ * The application gets every data command but no admin or dangerous one (no FLUSHALL,
+ * CONFIG, KEYS, DEBUG, SHUTDOWN); the exporter reads statistics and key sizes only;
+ * replication and sentinel get exactly the commands their protocols use.
  */
 export function renderUsersAcl(passwords: RedisUsers): string {
   const user = (name: string, password: string, rules: string) => `user ${name} on >${password} ${rules}`;

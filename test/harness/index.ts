@@ -52,6 +52,12 @@ export function kubernetesName(r: CapturedResource): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
+/** A workload's pod template: spec.template (Deployment, StatefulSet, Job) or a CronJob's spec.jobTemplate.spec.template. */
+export function podTemplateOf(r: CapturedResource): { metadata?: Record<string, any>; spec?: Record<string, any> } | undefined {
+  const spec = (r.inputs as { spec?: Record<string, any> }).spec;
+  return spec?.template ?? spec?.jobTemplate?.spec?.template;
+}
+
 const committedRuns = new Map<StackName, Promise<Registered>>();
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, STACKS } from "../harness";
+import { podTemplateOf, runStack, STACKS } from "../harness";
 
 // A process's arguments are world-readable (ps, /proc/<pid>/cmdline, a node's process
 // list): no container may take a password there. Clients read it from the environment
@@ -13,8 +13,7 @@ describe.each(STACKS)("the %s stack", (stack) => {
     const run = await runStack(stack);
     const found: string[] = [];
     for (const o of run.kubernetesObjects()) {
-      const spec = (o.inputs as any).spec;
-      const pod = spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec;
+      const pod = podTemplateOf(o)?.spec;
       for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
         const line = [...(c.command ?? []), ...(c.args ?? [])].join(" ");
         if (PASSWORD_ARGUMENT.test(line)) found.push(`${o.name}/${c.name}: ${line.match(PASSWORD_ARGUMENT)![0]}`);

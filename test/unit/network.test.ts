@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ALERTMANAGER_CLUSTER_PORT } from "../../components/monitoring/alertmanager";
 import { DNS_PORT, FLOWS, WORKLOADS } from "../../components/network/flows";
-import { kubernetesName, runStack, STACKS } from "../harness";
+import { kubernetesName, podTemplateOf, runStack, STACKS } from "../harness";
 
 // Reachability computed from the NetworkPolicy objects the stack registers (not from
 // the flow matrix they were rendered from), compared with the declared matrix: nothing
@@ -104,9 +104,8 @@ describe("the flow matrix", () => {
   it("selects pods the stack really labels that way", async () => {
     const run = await runStack("prod");
     const podTemplates = run.kubernetesObjects().flatMap((o) => {
-      const spec = (o.inputs as any).spec;
-      const template = spec?.template ?? spec?.jobTemplate?.spec?.template;
-      return template ? [template.metadata.labels as Labels] : [];
+      const template = podTemplateOf(o);
+      return template ? [template.metadata?.labels as Labels] : [];
     });
     for (const w of WORKLOADS) {
       expect(

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { configReference } from "../../scripts/docs/config";
 import type { CapturedResource } from "../../scripts/synth/mockRuntime";
-import { ROOT, runStack, type StackName } from "../harness";
+import { podTemplateOf, ROOT, runStack, type StackName } from "../harness";
 
 // docs/operations.md must stay true to the code. Every command of its ```bash blocks is
 // extracted; every kubectl command is checked against the objects declared by the stack
@@ -214,10 +214,8 @@ function parseArgs(words: string[], valueFlags: Set<string>, booleanFor?: (flag:
 const isVariable = (name: string) => name.includes("$");
 const isPlaceholder = (name: string) => /[<>]/.test(name);
 
-function podTemplate(object: CapturedResource): { containers?: { name: string; ports?: { containerPort: number }[] }[] } | undefined {
-  const spec = object.inputs.spec as Record<string, any> | undefined;
-  return object.type.endsWith(":CronJob") ? spec?.jobTemplate?.spec?.template?.spec : spec?.template?.spec;
-}
+type PodSpec = { containers?: { name: string; ports?: { containerPort: number }[] }[] };
+const podTemplate = (object: CapturedResource): PodSpec | undefined => podTemplateOf(object)?.spec;
 
 /** The object a `Kind/name` names in a stack; for pods and claims, the StatefulSet (or template) they come from. */
 function resolve(view: StackView, world: World, kind: string, name: string): CapturedResource | undefined {

@@ -305,8 +305,11 @@ export class Cluster {
     return r.stdout.trim();
   }
 
-  /** Runs a SQL file with psql variables (--set name=value) through the socket, stopping at the first error. */
-  /** psql -f with `vars` as psql variables and `env` (the passwords our SQL reads with \getenv) in its environment. */
+  /**
+   * Runs a SQL file through the socket, stopping at the first error: `vars` as psql
+   * variables (--set name=value), `env` in psql's environment (the passwords our SQL
+   * reads with \getenv).
+   */
   psqlFile(file: string, vars: Record<string, string>, db = "postgres", env: Record<string, string> = {}): Promise<RunResult> {
     return this.runAs(
       path.join(this.pgBin, "psql"),
