@@ -68,6 +68,7 @@ export function composePlatform(config: PlatformConfig) {
       repoTargets: backupRepoTargets(config),
       serviceAccountAnnotations: pgbackrestRole ? { [IRSA_ROLE_ANNOTATION]: pgbackrestRole } : undefined,
       serviceDatabases: config.keycloak.enabled ? [KEYCLOAK_DATABASE] : [],
+      tls: config.tls,
     },
     after,
   );
@@ -76,6 +77,7 @@ export function composePlatform(config: PlatformConfig) {
     SERVICES.minio,
     {
       ...args(config.minio),
+      tls: config.tls,
       consumerCredentials: pgbackrestKeys ? { pgbackrest: pgbackrestKeys } : {},
       offsite: config.aws.offsite.enabled ? { ...offsiteBucket(config), credentialsSecretName: OFFSITE_MIRROR_SECRET } : undefined,
     },
@@ -85,7 +87,7 @@ export function composePlatform(config: PlatformConfig) {
   const identity = config.keycloak.enabled
     ? new Keycloak(
         SERVICES.keycloak,
-        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecret(KEYCLOAK_DATABASE.name) },
+        { ...args(config.keycloak), domain: config.domain, databaseSecretName: database.serviceDatabaseSecret(KEYCLOAK_DATABASE.name), databaseCa: database.clientCa },
         { ...after, dependsOn: [namespace, database] },
       )
     : undefined;
@@ -102,6 +104,8 @@ export function composePlatform(config: PlatformConfig) {
           resources: config.api.resources,
           autoscaling: config.api.autoscaling,
           spreadAcrossZones: config.highAvailability,
+          // DATABASE_URL verifies the server against this CA.
+          files: [database.clientCa],
           env: apiEnv({
             databaseUrl: { secretName: database.appSecretName, key: "uri" },
             redis: {

@@ -40,13 +40,17 @@ export function keycloakDeployment(
             containers: [
               {
                 ...kubernetesContainer(
-                  keycloakContainer(args.images.keycloak, {
-                    database: { url: fromSecret("jdbcUrl"), username: fromSecret("username"), password: fromSecret("password") },
-                    publicUrl,
-                    admin: { username: { secretName: secrets.admin.metadata.name, key: "username" }, password: { secretName: secrets.admin.metadata.name, key: "password" } },
-                    behindProxy: true,
-                    cache: "ispn",
-                  }),
+                  keycloakContainer(
+                    args.images.keycloak,
+                    {
+                      database: { url: fromSecret("jdbcUrl"), username: fromSecret("username"), password: fromSecret("password") },
+                      publicUrl,
+                      admin: { username: { secretName: secrets.admin.metadata.name, key: "username" }, password: { secretName: secrets.admin.metadata.name, key: "password" } },
+                      behindProxy: true,
+                      cache: "ispn",
+                    },
+                    { files: [args.databaseCa.mount] },
+                  ),
                 ),
                 resources: toResourceRequirements(s.resources),
                 // Keycloak's non-optimized start re-augments its Quarkus build under
@@ -54,7 +58,7 @@ export function keycloakDeployment(
                 securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: false }),
               },
             ],
-            volumes: [{ name: "realm", secret: { secretName: secrets.realm.metadata.name, defaultMode: 0o440 } }],
+            volumes: [{ name: "realm", secret: { secretName: secrets.realm.metadata.name, defaultMode: 0o440 } }, args.databaseCa.volume],
           },
         },
       },

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
+import type { FilesMount } from "../lib/mounts";
 import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
 import type { KeycloakSettings } from "./settings";
 import { DEFAULT_REALM, renderRealm } from "./realm";
@@ -59,8 +60,15 @@ function keycloakEnv(o: {
   };
 }
 
-/** Keycloak's container on every target: `start --import-realm`, HTTP and the management port. */
-export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<typeof keycloakEnv>[0], realm?: Record<string, pulumi.Input<string>>): ContainerSpec {
+/**
+ * Keycloak's container on every target: `start --import-realm`, HTTP and the management
+ * port; `files`: mounts of other components' files (the database's CA, which the JDBC URL names).
+ */
+export function keycloakContainer(
+  image: pulumi.Input<string>,
+  env: Parameters<typeof keycloakEnv>[0],
+  o: { realm?: Record<string, pulumi.Input<string>>; files?: FilesMount[] } = {},
+): ContainerSpec {
   return {
     name: "keycloak",
     image,
@@ -72,7 +80,7 @@ export function keycloakContainer(image: pulumi.Input<string>, env: Parameters<t
     env: keycloakEnv(env),
     uid: KEYCLOAK_UID,
     // The realm file carries the API client's secret. Its text is for targets that copy files in.
-    mounts: [{ kind: "files", volume: "realm", path: KEYCLOAK_IMPORT_DIR, files: realm, secret: true }],
+    mounts: [{ kind: "files", volume: "realm", path: KEYCLOAK_IMPORT_DIR, files: o.realm, secret: true }, ...(o.files ?? [])],
     health: {
       http: { port: KEYCLOAK_METRICS_PORT_NAME, readinessPath: "/health/ready", livenessPath: "/health/live", startupSeconds: 300 },
       // The image has bash but no curl: a raw HTTP request to the management port.

@@ -4,6 +4,7 @@ import { horizontalPodAutoscaler } from "../lib/autoscaling";
 import type { InClusterArgs } from "../lib/component";
 import { generatedPassword } from "../lib/credentials";
 import type { MonitoringMixin } from "../lib/mixin";
+import type { PodFiles } from "../lib/mounts";
 import { ObjectScope } from "../lib/scope";
 import { keycloakDeployment } from "./deployment";
 import { KEYCLOAK_HTTP_PORT as HTTP_PORT, type KeycloakSettings, keycloakRealmFiles, REALM_FILE } from "./files";
@@ -17,6 +18,8 @@ export interface KeycloakArgs extends InClusterArgs<KeycloakSettings, Record<"ke
   domain: string;
   /** Secret (PostgresCluster.serviceDatabaseSecret) with username, password and jdbcUrl. */
   databaseSecretName: pulumi.Input<string>;
+  /** The database server's CA (PostgresCluster.clientCa), which the jdbcUrl verifies it with. */
+  databaseCa: PodFiles;
 }
 
 /**

@@ -46,6 +46,12 @@ export interface ScratchMount {
 
 export type Mount = FilesMount | DataMount | ScratchMount;
 
+/** Files another component hands a pod (a server's CA, say): the pod volume to declare and the container's mount of it. */
+export interface PodFiles {
+  volume: k8s.types.input.core.v1.Volume;
+  mount: FilesMount;
+}
+
 /** The mounts as Kubernetes takes them, in declared order: files are always read-only. */
 export function kubernetesVolumeMounts(mounts: Mount[]): k8s.types.input.core.v1.VolumeMount[] {
   return mounts.map((m) => ({

@@ -29,5 +29,12 @@ export const PGBACKREST_REPO_PATH = "/pgbackrest";
 /** The API's confidential OIDC client in the realm. */
 export const API_OIDC_CLIENT_ID = "blacklake-api";
 
+/**
+ * Where every PostgreSQL client (and the server itself) mounts the database's TLS Secret:
+ * the server reads tls.crt and tls.key, a client only ca.crt, and the connection strings
+ * the database hands out name that file.
+ */
+export const POSTGRES_TLS_DIR = "/etc/postgres-tls";
+
 /** Keycloak's own database on the platform PostgreSQL, owned by its own role. */
 export const KEYCLOAK_DATABASE = { name: "keycloak", owner: "keycloak" } as const;

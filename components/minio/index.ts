@@ -7,6 +7,8 @@ import { standardLabels } from "../lib/labels";
 import type { MonitoringMixin } from "../lib/mixin";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { ObjectScope } from "../lib/scope";
+import { serverCertificate } from "../tls/certificate";
+import type { TlsSettings } from "../tls/settings";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import { minioMixin, MINIO_PROMETHEUS_TOKEN_SECRET } from "./mixin";
 import { credentialFiles, MIRROR_CONSUMER, PROMETHEUS_CONSUMER } from "./policies";
@@ -30,6 +32,8 @@ export interface MinioTenantArgs extends InClusterArgs<MinioSettings, MinioImage
   consumerCredentials: Record<string, ConsumerCredentials>;
   /** Where the mirror CronJob copies buckets to (the off-site bucket); needed when mirror.enabled. */
   offsite?: { endpoint: string; bucket: string; credentialsSecretName: string };
+  /** Who signs the servers' certificate (written to settings.tlsSecretName). */
+  tls: TlsSettings;
 }
 
 /**
@@ -41,7 +45,7 @@ export interface MinioTenantArgs extends InClusterArgs<MinioSettings, MinioImage
 export class MinioTenant extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<string>;
   readonly port = API_PORT;
-  /** Secret with the private CA (ca.crt) that signed MinIO's certificate. */
+  /** The servers' TLS Secret (cert-manager's): clients trust its ca.crt. */
   readonly tlsSecretName: string;
   readonly mixin: MonitoringMixin;
   private readonly consumerSecretNames = new Map<string, pulumi.Output<string>>();
@@ -74,7 +78,12 @@ export class MinioTenant extends pulumi.ComponentResource {
       child,
     );
 
-    const statefulSet = minioServers(scope, name, args, root.metadata.name);
+    // The Service and every server by name: the servers reach each other by pod name.
+    const certificate = serverCertificate(scope, args.tls, {
+      secretName: s.tlsSecretName,
+      dnsNames: [this.endpoint, pulumi.interpolate`*.${name}-pods.${ns}.svc`],
+    });
+    const statefulSet = minioServers(scope, name, args, root.metadata.name, [certificate]);
 
     const access = this.accessSecrets(scope, name, args);
     this.bootstrapJob(name, args, { root, ...access, statefulSet });

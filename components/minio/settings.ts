@@ -17,7 +17,7 @@ export const minioSettings = strictSection({
   tlsSecretName: dnsLabel
     .default("minio-tls")
     .describe(
-      "kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) for minio.<namespace>.svc and *.minio-pods.<namespace>.svc, from cert-manager or the platform PKI. pgBackRest speaks only TLS to S3.",
+      "The kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) the stack's cert-manager Certificate writes for minio.<namespace>.svc and *.minio-pods.<namespace>.svc (issuer: tls.issuer). pgBackRest speaks only TLS to S3.",
     ),
   noncurrentVersionExpirationDays: positiveInt("a number of days").default(30).describe("Overwritten or deleted object versions are kept this long."),
   mirror: strictSection({

@@ -54,7 +54,7 @@ export function minioServerContainer(image: pulumi.Input<string>, o: Parameters<
  * when enabled), the StatefulSet (distributed across replicas x drives, or one standalone
  * pod), TLS only, and a PodDisruptionBudget.
  */
-export function minioServers(scope: ObjectScope, name: string, args: MinioTenantArgs, rootSecretName: pulumi.Input<string>): k8s.apps.v1.StatefulSet {
+export function minioServers(scope: ObjectScope, name: string, args: MinioTenantArgs, rootSecretName: pulumi.Input<string>, dependsOn: pulumi.Resource[]): k8s.apps.v1.StatefulSet {
   const s = args.settings;
   const headless = new k8s.core.v1.Service(
     `${name}-pods`,
@@ -128,7 +128,8 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
         volumeClaimTemplates: drives.map((d) => volumeClaim(d, scope.labels, s.storage, args.storageClass)),
       },
     },
-    scope.child,
+    // The pods mount the certificate's Secret: ask for it first.
+    { ...scope.child, dependsOn },
   );
   scope.podDisruptionBudget(name);
   return statefulSet;

@@ -1,8 +1,18 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
-import type { Mount } from "../lib/mounts";
-import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, type PostgresSettings, REPLICATION_USER } from "./files";
+import type { FilesMount, Mount } from "../lib/mounts";
+import {
+  EXPORTER_USER,
+  POSTGRES_CLIENT_TLS_ENV,
+  POSTGRES_CLIENT_TLS_QUERY,
+  POSTGRES_PATHS as PATHS,
+  POSTGRES_PORT,
+  POSTGRES_TLS_FILES,
+  POSTGRES_UID,
+  type PostgresSettings,
+  REPLICATION_USER,
+} from "./files";
 
 // The database's containers as every target runs them: the entrypoint's command and
 // environment, the exporters' flags, the provisioning of a service database. Kubernetes
@@ -12,9 +22,29 @@ import { EXPORTER_USER, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, ty
 /** The image's entrypoint script, from the mounted configuration. */
 const POSTGRES_ENTRYPOINT = ["bash", `${PATHS.config}/entrypoint.sh`];
 
+/** Pod volumes of the server's TLS Secret: all of it for the server, its ca.crt alone for a client. */
+export const POSTGRES_TLS_VOLUME = "tls";
+export const POSTGRES_CA_VOLUME = "postgres-ca";
+/** A client's mount of the CA (POSTGRES_CA_VOLUME) where the connection strings expect it. */
+export const POSTGRES_CA_MOUNT: FilesMount = { kind: "files", volume: POSTGRES_CA_VOLUME, path: PATHS.tls };
+
+/** The client's CA volume, from the server's TLS Secret: ca.crt only, never the key. */
+export function postgresCaVolume(tlsSecretName: pulumi.Input<string>) {
+  return { name: POSTGRES_CA_VOLUME, secret: { secretName: tlsSecretName, items: [{ key: POSTGRES_TLS_FILES.ca, path: POSTGRES_TLS_FILES.ca }], defaultMode: 0o444 } };
+}
+
+/** A libpq client's environment: verify the server against the CA with TLS on, nothing without. */
+const clientTlsEnv = (tls: boolean): Env => (tls ? { ...POSTGRES_CLIENT_TLS_ENV } : {});
+
 /** entrypoint.sh's environment: who it is (its ordinal), where the primary is, and the roles' passwords. */
-function postgresEnv(s: PostgresSettings, o: { podName: EnvValue; primaryHost: EnvValue; passwords: Record<"superuser" | "replication" | "app" | "exporter", EnvValue> }): Env {
+function postgresEnv(
+  s: PostgresSettings,
+  o: { podName: EnvValue; primaryHost: EnvValue; passwords: Record<"superuser" | "replication" | "app" | "exporter", EnvValue> },
+  tls: boolean,
+): Env {
   return {
+    // A replica's clone and its stream from the primary verify the primary's certificate.
+    ...clientTlsEnv(tls),
     PGDATA: PATHS.pgdata,
     POSTGRES_CONFIG_DIR: PATHS.config,
     POD_NAME: o.podName,
@@ -34,9 +64,10 @@ function postgresEnv(s: PostgresSettings, o: { podName: EnvValue; primaryHost: E
 export const POSTGRES_EXPORTER_PORT = 9187;
 const POSTGRES_EXPORTER_ARGS = [`--extend.query-path=${PATHS.config}/exporter-queries.yaml`, `--web.listen-address=:${POSTGRES_EXPORTER_PORT}`];
 
-/** The exporter's connection: as the metrics role, to the server at `host`. */
-function postgresExporterEnv(host: string, password: EnvValue): Env {
-  return { DATA_SOURCE_URI: `${host}:${POSTGRES_PORT}/postgres?sslmode=disable`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: password };
+/** The exporter's connection: as the metrics role, to the server at `host`, verifying it with TLS on. */
+function postgresExporterEnv(host: string, password: EnvValue, tls: boolean): Env {
+  const query = tls ? POSTGRES_CLIENT_TLS_QUERY : "sslmode=disable";
+  return { DATA_SOURCE_URI: `${host}:${POSTGRES_PORT}/postgres?${query}`, DATA_SOURCE_USER: EXPORTER_USER, DATA_SOURCE_PASS: password };
 }
 
 /**
@@ -56,9 +87,9 @@ const pgbackrestExporterArgs = (repo: number) => [`--backrest.config=${PATHS.pgb
 /** Runs provision-database.sql once as the superuser: the owner role and its database, idempotently. */
 const PROVISION_DATABASE_SCRIPT = `psql --no-psqlrc --set=ON_ERROR_STOP=1 --host="$PGHOST" --username=postgres --dbname=postgres --set=owner="$OWNER" --set=database="$DATABASE" --file=${PATHS.config}/provision-database.sql`;
 
-/** PROVISION_DATABASE_SCRIPT's environment. */
-function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string }): Env {
-  return { PGHOST: o.host, PGPASSWORD: o.superuserPassword, OWNER: o.owner, OWNER_PASSWORD: o.ownerPassword, DATABASE: o.database };
+/** PROVISION_DATABASE_SCRIPT's environment; with `tls` it verifies the server (the CA at POSTGRES_CA_MOUNT). */
+function provisionDatabaseEnv(o: { host: EnvValue; superuserPassword: EnvValue; owner: string; ownerPassword: EnvValue; database: string; tls: boolean }): Env {
+  return { PGHOST: o.host, PGPASSWORD: o.superuserPassword, OWNER: o.owner, OWNER_PASSWORD: o.ownerPassword, DATABASE: o.database, ...clientTlsEnv(o.tls) };
 }
 
 /**
@@ -79,7 +110,10 @@ export function provisionDatabaseContainer(
       : { command: ["sh", "-c", PROVISION_DATABASE_SCRIPT] }),
     env: provisionDatabaseEnv(o),
     uid: POSTGRES_UID,
-    mounts: [{ kind: "files", volume: "config", path: PATHS.config, files: o.script === undefined ? undefined : { "provision-database.sql": o.script } }],
+    mounts: [
+      { kind: "files", volume: "config", path: PATHS.config, files: o.script === undefined ? undefined : { "provision-database.sql": o.script } },
+      ...(o.tls ? [POSTGRES_CA_MOUNT] : []),
+    ],
   };
 }
 
@@ -89,6 +123,8 @@ export interface PostgresFiles {
   files?: Record<string, pulumi.Input<string>>;
   /** Mounts of the repositories' CA bundle, when a repository is reached over TLS with a private CA. */
   caMounts: Mount[];
+  /** The server speaks TLS with the certificate in POSTGRES_TLS_VOLUME (postgresConfigFiles' `tls`). */
+  tls: boolean;
 }
 
 /** The configuration directory. */
@@ -103,9 +139,10 @@ export function postgresContainer(s: PostgresSettings, image: pulumi.Input<strin
     image,
     command: POSTGRES_ENTRYPOINT,
     ports: [{ name: "postgres", port: POSTGRES_PORT }],
-    env: postgresEnv(s, o),
+    env: postgresEnv(s, o, f.tls),
     uid: POSTGRES_UID,
     mounts: [
+      ...(f.tls ? [{ kind: "files" as const, volume: POSTGRES_TLS_VOLUME, path: PATHS.tls }] : []),
       { kind: "data", volume: "data", path: PATHS.data },
       configDirMount(f),
       pgbackrestConfMount(f),
@@ -118,16 +155,22 @@ export function postgresContainer(s: PostgresSettings, image: pulumi.Input<strin
   };
 }
 
-/** postgres_exporter beside the server (`host`: where it reaches it); `queries` is exporter-queries.yaml's text for targets that copy files in. */
-export function postgresExporterContainer(image: pulumi.Input<string>, host: string, password: EnvValue, queries?: pulumi.Input<string>): ContainerSpec {
+/**
+ * postgres_exporter beside the server (`host`: where it reaches it, a name in the server's
+ * certificate with `tls`); `queries` is exporter-queries.yaml's text for targets that copy files in.
+ */
+export function postgresExporterContainer(image: pulumi.Input<string>, o: { host: string; password: EnvValue; tls: boolean; queries?: pulumi.Input<string> }): ContainerSpec {
   return {
     name: "exporter",
     image,
     args: POSTGRES_EXPORTER_ARGS,
     ports: [{ name: "metrics", port: POSTGRES_EXPORTER_PORT }],
-    env: postgresExporterEnv(host, password),
+    env: postgresExporterEnv(o.host, o.password, o.tls),
     uid: POSTGRES_UID,
-    mounts: [{ kind: "files", volume: "config", path: PATHS.config, files: queries === undefined ? undefined : { "exporter-queries.yaml": queries } }],
+    mounts: [
+      { kind: "files", volume: "config", path: PATHS.config, files: o.queries === undefined ? undefined : { "exporter-queries.yaml": o.queries } },
+      ...(o.tls ? [POSTGRES_CA_MOUNT] : []),
+    ],
     // Distroless: no shell for a Docker healthcheck.
     health: { http: { port: "metrics", readinessPath: "/", livenessPath: "/" } },
   };

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { generatedPassword } from "../lib/credentials";
 import type { ObjectScope } from "../lib/scope";
-import { EXPORTER_USER, POSTGRES_PORT, REPLICATION_USER } from "./files";
+import { EXPORTER_USER, POSTGRES_CLIENT_TLS_QUERY, POSTGRES_PORT, REPLICATION_USER } from "./files";
 import type { PostgresClusterArgs } from "./index";
 
 /** Keys the object store must grant on the pgBackRest bucket, for a repository whose keys are made here. */
@@ -35,7 +35,8 @@ export function clusterCredentials(scope: ObjectScope, name: string, args: Postg
     database: s.appDatabase,
     host: rwHost,
     port: String(POSTGRES_PORT),
-    uri: pulumi.interpolate`postgresql://${s.appUser}:${appPassword}@${rwHost}:${POSTGRES_PORT}/${s.appDatabase}`,
+    // Verifies the server: the application mounts the CA at POSTGRES_TLS_DIR.
+    uri: pulumi.interpolate`postgresql://${s.appUser}:${appPassword}@${rwHost}:${POSTGRES_PORT}/${s.appDatabase}?${POSTGRES_CLIENT_TLS_QUERY}`,
   });
 
   const backupS3Credentials: BackupS3Credentials[] = [];

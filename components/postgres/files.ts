@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { POSTGRES_TLS_DIR } from "../lib/names";
 import type { PostgresSettings } from "./settings";
 import { renderExporterQueries } from "./exporterQueries";
 import { type BackupRepo, renderPgbackrestConf, type RepoStorage } from "./pgbackrestConf";
@@ -27,7 +28,21 @@ export const POSTGRES_PATHS = {
   pgbackrestConfig: "/etc/pgbackrest/pgbackrest.conf",
   socket: "/var/run/postgresql",
   exporterQueries: "/etc/postgres-exporter",
+  /** The server's certificate and key, and the CA every client verifies it with (ca.crt). */
+  tls: POSTGRES_TLS_DIR,
 } as const;
+
+/** The files of the server's TLS Secret (cert-manager's kubernetes.io/tls keys) under POSTGRES_PATHS.tls. */
+export const POSTGRES_TLS_FILES = { cert: "tls.crt", key: "tls.key", ca: "ca.crt" } as const;
+
+/**
+ * libpq's settings of a client that verifies the server: the CA from the TLS Secret and
+ * the host name against the certificate. As environment (psql, pg_basebackup, pg_isready)
+ * and as connection-string parameters (the exporter, the application's URI, JDBC).
+ */
+export const POSTGRES_CLIENT_TLS = { sslmode: "verify-full", sslrootcert: `${POSTGRES_TLS_DIR}/${POSTGRES_TLS_FILES.ca}` } as const;
+export const POSTGRES_CLIENT_TLS_ENV = { PGSSLMODE: POSTGRES_CLIENT_TLS.sslmode, PGSSLROOTCERT: POSTGRES_CLIENT_TLS.sslrootcert } as const;
+export const POSTGRES_CLIENT_TLS_QUERY = `sslmode=${POSTGRES_CLIENT_TLS.sslmode}&sslrootcert=${POSTGRES_CLIENT_TLS.sslrootcert}`;
 
 /** One pgBackRest repository as the renderer and the backup jobs need it. */
 export type ResolvedRepo = BackupRepo & { schedules: PostgresSettings["backups"]["pgbackrest"]["repos"][number]["schedules"] };
@@ -45,6 +60,8 @@ export interface PostgresFilesOptions {
   repos: BackupRepo[];
   /** Networks clients and replicas connect from (pg_hba.conf). */
   clientCidrs: string[];
+  /** TLS only on the network (the certificate under POSTGRES_PATHS.tls), or plain where nothing leaves the machine. */
+  tls: boolean;
 }
 
 /** Every file of the database's configuration directory: file name -> text. */
@@ -58,6 +75,7 @@ export function postgresConfigFiles(s: PostgresSettings, o: PostgresFilesOptions
     port: POSTGRES_PORT,
     unixSocketDirectories: POSTGRES_PATHS.socket,
     maxWalSenders: s.instances + 4,
+    tls: o.tls ? { certFile: `${POSTGRES_PATHS.tls}/${POSTGRES_TLS_FILES.cert}`, keyFile: `${POSTGRES_PATHS.tls}/${POSTGRES_TLS_FILES.key}` } : "off",
   });
   const pgbackrestConf = renderPgbackrestConf({
     stanza: STANZA,
@@ -74,7 +92,7 @@ export function postgresConfigFiles(s: PostgresSettings, o: PostgresFilesOptions
   });
   return {
     "postgresql.conf": postgresqlConf,
-    "pg_hba.conf": renderPgHba({ clientCidrs: o.clientCidrs, replicationUser: REPLICATION_USER }),
+    "pg_hba.conf": renderPgHba({ clientCidrs: o.clientCidrs, replicationUser: REPLICATION_USER, tls: o.tls }),
     "pgbackrest.conf": pgbackrestConf,
     "bootstrap.sql": script("bootstrap.sql"),
     "entrypoint.sh": script("entrypoint.sh"),

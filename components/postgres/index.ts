@@ -2,15 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { type InClusterArgs, objectNamespace, renamedType } from "../lib/component";
 import type { MonitoringMixin } from "../lib/mixin";
+import type { PodFiles } from "../lib/mounts";
 import { ObjectScope } from "../lib/scope";
+import { serverCertificate } from "../tls/certificate";
+import type { TlsSettings } from "../tls/settings";
 import { backupCronJobs } from "./backupJobs";
 import { backupRepos, repoCa } from "./backupRepos";
 import { type BackupS3Credentials, type ClusterCredentials, clusterCredentials } from "./credentials";
-import { POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type PostgresSettings, STANZA } from "./files";
+import { POSTGRES_CLIENT_TLS_QUERY, POSTGRES_PATHS as PATHS, POSTGRES_PORT, POSTGRES_UID, postgresConfigFiles, type PostgresSettings, STANZA } from "./files";
 import { postgresMixin } from "./mixin";
 import type { RepoStorage } from "./pgbackrestConf";
 import { provisionDatabaseJob } from "./provisioning";
 import { clusterServices, postgresStatefulSet } from "./statefulSet";
+import { POSTGRES_CA_MOUNT, postgresCaVolume } from "./containers";
 
 export { POSTGRES_PORT, STANZA };
 export type { PostgresSettings };
@@ -47,6 +51,8 @@ export interface PostgresClusterArgs extends InClusterArgs<PostgresSettings, Pos
    * IRSA role (`eks.amazonaws.com/role-arn`) of a "webIdentity" repository.
    */
   serviceAccountAnnotations?: Record<string, pulumi.Input<string>>;
+  /** Who signs the server's certificate: every connection over the network is TLS, verified by the client. */
+  tls: TlsSettings;
 }
 
 /**
@@ -62,6 +68,13 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly port = POSTGRES_PORT;
   /** Secret with username, password, database, host, port and uri for the application. */
   readonly appSecretName: pulumi.Output<string>;
+  /**
+   * The server's TLS Secret: a client pod mounts its ca.crt (postgresCaVolume) at
+   * POSTGRES_TLS_DIR, where the uri and jdbcUrl the cluster hands out look for it.
+   */
+  readonly tlsSecretName: string;
+  /** What a client pod mounts to verify the server: the CA volume and its mount at POSTGRES_TLS_DIR. */
+  readonly clientCa: PodFiles;
   /** S3 keys the object store must grant on the pgBackRest bucket, per generated repo. */
   readonly backupS3Credentials: BackupS3Credentials[];
   readonly mixin: MonitoringMixin;
@@ -75,13 +88,21 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const rwHost = pulumi.interpolate`${name}-rw.${args.namespace}.svc`;
     const roHost = pulumi.interpolate`${name}-ro.${args.namespace}.svc`;
 
+    const tlsSecretName = `${name}-tls`;
+    this.tlsSecretName = tlsSecretName;
+    this.clientCa = { volume: postgresCaVolume(tlsSecretName), mount: POSTGRES_CA_MOUNT };
+    // Every name a client reaches the server by: the Services, each pod, and the exporter's localhost.
+    const certificate = serverCertificate(scope, args.tls, {
+      secretName: tlsSecretName,
+      dnsNames: [rwHost, roHost, pulumi.interpolate`*.${name}-pods.${args.namespace}.svc`, "localhost"],
+    });
     const credentials = clusterCredentials(scope, name, args, rwHost);
     this.backupS3Credentials = credentials.backupS3Credentials;
     const repos = backupRepos(s, args.repoTargets);
     const ca = repoCa(args.repoTargets);
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      { metadata: scope.meta(`${name}-config`), data: postgresConfigFiles(s, { repos, clientCidrs: args.clientCidrs ?? ["0.0.0.0/0"] }) },
+      { metadata: scope.meta(`${name}-config`), data: postgresConfigFiles(s, { repos, clientCidrs: args.clientCidrs ?? ["0.0.0.0/0"], tls: true }) },
       scope.child,
     );
     const headless = clusterServices(scope, name);
@@ -90,7 +111,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { metadata: { ...scope.meta(name), annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
       scope.child,
     );
-    const statefulSet = postgresStatefulSet(scope, name, args, { headless, serviceAccount, configMap, credentials, ca, repos });
+    const statefulSet = postgresStatefulSet(scope, name, args, { headless, serviceAccount, configMap, credentials, ca, repos, tlsSecretName }, [certificate]);
     scope.podDisruptionBudget(name);
 
     backupCronJobs({
@@ -145,7 +166,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       database: db.name,
       host: rwHost,
       port: String(POSTGRES_PORT),
-      jdbcUrl: pulumi.interpolate`jdbc:postgresql://${rwHost}:${POSTGRES_PORT}/${db.name}`,
+      jdbcUrl: pulumi.interpolate`jdbc:postgresql://${rwHost}:${POSTGRES_PORT}/${db.name}?${POSTGRES_CLIENT_TLS_QUERY}`,
     });
     this.serviceDatabaseSecrets.set(db.name, dbSecret.metadata.name);
     provisionDatabaseJob({
@@ -157,11 +178,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
       superuserSecret: credentials.superuser.metadata.name,
       ownerSecret: dbSecret.metadata.name,
       configMapName: configMap.metadata.name,
+      tlsSecretName: this.tlsSecretName,
       opts: { parent: this, dependsOn: [statefulSet] },
     });
   }
 
-  /** A service database's Secret: username, password, database, host, port and jdbcUrl. */
+  /** A service database's Secret: username, password, database, host, port and jdbcUrl (verifying the server; the CA at POSTGRES_TLS_DIR). */
   serviceDatabaseSecret(database: string): pulumi.Output<string> {
     const secret = this.serviceDatabaseSecrets.get(database);
     if (!secret) throw new Error(`PostgresCluster: no service database "${database}" (declared: ${[...this.serviceDatabaseSecrets.keys()].join(", ") || "none"})`);

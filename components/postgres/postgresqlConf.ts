@@ -24,6 +24,16 @@ export interface PostgresqlConfOptions {
   unixSocketDirectories: string;
   /** Replicas plus headroom for base backups and a rebuild. */
   maxWalSenders: number;
+  /**
+   * The server's certificate and key: every network connection is TLS. "off" only where
+   * nothing leaves one machine's loopback or Docker network (the local stack).
+   */
+  tls: ServerTlsFiles | "off";
+}
+
+export interface ServerTlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 type Setting = [name: string, value: string | number | boolean];
@@ -48,6 +58,17 @@ export function renderPostgresqlConf(o: PostgresqlConfOptions): string {
       ["max_connections", o.parameters.maxConnections],
       ["password_encryption", "scram-sha-256"],
     ]),
+    ...(o.tls === "off"
+      ? []
+      : [
+          section("TLS: pg_hba.conf admits network connections over TLS only (hostssl)", [
+            ["ssl", true],
+            ["ssl_cert_file", o.tls.certFile],
+            ["ssl_key_file", o.tls.keyFile],
+            ["ssl_min_protocol_version", "TLSv1.2"],
+            ["ssl_prefer_server_ciphers", true],
+          ]),
+        ]),
     section("Memory", [
       ["shared_buffers", o.parameters.sharedBuffers],
       ["work_mem", o.parameters.workMem],
@@ -92,17 +113,23 @@ export interface PgHbaOptions {
   /** Networks clients and replicas connect from; NetworkPolicies narrow this further. */
   clientCidrs: string[];
   replicationUser: string;
+  /** hostssl (the server has a certificate) or, where TLS is "off", host. */
+  tls: boolean;
 }
 
-/** Password (SCRAM) everywhere over the network; the local socket trusts the OS user only. */
+/**
+ * Password (SCRAM) everywhere over the network, and with TLS on only over TLS: a plain
+ * connection matches no line and is refused. The local socket trusts the OS user only.
+ */
 export function renderPgHba(o: PgHbaOptions): string {
+  const host = o.tls ? "hostssl" : "host   ";
   const lines = [
     `# ${RENDERED_HEADER}`,
     "# TYPE  DATABASE     USER       ADDRESS        METHOD",
     "local   all          all                       peer",
     "local   replication  all                       peer",
-    ...o.clientCidrs.map((cidr) => `host    replication  ${o.replicationUser}  ${cidr}  scram-sha-256`),
-    ...o.clientCidrs.map((cidr) => `host    all          all        ${cidr}  scram-sha-256`),
+    ...o.clientCidrs.map((cidr) => `${host} replication  ${o.replicationUser}  ${cidr}  scram-sha-256`),
+    ...o.clientCidrs.map((cidr) => `${host} all          all        ${cidr}  scram-sha-256`),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { kubernetesContainer } from "../lib/container";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { provisionDatabaseContainer } from "./containers";
+import { postgresCaVolume, provisionDatabaseContainer } from "./containers";
 import { POSTGRES_UID } from "./files";
 import type { ServiceDatabase } from "./index";
 
@@ -16,6 +16,8 @@ export interface ProvisionJobArgs {
   superuserSecret: pulumi.Input<string>;
   ownerSecret: pulumi.Input<string>;
   configMapName: pulumi.Input<string>;
+  /** The server's TLS Secret, whose CA the job verifies the server with. */
+  tlsSecretName: pulumi.Input<string>;
   opts: pulumi.CustomResourceOptions;
 }
 
@@ -45,13 +47,14 @@ export function provisionDatabaseJob(a: ProvisionJobArgs): k8s.batch.v1.Job {
                     owner: a.database.owner,
                     ownerPassword: { secretName: a.ownerSecret, key: "password" },
                     database: a.database.name,
+                    tls: true,
                   }),
                 ),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
               },
             ],
-            volumes: [{ name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } }],
+            volumes: [{ name: "config", configMap: { name: a.configMapName, defaultMode: 0o444 } }, postgresCaVolume(a.tlsSecretName)],
           },
         },
       },

@@ -8,7 +8,7 @@ import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 import type { ClusterCredentials } from "./credentials";
 import type { RepoCa } from "./backupRepos";
-import { pgbackrestExporterContainer, postgresContainer, postgresExporterContainer } from "./containers";
+import { POSTGRES_TLS_VOLUME, pgbackrestExporterContainer, postgresCaVolume, postgresContainer, postgresExporterContainer } from "./containers";
 import { POSTGRES_PORT, POSTGRES_UID } from "./files";
 import type { PostgresClusterArgs } from "./index";
 
@@ -42,6 +42,8 @@ export interface StatefulSetDeps {
   configMap: k8s.core.v1.ConfigMap;
   credentials: ClusterCredentials;
   ca: RepoCa;
+  /** The server's TLS Secret (cert-manager's, from the Certificate). */
+  tlsSecretName: string;
   /** The pgBackRest repositories: one backup exporter each. */
   repos: { index: number }[];
 }
@@ -50,12 +52,12 @@ export interface StatefulSetDeps {
  * The StatefulSet: entrypoint.sh makes ordinal 0 the primary and every other ordinal a
  * streaming replica; beside PostgreSQL run the exporter and a pgBackRest exporter per repository.
  */
-export function postgresStatefulSet(scope: ObjectScope, name: string, args: PostgresClusterArgs, d: StatefulSetDeps): k8s.apps.v1.StatefulSet {
+export function postgresStatefulSet(scope: ObjectScope, name: string, args: PostgresClusterArgs, d: StatefulSetDeps, dependsOn: pulumi.Resource[]): k8s.apps.v1.StatefulSet {
   const s = args.settings;
   /** The password key of one of the roles' Secrets. */
   const password = (secret: k8s.core.v1.Secret) => ({ secretName: secret.metadata.name, key: "password" });
   // The files come from the ConfigMap; only the CA mounts vary.
-  const files = { caMounts: d.ca.mounts };
+  const files = { caMounts: d.ca.mounts, tls: true };
   return new k8s.apps.v1.StatefulSet(
     name,
     {
@@ -101,7 +103,7 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
                 securityContext: restrictedContainerSecurityContext(),
               },
               {
-                ...kubernetesContainer(postgresExporterContainer(args.images.postgresExporter, "localhost", password(d.credentials.exporter))),
+                ...kubernetesContainer(postgresExporterContainer(args.images.postgresExporter, { host: "localhost", password: password(d.credentials.exporter), tls: true })),
                 resources: toResourceRequirements(RESOURCE_PRESETS.nano),
                 securityContext: restrictedContainerSecurityContext(),
               },
@@ -116,6 +118,9 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
               { name: "config", configMap: { name: d.configMap.metadata.name, defaultMode: 0o444 } },
               { name: "socket", emptyDir: {} },
               { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+              // The key readable by the group (fsGroup) and owned by root: what PostgreSQL accepts.
+              { name: POSTGRES_TLS_VOLUME, secret: { secretName: d.tlsSecretName, defaultMode: 0o440 } },
+              postgresCaVolume(d.tlsSecretName),
               ...d.ca.volumes,
             ],
           },
@@ -124,6 +129,7 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
         persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       },
     },
-    scope.child,
+    // The pods mount the certificate's Secret: ask for it first.
+    { ...scope.child, dependsOn },
   );
 }

@@ -5,6 +5,7 @@ import { type NamespaceArgs, objectNamespace } from "../lib/component";
 import { type LabelIdentity, selectorLabels, standardLabels } from "../lib/labels";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import type { Env } from "../lib/env";
+import type { PodFiles } from "../lib/mounts";
 import { type ComputeResources, toResourceRequirements } from "../lib/resources";
 import { DEFAULT_RUN_AS_USER, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
@@ -24,17 +25,19 @@ export interface WorkloadArgs extends NamespaceArgs {
   spreadAcrossZones: boolean;
   /** Variables in order: literals, Secret keys or pod fields. */
   env?: Env;
+  /** Files from other components, e.g. the database's CA that its connection string names. */
+  files?: PodFiles[];
 }
 
 /** The workload's container on every target: its port named http, scratch in /tmp, probes on the given paths. */
-export function workloadContainer(name: string, args: Pick<WorkloadArgs, "image" | "port" | "livenessPath" | "readinessPath" | "env">): ContainerSpec {
+export function workloadContainer(name: string, args: Pick<WorkloadArgs, "image" | "port" | "livenessPath" | "readinessPath" | "env" | "files">): ContainerSpec {
   return {
     name,
     image: args.image,
     ports: [{ name: "http", port: args.port }],
     ...(args.env ? { env: args.env } : {}),
     uid: DEFAULT_RUN_AS_USER,
-    mounts: [{ kind: "scratch", volume: "tmp", path: "/tmp" }],
+    mounts: [{ kind: "scratch", volume: "tmp", path: "/tmp" }, ...(args.files ?? []).map((f) => f.mount)],
     // Distroless images: no shell for a Docker healthcheck.
     health: { http: { port: "http", readinessPath: args.readinessPath, livenessPath: args.livenessPath } },
   };
@@ -93,7 +96,7 @@ export class Workload extends pulumi.ComponentResource {
                   securityContext: restrictedContainerSecurityContext(),
                 },
               ],
-              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }, ...(args.files ?? []).map((f) => f.volume)],
             },
           },
         },

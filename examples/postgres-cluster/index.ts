@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresCluster } from "../../components/postgres";
 import { POSTGRES_DEFAULT_IMAGES, postgresSettings } from "../../components/postgres/settings";
+import { tlsSettings } from "../../components/tls/settings";
 
 // The PostgreSQL component on its own, outside the platform: a two-instance cluster with
 // pgBackRest backups to an S3 bucket you already have and the component's alert rules,
@@ -10,6 +11,7 @@ import { POSTGRES_DEFAULT_IMAGES, postgresSettings } from "../../components/post
 //   pulumi config set namespace data        # an existing namespace
 //   pulumi config set instance orders       # the app.kubernetes.io/instance label
 //   pulumi config set backupBucket my-orders-backups
+//   pulumi config set caIssuer platform-ca  # a cert-manager CA ClusterIssuer
 //
 // The backup keys live in a Secret you create: PGBACKREST_REPO1_S3_KEY and
 // PGBACKREST_REPO1_S3_KEY_SECRET in `<instance>-backup-keys`.
@@ -32,6 +34,8 @@ export function postgresClusterExample() {
     settings,
     storageClass: config.get("storageClass") ?? "standard",
     images: POSTGRES_DEFAULT_IMAGES,
+    // Your cert-manager CA issuer signs the server's certificate (docs/prerequisites.md).
+    tls: tlsSettings.parse({ issuer: { kind: "ClusterIssuer", name: config.get("caIssuer") ?? "platform-ca" } }),
     repoTargets: [
       {
         name: "repo1",

@@ -8,6 +8,7 @@ import { MONITORING_DEFAULT_IMAGES, monitoringSettings } from "../../components/
 import { networkSettings } from "../../components/network/settings";
 import { POSTGRES_DEFAULT_IMAGES, postgresSettings } from "../../components/postgres/settings";
 import { REDIS_DEFAULT_IMAGES, redisSettings } from "../../components/redis/settings";
+import { tlsSettings } from "../../components/tls/settings";
 
 // ONE schema for a whole environment, composed of the sections each component owns
 // (components/<service>/settings.ts) and the stack's own (kubernetes, images, api,
@@ -113,6 +114,7 @@ const shape = {
   domain: hostname.default("blacklake.internal").describe("Base DNS name for the platform's hosts."),
   highAvailability: z.boolean().default(true).describe("Require replica counts that survive the loss of one node; must be on in prod."),
   kubernetes,
+  tls: tlsSettings,
   network: networkSettings,
   images,
   api,

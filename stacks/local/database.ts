@@ -49,11 +49,13 @@ export function localPostgres(ctx: LocalContext, v: Volumes) {
   const exporterPassword = password("postgres-exporter");
   const cipherPassphrase = password("postgres-repo-cipher", 64);
   // One posix repository on a volume: no object store or TLS needed for backups locally.
+  // The database speaks plain TCP: it is published on the laptop's loopback only and the
+  // other connections stay on the Docker network (docs/local.md).
   const [firstRepo] = pg.backups.pgbackrest.repos;
   const repos = firstRepo ? [resolveBackupRepo(pg, 1, firstRepo.name, { type: "posix", path: LOCAL_PGBACKREST_REPO_PATH })] : [];
-  const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"] });
+  const pgFiles = postgresConfigFiles(pg, { repos, clientCidrs: ["0.0.0.0/0"], tls: false });
   const pgbackrestEnv: Record<string, pulumi.Input<string>> = repos.length ? { PGBACKREST_REPO1_CIPHER_PASS: cipherPassphrase } : {};
-  const files = { files: pgFiles, caMounts: [] };
+  const files = { files: pgFiles, caMounts: [], tls: false };
   // The posix repository's volume, beside what the containers mount on every target.
   const repoVolume = (readOnly: boolean) => ({ volume: pgbackrestRepo, path: LOCAL_PGBACKREST_REPO_PATH, readOnly });
   const server = fromSpec(
@@ -82,7 +84,15 @@ export function localPostgres(ctx: LocalContext, v: Volumes) {
     [volumeOwners],
   );
   run(
-    fromSpec("postgres-exporter", postgresExporterContainer(image(config.images.postgresExporter), SERVICES.postgres, exporterPassword, fileOf(pgFiles, "exporter-queries.yaml"))),
+    fromSpec(
+      "postgres-exporter",
+      postgresExporterContainer(image(config.images.postgresExporter), {
+        host: SERVICES.postgres,
+        password: exporterPassword,
+        tls: false,
+        queries: fileOf(pgFiles, "exporter-queries.yaml"),
+      }),
+    ),
   );
   for (const repo of repos) {
     const backupMetrics = fromSpec(`pgbackrest-exporter-repo${repo.index}`, pgbackrestExporterContainer(image(config.images.pgbackrestExporter), files, repo.index));

@@ -23,6 +23,7 @@ export function localKeycloak(ctx: LocalContext, db: Database): Identity {
           superuserPassword,
           owner: KEYCLOAK_DATABASE.owner,
           ownerPassword: dbPassword,
+          tls: false,
           database: KEYCLOAK_DATABASE.name,
           script: fileOf(pgFiles, "provision-database.sql"),
           // The Kubernetes Job's backoffLimit: retried while the server starts.
@@ -52,7 +53,7 @@ export function localKeycloak(ctx: LocalContext, db: Database): Identity {
             behindProxy: false,
             cache: "local",
           },
-          { [REALM_FILE]: realm.apply((f) => f[REALM_FILE]) },
+          { realm: { [REALM_FILE]: realm.apply((f) => f[REALM_FILE]) } },
         ),
       ),
       ports: [{ internal: KEYCLOAK_HTTP_PORT, external: local.ports.keycloak }],

@@ -7,7 +7,7 @@ import type { ContainerSpec } from "../../components/lib/container";
 import { dockerEnv } from "../../components/lib/env";
 import { postgresExporterContainer } from "../../components/postgres/containers";
 import { customMetric, renderExporterQueries } from "../../components/postgres/exporterQueries";
-import { POSTGRES_PATHS } from "../../components/postgres/files";
+import { POSTGRES_CLIENT_TLS, POSTGRES_PATHS, POSTGRES_PORT } from "../../components/postgres/files";
 import { redisExporterContainer } from "../../components/redis/containers";
 import type { RedisUsers } from "../../components/redis/redisConf";
 import { parseExposition } from "../harness/exposition";
@@ -119,10 +119,13 @@ describe("the exporters we deploy, scraped while they watch the real servers", (
     expect(bin, "install-exporters.sh built no postgres_exporter").toBeDefined();
     const queries = path.join(work, "exporter-queries.yaml");
     fs.writeFileSync(queries, renderExporterQueries());
-    const spec = postgresExporterContainer("postgres_exporter", "127.0.0.1", BOOTSTRAP_PASSWORDS.EXPORTER_PASSWORD);
+    const spec = postgresExporterContainer("postgres_exporter", { host: "localhost", password: BOOTSTRAP_PASSWORDS.EXPORTER_PASSWORD, tls: true });
     const portArg = (a: string) => a.replace(`${POSTGRES_PATHS.config}/exporter-queries.yaml`, queries);
-    // The pod reaches the server on localhost:5432; here it is on the sandbox's port.
-    const text = await startExporter(bin!, { ...spec, env: { ...spec.env, DATA_SOURCE_URI: `127.0.0.1:${pg.port}/postgres?sslmode=disable` } }, await freePort(), portArg);
+    // The pod reaches the server on localhost:5432 over TLS, verified with the CA it mounts;
+    // here the server is on the sandbox's port and the CA is the test's.
+    const uri = String(spec.env?.DATA_SOURCE_URI).replace(`:${POSTGRES_PORT}/`, `:${pg.port}/`).replace(POSTGRES_CLIENT_TLS.sslrootcert, sandbox.tls.caFile);
+    expect(uri, "the exporter verifies the server").toContain("sslmode=verify-full");
+    const text = await startExporter(bin!, { ...spec, env: { ...spec.env, DATA_SOURCE_URI: uri } }, await freePort(), portArg);
     const server = await pg.psql("SHOW server_version");
     recordOrCompare("postgres_exporter", text, [
       "Recorded by test/integration/exporters.test.ts (RECORD_METRICS=1): series names and label sets; the values are one run's.",

@@ -30,7 +30,7 @@ async function listedBackups(env: Record<string, string>): Promise<InfoBackup[]>
 
 /** The environment the repository's exporter container declares (PGBACKREST_REPO). */
 const exporterEnv = (repo: number): Record<string, string> =>
-  Object.fromEntries(Object.entries(pgbackrestExporterContainer("image", { caMounts: [] }, repo).env ?? {}).map(([k, v]) => [k, String(v)]));
+  Object.fromEntries(Object.entries(pgbackrestExporterContainer("image", { caMounts: [], tls: true }, repo).env ?? {}).map(([k, v]) => [k, String(v)]));
 
 beforeAll(async () => {
   sandbox = new Sandbox(ensurePostgresInstalled(), "blacklake-per-repo-");

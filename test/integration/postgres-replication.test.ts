@@ -42,9 +42,10 @@ async function instance(ordinal: number): Promise<Instance> {
       port,
       unixSocketDirectories: socket,
       maxWalSenders: prod.instances + 4,
+      tls: { certFile: sandbox.tls.certFile, keyFile: sandbox.tls.keyFile },
     }),
   );
-  fs.writeFileSync(path.join(config, "pg_hba.conf"), renderPgHba({ clientCidrs: ["127.0.0.1/32"], replicationUser: REPLICATION_USER }));
+  fs.writeFileSync(path.join(config, "pg_hba.conf"), renderPgHba({ clientCidrs: ["127.0.0.1/32"], replicationUser: REPLICATION_USER, tls: true }));
   fs.copyFileSync(path.join(ROOT, "components/postgres/scripts/bootstrap.sql"), path.join(config, "bootstrap.sql"));
   return { name, port, dir, socket };
 }
@@ -57,6 +58,8 @@ function start(i: Instance, primary: Instance, replicationPassword: string): voi
     POD_NAME: i.name,
     PRIMARY_HOST: "127.0.0.1",
     PRIMARY_PORT: String(primary.port),
+    // The clone and the stream verify the primary as in the pod (PGSSLMODE verify-full), with the test CA.
+    ...sandbox.clientTlsEnv,
     PGHOST: i.socket, // the bootstrap's psql talks to the local socket
     PGPORT: String(i.port),
     POSTGRES_PASSWORD: passwords.postgres,
@@ -101,7 +104,8 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 
 // Ready as its clients see it: on the network, not on the socket the bootstrap uses.
 const listening = (i: Instance) => async () =>
-  (await run(path.join(sandbox.pgBin, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(i.port)], { env: baseEnv(i.dir), allowFailure: true })).code === 0;
+  (await run(path.join(sandbox.pgBin, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(i.port)], { env: baseEnv(i.dir, sandbox.clientTlsEnv), allowFailure: true })).code ===
+  0;
 
 const streaming = (primary: Instance, replica: Instance) => async () =>
   (await psql(primary, `SELECT state FROM pg_stat_replication WHERE application_name = '${replica.name}'`)) === "streaming";
@@ -139,6 +143,12 @@ describe("entrypoint.sh: a primary and a streaming replica", () => {
     expect(autoConf).not.toContain(passwords.replication);
     const passfile = path.join(replica.dir, "replication.pgpass");
     expect(fs.statSync(passfile).mode & 0o077).toBe(0);
+  });
+
+  it("streams over TLS, having verified the primary's certificate", async () => {
+    const tls = await psql(primary, `SELECT s.ssl, s.version FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE r.application_name = '${replica.name}'`);
+    expect(tls).toMatch(/^t\|TLSv1\.[23]$/);
+    expect(await psql(replica, "SELECT conninfo FROM pg_stat_wal_receiver")).toMatch(/sslmode=verify-full/);
   });
 
   it("after a rotation, a restarted replica streams with the new password and not with the old one", async () => {

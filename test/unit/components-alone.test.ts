@@ -5,6 +5,7 @@ import { KEYCLOAK_DEFAULT_IMAGES, keycloakSettings } from "../../components/keyc
 import type { MonitoringMixin } from "../../components/lib/mixin";
 import { MinioTenant } from "../../components/minio";
 import { MINIO_DEFAULT_IMAGES, minioSettings } from "../../components/minio/settings";
+import { tlsSettings } from "../../components/tls/settings";
 import { Monitoring } from "../../components/monitoring";
 import { NetworkPolicies } from "../../components/network";
 import { MONITORING_DEFAULT_IMAGES, monitoringSettings } from "../../components/monitoring/settings";
@@ -127,12 +128,19 @@ describe("a component composed on its own, in a namespace other than its instanc
 
   it("MinIO and Keycloak: their mixins are in the namespace", async () => {
     const { registered: minio, outputs: tenant } = await runProgram(
-      () => new MinioTenant("minio", { ...placement, settings: minioSettings.parse({}), images: MINIO_DEFAULT_IMAGES, consumerCredentials: {} }),
+      () => new MinioTenant("minio", { ...placement, settings: minioSettings.parse({}), images: MINIO_DEFAULT_IMAGES, consumerCredentials: {}, tls: tlsSettings.parse({}) }),
     );
     expect(misplaced(minio, [tenant.mixin])).toEqual([]);
     const { registered: keycloak, outputs: identity } = await runProgram(
       () =>
-        new Keycloak("keycloak", { ...placement, settings: keycloakSettings.parse({}), images: KEYCLOAK_DEFAULT_IMAGES, domain: "example.com", databaseSecretName: "keycloak-db" }),
+        new Keycloak("keycloak", {
+          ...placement,
+          settings: keycloakSettings.parse({}),
+          images: KEYCLOAK_DEFAULT_IMAGES,
+          domain: "example.com",
+          databaseSecretName: "keycloak-db",
+          databaseCa: { volume: { name: "db-ca", secret: { secretName: "db-tls" } }, mount: { kind: "files", volume: "db-ca", path: "/etc/db-ca" } },
+        }),
     );
     expect(misplaced(keycloak, [identity.mixin])).toEqual([]);
   });

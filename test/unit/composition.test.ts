@@ -134,6 +134,6 @@ describe.each(STACKS)("the %s stack's shared names", (stack) => {
     const secret = (run.one("kubernetes:core/v1:Secret", String(secretName)).inputs as { stringData: Record<string, string> }).stringData;
     expect(secret.username).toBe(job.OWNER!.value);
     expect(secret.database).toBe(job.DATABASE!.value);
-    expect(secret.jdbcUrl).toMatch(new RegExp(`/${job.DATABASE!.value}$`));
+    expect(secret.jdbcUrl).toMatch(new RegExp(`/${job.DATABASE!.value}\\?sslmode=verify-full&`));
   });
 });

@@ -32,7 +32,11 @@ describe("the Keycloak component", () => {
     expect(env.KC_DB_PASSWORD).toEqual({ name: "postgres-db-keycloak", key: "password" });
     expect(env.KC_HOSTNAME).toBe("https://auth.blacklake.example.com");
     expect(env.KC_METRICS_ENABLED).toBe("true");
-    expect(container.volumeMounts).toEqual([{ name: "realm", mountPath: "/opt/keycloak/data/import", readOnly: true }]);
+    expect(container.volumeMounts).toEqual([
+      { name: "realm", mountPath: "/opt/keycloak/data/import", readOnly: true },
+      // The database's CA, which the JDBC URL verifies the server with.
+      { name: "postgres-ca", mountPath: "/etc/postgres-tls", readOnly: true },
+    ]);
     expect(container.readinessProbe.httpGet).toEqual({ path: "/health/ready", port: "management" });
   });
 

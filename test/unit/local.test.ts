@@ -56,9 +56,16 @@ describe("local: the files both targets mount", () => {
   it("postgresql.conf, pg_hba.conf and the scripts are byte-identical to the ConfigMap's", () => {
     const mounted = inDir(uploads("postgres"), "/etc/postgres");
     const k8s = configMap("postgres-config");
-    for (const file of ["postgresql.conf", "pg_hba.conf", "bootstrap.sql", "entrypoint.sh", "provision-database.sql", "exporter-queries.yaml"]) {
+    for (const file of ["bootstrap.sql", "entrypoint.sh", "provision-database.sql", "exporter-queries.yaml"]) {
       expect(mounted[file], file).toBe(k8s[file]);
     }
+    // The one difference: the cluster's server speaks TLS only (its ssl lines, hostssl),
+    // the laptop's plain TCP (docs/local.md).
+    const withoutTls = (conf: string) => conf.replace(/# TLS:.*\n(ssl.*\n)+\n/, "").replace(/^hostssl/gm, "host   ");
+    expect(mounted["postgresql.conf"]).not.toMatch(/^ssl/m);
+    expect(withoutTls(k8s["postgresql.conf"]!)).toBe(mounted["postgresql.conf"]);
+    expect(mounted["pg_hba.conf"]).not.toContain("hostssl");
+    expect(withoutTls(k8s["pg_hba.conf"]!)).toBe(mounted["pg_hba.conf"]);
     expect(inDir(uploads("postgres-exporter"), "/etc/postgres")["exporter-queries.yaml"]).toBe(k8s["exporter-queries.yaml"]);
     expect(inDir(uploads("postgres-db-keycloak"), "/etc/postgres")["provision-database.sql"]).toBe(k8s["provision-database.sql"]);
   });
@@ -338,9 +345,10 @@ describe("containers declared once for both targets", () => {
     ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], [], ["GF_AUTH_ANONYMOUS_ENABLED"]],
     ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", ["KC_PROXY_HEADERS"], [], ["KC_CACHE", "KC_HOSTNAME"]],
     // pgBackRest's variables come from a Secret (envFrom) on the cluster.
-    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", [], ["PGBACKREST_REPO1_CIPHER_PASS"], ["POD_NAME", "PRIMARY_HOST"]],
+    // The cluster's clients verify the server's certificate (PGSSLMODE, PGSSLROOTCERT); locally no TLS.
+    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", ["PGSSLMODE", "PGSSLROOTCERT"], ["PGBACKREST_REPO1_CIPHER_PASS"], ["POD_NAME", "PRIMARY_HOST"]],
     ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], [], ["DATA_SOURCE_URI"]],
-    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], [], ["PGHOST"]],
+    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", ["PGSSLMODE", "PGSSLROOTCERT"], [], ["PGHOST"]],
     ["redis-exporter", "kubernetes:apps/v1:StatefulSet", "redis", "exporter", [], [], ["REDIS_ADDR"]],
     // The root user and KMS key come from a Secret (envFrom) on the cluster.
     ["minio", "kubernetes:apps/v1:StatefulSet", "minio", "minio", [], ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_KMS_SECRET_KEY"], []],
@@ -367,18 +375,19 @@ describe("containers declared once for both targets", () => {
     ["prometheus", "kubernetes:apps/v1:StatefulSet", "prometheus", "prometheus", ["/etc/prometheus/ca"], []],
     ["alertmanager", "kubernetes:apps/v1:StatefulSet", "alertmanager", "alertmanager", [], []],
     ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], []],
-    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", [], []],
+    // The database's CA (or certificate): the cluster's PostgreSQL speaks TLS only, the laptop's plain TCP.
+    ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", ["/etc/postgres-tls"], []],
     // The cluster's drives are /data0../dataN and TLS; locally one drive, plain HTTP.
     ["minio", "kubernetes:apps/v1:StatefulSet", "minio", "minio", ["/data1", "/etc/minio/certs"], []],
     // Locally the one repository is a posix one on a volume; on the cluster, object stores over TLS (their CA).
-    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
-    ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", [], []],
+    ["postgres", "kubernetes:apps/v1:StatefulSet", "postgres", "postgres", ["/etc/pgbackrest/ca", "/etc/postgres-tls"], ["/pgbackrest-repo"]],
+    ["postgres-exporter", "kubernetes:apps/v1:StatefulSet", "postgres", "exporter", ["/etc/postgres-tls"], []],
     ["pgbackrest-exporter-repo1", "kubernetes:apps/v1:StatefulSet", "postgres", "backup-metrics-repo1", ["/etc/pgbackrest/ca"], ["/pgbackrest-repo"]],
-    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", [], []],
+    ["postgres-db-keycloak", "kubernetes:batch/v1:Job", "postgres-db-keycloak", "provision", ["/etc/postgres-tls"], []],
     ["minio-bootstrap", "kubernetes:batch/v1:Job", "minio-bootstrap", "bootstrap", ["/ca"], []],
     // redis-start.sh's run directory: the lone local instance runs redis-server itself.
     ["redis", "kubernetes:apps/v1:StatefulSet", "redis", "redis", ["/run/redis"], []],
-    ["api", "kubernetes:apps/v1:Deployment", "api", "api", [], []],
+    ["api", "kubernetes:apps/v1:Deployment", "api", "api", ["/etc/postgres-tls"], []],
   ] as const)("%s mounts what its one spec declares on both targets", (service, type, name, containerName, clusterOnly, dockerOnly) => {
     const k8sPaths = ((podContainer(type, name, containerName) as { volumeMounts?: { mountPath: string }[] }).volumeMounts ?? []).map((m) => m.mountPath);
     const inputs = container(service).inputs as { uploads?: { file: string }[]; volumes?: { containerPath: string }[]; tmpfs?: Record<string, string> };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, stackConfig, STACKS, type StackName } from "../harness";
+import { podTemplateOf, runStack, stackConfig, STACKS, type StackName } from "../harness";
 import { renderPgbackrestConf } from "../../components/postgres/pgbackrestConf";
 import { renderPostgresqlConf } from "../../components/postgres/postgresqlConf";
 import { isAlertRule } from "../../components/lib/mixin";
@@ -44,8 +44,75 @@ describe("postgresql.conf", () => {
       port: 5432,
       unixSocketDirectories: "/tmp",
       maxWalSenders: 3,
+      tls: "off",
     });
+    expect(conf).not.toMatch(/^ssl/m);
     expect(setting(conf, "archive_command")).toBe("'pgbackrest --config=/x/it''s.conf --stanza=s archive-push %p'");
+  });
+});
+
+describe("TLS on every network connection", () => {
+  const podTemplate = (run: Awaited<ReturnType<typeof objects>>["run"], type: string, name: string) => podTemplateOf(run.one(type, name))!.spec as any;
+
+  it.each(STACKS)("%s: the server speaks TLS with cert-manager's Secret, and pg_hba admits TLS only", async (stack) => {
+    const { run, config } = await objects(stack);
+    const conf = config["postgresql.conf"]!;
+    expect(setting(conf, "ssl")).toBe("on");
+    expect(setting(conf, "ssl_cert_file")).toBe("'/etc/postgres-tls/tls.crt'");
+    expect(setting(conf, "ssl_key_file")).toBe("'/etc/postgres-tls/tls.key'");
+    expect(setting(conf, "ssl_min_protocol_version")).toBe("'TLSv1.2'");
+    const rules = config["pg_hba.conf"]!.split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(rules.map((l) => l.split(/\s+/)[0]).sort()).toEqual(["hostssl", "hostssl", "local", "local"]);
+    const certificate = run.one("kubernetes:cert-manager.io/v1:Certificate", "postgres-tls").inputs as any;
+    const ns = certificate.metadata.namespace;
+    expect(certificate.spec).toMatchObject({
+      secretName: "postgres-tls",
+      dnsNames: [`postgres-rw.${ns}.svc`, `postgres-ro.${ns}.svc`, `*.postgres-pods.${ns}.svc`, "localhost"],
+      issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: "blacklake-internal-ca" },
+      privateKey: { algorithm: "ECDSA", rotationPolicy: "Always" },
+    });
+    const pod = podTemplate(run, "kubernetes:apps/v1:StatefulSet", "postgres");
+    expect(pod.volumes.find((v: any) => v.name === "tls").secret).toEqual({ secretName: "postgres-tls", defaultMode: 0o440 });
+    // The exporter beside it gets the CA, never the key.
+    expect(pod.volumes.find((v: any) => v.name === "postgres-ca").secret.items).toEqual([{ key: "ca.crt", path: "ca.crt" }]);
+    const exporter = pod.containers.find((c: any) => c.name === "exporter");
+    expect(exporter.volumeMounts.map((m: any) => m.name)).not.toContain("tls");
+  });
+
+  it("every client verifies the server: the replicas, the exporter, the provisioning job, the application's URI and Keycloak's JDBC URL", async () => {
+    const { run } = await objects("prod");
+    const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+    const pod = podTemplate(run, "kubernetes:apps/v1:StatefulSet", "postgres");
+    const server = pod.containers.find((c: any) => c.name === "postgres");
+    expect(env(server)).toMatchObject({ PGSSLMODE: "verify-full", PGSSLROOTCERT: "/etc/postgres-tls/ca.crt" });
+    expect(env(pod.containers.find((c: any) => c.name === "exporter")).DATA_SOURCE_URI).toBe("localhost:5432/postgres?sslmode=verify-full&sslrootcert=/etc/postgres-tls/ca.crt");
+    const provision = podTemplate(run, "kubernetes:batch/v1:Job", "postgres-db-keycloak").containers[0];
+    expect(env(provision)).toMatchObject({ PGSSLMODE: "verify-full", PGSSLROOTCERT: "/etc/postgres-tls/ca.crt" });
+    expect(provision.volumeMounts).toContainEqual({ name: "postgres-ca", mountPath: "/etc/postgres-tls", readOnly: true });
+    const secretData = (name: string) => (run.one("kubernetes:core/v1:Secret", name).inputs as any).stringData;
+    expect(secretData("postgres-app").uri).toMatch(
+      /^postgresql:\/\/blacklake_app:.+@postgres-rw\.blacklake\.svc:5432\/blacklake\?sslmode=verify-full&sslrootcert=\/etc\/postgres-tls\/ca\.crt$/,
+    );
+    expect(secretData("postgres-db-keycloak").jdbcUrl).toBe("jdbc:postgresql://postgres-rw.blacklake.svc:5432/keycloak?sslmode=verify-full&sslrootcert=/etc/postgres-tls/ca.crt");
+    // The pods that use those URLs mount the CA where they name it.
+    for (const [type, name] of [
+      ["kubernetes:apps/v1:Deployment", "api"],
+      ["kubernetes:apps/v1:Deployment", "keycloak"],
+    ]) {
+      const template = podTemplate(run, type!, name!);
+      expect(template.volumes, name).toContainEqual({
+        name: "postgres-ca",
+        secret: { secretName: "postgres-tls", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 },
+      });
+      expect(template.containers[0].volumeMounts, name).toContainEqual({ name: "postgres-ca", mountPath: "/etc/postgres-tls", readOnly: true });
+    }
+  });
+
+  it("MinIO's certificate is cert-manager's, for the Service and every server by name", async () => {
+    const { run } = await objects("staging");
+    const certificate = run.one("kubernetes:cert-manager.io/v1:Certificate", "minio-tls").inputs as any;
+    const ns = certificate.metadata.namespace;
+    expect(certificate.spec).toMatchObject({ secretName: "minio-tls", dnsNames: [`minio.${ns}.svc`, `*.minio-pods.${ns}.svc`], duration: "2160h", renewBefore: "720h" });
   });
 });
 

@@ -7,7 +7,8 @@
 # Environment: PGDATA, POSTGRES_CONFIG_DIR, PRIMARY_HOST, POD_NAME, POSTGRES_PASSWORD,
 # REPLICATION_USER, REPLICATION_PASSWORD, APP_DATABASE, APP_USER, APP_PASSWORD,
 # EXPORTER_USER, EXPORTER_PASSWORD; optional PRIMARY_PORT (5432) and
-# PRIMARY_WAIT_SECONDS (300), how long a new replica waits for the primary.
+# PRIMARY_WAIT_SECONDS (300), how long a new replica waits for the primary; PGSSLMODE and
+# PGSSLROOTCERT (libpq's own variables) make a replica verify the primary's certificate.
 set -euo pipefail
 
 ordinal="${POD_NAME##*-}"
@@ -23,7 +24,11 @@ if [[ "${ordinal}" != "0" ]]; then
   (umask 077 && printf '%s:%s:*:%s:%s\n' "${PRIMARY_HOST}" "${primary_port}" "${REPLICATION_USER}" "${REPLICATION_PASSWORD}" >"${passfile}")
   # On the command line, primary_conninfo beats postgresql.auto.conf (where older clones
   # have a password of their own).
-  config+=(-c "primary_conninfo=host=${PRIMARY_HOST} port=${primary_port} user=${REPLICATION_USER} passfile=${passfile} application_name=${POD_NAME}")
+  # The stream verifies the primary as the clone did (stated here, not left to the
+  # walreceiver's inherited environment, so the conninfo shows it).
+  tls_conninfo=""
+  if [[ -n "${PGSSLMODE:-}" ]]; then tls_conninfo=" sslmode=${PGSSLMODE} sslrootcert=${PGSSLROOTCERT}"; fi
+  config+=(-c "primary_conninfo=host=${PRIMARY_HOST} port=${primary_port} user=${REPLICATION_USER} passfile=${passfile} application_name=${POD_NAME}${tls_conninfo}")
 fi
 
 if [[ ! -s "${PGDATA}/PG_VERSION" ]]; then

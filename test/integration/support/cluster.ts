@@ -5,8 +5,10 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type PgbackrestConfOptions, renderPgbackrestConf } from "../../../components/postgres/pgbackrestConf";
+import { POSTGRES_CLIENT_TLS } from "../../../components/postgres/files";
 import { renderPgHba, renderPostgresqlConf } from "../../../components/postgres/postgresqlConf";
 import { productionPostgres } from "./config";
+import { makePki, type Pki } from "./pki";
 import { baseEnv, chownToServerUser, killGroup, onProcessExit, pidsMentioning, run, type RunOptions, type RunResult, sleep, spawnDaemon } from "./proc";
 
 // A sandbox is one temp directory owned by the server user holding clusters and
@@ -66,6 +68,27 @@ export class Sandbox {
     const created = fs.mkdirSync(p, { recursive: true, mode: 0o700 });
     if (created) chownToServerUser(created);
     return p;
+  }
+
+  private pki: Pki | undefined;
+
+  /**
+   * The servers' certificate, made on first use by a throw-away CA (what cert-manager
+   * writes in the cluster), owned by the server user: PostgreSQL refuses a key others can read.
+   */
+  get tls(): Pki {
+    if (!this.pki) {
+      const dir = this.dir("pki");
+      this.pki = makePki(dir);
+      fs.chmodSync(this.pki.keyFile, 0o600);
+      chownToServerUser(dir);
+    }
+    return this.pki;
+  }
+
+  /** libpq's settings of a client that verifies our servers, as the platform's clients do (sslmode verify-full), with the test CA. */
+  get clientTlsEnv(): Record<string, string> {
+    return { PGSSLMODE: POSTGRES_CLIENT_TLS.sslmode, PGSSLROOTCERT: this.tls.caFile };
   }
 
   /** A new, empty repo directory; pass a passphrase to share one between repos. */
@@ -164,7 +187,7 @@ export class Cluster {
 
   /** The environment of the server and of every tool: the repo passphrase comes from here only. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return baseEnv(this.dir, { PGBACKREST_REPO1_CIPHER_PASS: this.repo.cipherPass, ...extra });
+    return baseEnv(this.dir, { PGBACKREST_REPO1_CIPHER_PASS: this.repo.cipherPass, ...this.sandbox.clientTlsEnv, ...extra });
   }
 
   renderPostgresqlConf(): string {
@@ -178,11 +201,12 @@ export class Cluster {
       port: this.port,
       unixSocketDirectories: this.socketDir,
       maxWalSenders: prod.instances + 2,
+      tls: { certFile: this.sandbox.tls.certFile, keyFile: this.sandbox.tls.keyFile },
     });
   }
 
   renderPgHba(): string {
-    return renderPgHba({ clientCidrs: ["127.0.0.1/32"], replicationUser: "replicator" });
+    return renderPgHba({ clientCidrs: ["127.0.0.1/32"], replicationUser: "replicator", tls: true });
   }
 
   renderPgbackrestConf(): string {

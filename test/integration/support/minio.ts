@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
+import { makePki, type Pki } from "./pki";
 import { ROOT } from "./install";
 import { killGroup, onProcessExit, run, type RunResult, signalGroupAndWait, sleep } from "./proc";
 
@@ -53,61 +54,6 @@ export function runLocal(cmd: string, args: string[], opts: LocalRunOptions = {}
     allowFailure: opts.allowFailure,
     asInvokingUser: true,
   });
-}
-
-export interface Pki {
-  caFile: string;
-  /** MinIO's --certs-dir: public.crt, private.key, CAs/. */
-  certsDir: string;
-}
-
-/**
- * A throw-away CA and a server certificate for 127.0.0.1. The SAN carries 127.0.0.1
- * both as an IP address (what Go's verifier, i.e. mc, checks) and as a DNS name:
- * pgBackRest 2.45 matches the host only against DNS names and the common name, never
- * against IP SANs ("unable to find hostname '127.0.0.1' in certificate common name or
- * subject alternative names").
- */
-export function makePki(dir: string): Pki {
-  const certsDir = path.join(dir, "certs");
-  fs.mkdirSync(path.join(certsDir, "CAs"), { recursive: true });
-  const caKey = path.join(dir, "ca.key");
-  const caFile = path.join(dir, "ca.crt");
-  const csr = path.join(dir, "server.csr");
-  const ext = path.join(dir, "server.ext");
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  ssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    caKey,
-    "-out",
-    caFile,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=blacklake integration test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  );
-  ssl("req", ...ec, "-keyout", path.join(certsDir, "private.key"), "-out", csr, "-subj", "/CN=127.0.0.1");
-  fs.writeFileSync(
-    ext,
-    [
-      "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1",
-      "basicConstraints=critical,CA:FALSE",
-      "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=serverAuth",
-      "",
-    ].join("\n"),
-  );
-  ssl("x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-out", path.join(certsDir, "public.crt"), "-extfile", ext);
-  fs.rmSync(caKey); // nothing else gets signed by it
-  return { caFile, certsDir };
 }
 
 export interface MinioStartOptions {
