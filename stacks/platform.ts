@@ -4,17 +4,19 @@ import { stackMixins } from "./mixins";
 import { kubernetesProvider } from "./providers";
 import { PlatformNamespace } from "../components/namespace";
 import type { InClusterArgs } from "../components/lib/component";
-import { BUCKETS, KEYCLOAK_DATABASE, PGBACKREST_REPO_PATH, SERVICES, serviceHost } from "../components/lib/names";
+import { BUCKETS, KEYCLOAK_DATABASE, PGBACKREST_REPO_PATH, publicHosts, SERVICES, serviceHost } from "../components/lib/names";
+import { PublicIngress, type PublicRoute } from "../components/ingress";
 import { PostgresCluster, type RepoTarget } from "../components/postgres";
 import { RedisQueue, SENTINEL_PORT, MASTER_NAME as REDIS_MASTER } from "../components/redis";
 import { Keycloak } from "../components/keycloak";
-import { realmDiscoveryPath } from "../components/keycloak/files";
+import { KEYCLOAK_HTTP_PORT, realmDiscoveryPath } from "../components/keycloak/files";
 import { DEFAULT_REALM } from "../components/keycloak/realm";
 import { MinioTenant } from "../components/minio";
 import { MINIO_API_PORT } from "../components/minio/files";
 import { API_PROBE_PATHS, apiEnv } from "./api";
 import { Workload } from "../components/workload";
 import { Monitoring } from "../components/monitoring";
+import { GRAFANA_PORT, GRAFANA_SERVICE } from "../components/monitoring/files";
 import { NetworkPolicies } from "../components/network";
 import { OffsiteBackup, type OffsiteWriter } from "../components/aws";
 import { ImageRepositories } from "../components/aws/ecr";
@@ -148,9 +150,28 @@ export function composePlatform(config: PlatformConfig) {
     { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
     after,
   );
+  const ingress = config.ingress.enabled ? publicIngress(config, { api, identity, where }, after) : undefined;
   const ci = config.aws.ciAccess.enabled ? new CiAccess("ci", { settings: config.aws.ciAccess, resourcePrefix: config.namespace }) : undefined;
 
-  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, images: built, ci };
+  return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, ingress, images: built, ci };
+}
+
+/**
+ * The public hosts: the API and Grafana whole, Keycloak's realms and their static
+ * resources only (its admin console and APIs stay inside; reach them with a port-forward).
+ */
+function publicIngress(
+  config: PlatformConfig,
+  parts: { api?: Workload; identity?: Keycloak; where: { namespace: string; namespaceOutput: pulumi.Input<string> } },
+  opts: pulumi.ComponentResourceOptions,
+): PublicIngress {
+  const hosts = publicHosts(config.domain);
+  const routes: PublicRoute[] = [
+    ...(parts.api ? [{ service: SERVICES.api, port: config.api.port, host: hosts.api, paths: ["/"] }] : []),
+    ...(parts.identity ? [{ service: SERVICES.keycloak, port: KEYCLOAK_HTTP_PORT, host: hosts.keycloak, paths: ["/realms/", "/resources/"] }] : []),
+    { service: GRAFANA_SERVICE, port: GRAFANA_PORT, host: hosts.grafana, paths: ["/"] },
+  ];
+  return new PublicIngress("ingress", { ...parts.where, instance: config.namespace, settings: config.ingress, tls: config.tls, routes }, opts);
 }
 
 /** Every image reference the components run; the ones the stack may build become outputs (pinned by digest). */

@@ -5,6 +5,7 @@ import type { InClusterArgs } from "../lib/component";
 import { generatedPassword } from "../lib/credentials";
 import type { MonitoringMixin } from "../lib/mixin";
 import type { PodFiles } from "../lib/mounts";
+import { publicHosts } from "../lib/names";
 import { ObjectScope } from "../lib/scope";
 import { keycloakDeployment } from "./deployment";
 import { KEYCLOAK_HTTP_PORT as HTTP_PORT, type KeycloakSettings, keycloakRealmFiles, REALM_FILE } from "./files";
@@ -39,7 +40,7 @@ export class Keycloak extends pulumi.ComponentResource {
     const s = args.settings;
     const ns = args.namespace;
     const scope = new ObjectScope(this, args, { name: "keycloak", instance: args.instance, component: "identity" });
-    this.url = `https://auth.${args.domain}`;
+    this.url = `https://${publicHosts(args.domain).keycloak}`;
     this.internalUrl = pulumi.interpolate`http://${name}.${ns}.svc:${HTTP_PORT}`;
 
     const password = (purpose: string) => generatedPassword(`${name}-${purpose}`, this);

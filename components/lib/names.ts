@@ -16,6 +16,12 @@ export const SERVICES = {
 /** A Service's in-cluster DNS name. */
 export const serviceHost = (service: string, namespace: string) => `${service}.${namespace}.svc`;
 
+/**
+ * The platform's public host names under the stack's domain: the Ingress serves them, and
+ * Keycloak's issuer URL is its host's (tokens carry it, so the two must never differ).
+ */
+export const publicHosts = (domain: string) => ({ api: `api.${domain}`, keycloak: `auth.${domain}`, grafana: `grafana.${domain}` }) as const;
+
 /** The object store's buckets: the application's data, its exports, pgBackRest's repository. */
 export const BUCKETS = {
   data: "blacklake-data",

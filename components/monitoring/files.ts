@@ -12,6 +12,8 @@ export type { MonitoringSettings };
 export const PROMETHEUS_PORT = 9090;
 export const ALERTMANAGER_PORT = 9093;
 export const GRAFANA_PORT = 3000;
+/** Grafana's Service, which the public Ingress routes to. */
+export const GRAFANA_SERVICE = "grafana";
 /** Prometheus, Alertmanager and kube-state-metrics run as nobody. */
 export const NOBODY = 65534;
 /** The grafana user of the official image. */

@@ -6,7 +6,7 @@ import type { Env, EnvValue } from "../lib/env";
 import { toResourceRequirements } from "../lib/resources";
 import type { ObjectScope } from "../lib/scope";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
-import { GRAFANA_PORT, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings, wgetCheck } from "./files";
+import { GRAFANA_PORT, GRAFANA_SERVICE, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
 
 /** Grafana's environment on every target: its admin, no anonymous access unless asked, no sign-up or phoning home. */
@@ -112,7 +112,7 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
   );
   new k8s.core.v1.Service(
     app.childName("grafana"),
-    { metadata: app.meta("grafana"), spec: { selector: app.selector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } },
+    { metadata: app.meta(GRAFANA_SERVICE), spec: { selector: app.selector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http" }] } },
     app.childOpts("grafana"),
   );
 }

@@ -29,6 +29,9 @@ BL_K8S_VERSION="${BL_K8S_VERSION:-v1.36.3}"
 # k8s.io/* staging modules are published as v0.<minor>.<patch>
 BL_K8S_STAGING_VERSION="${BL_K8S_STAGING_VERSION:-v0.${BL_K8S_VERSION#v1.}}"
 BL_ETCD_VERSION="${BL_ETCD_VERSION:-v3.6.16}"
+# cert-manager's CustomResourceDefinitions (deploy/crds in its Go module): the engine tier
+# installs them so the stacks' Certificates are validated by the real schemas.
+BL_CERT_MANAGER_VERSION="${BL_CERT_MANAGER_VERSION:-v1.21.2}"
 
 BL_PULUMI_HOME="${BL_CACHE}/pulumi-home"
 

@@ -9,6 +9,7 @@ import { networkSettings } from "../../components/network/settings";
 import { POSTGRES_DEFAULT_IMAGES, postgresSettings } from "../../components/postgres/settings";
 import { REDIS_DEFAULT_IMAGES, redisSettings } from "../../components/redis/settings";
 import { tlsSettings } from "../../components/tls/settings";
+import { ingressSettings } from "../../components/ingress/settings";
 
 // ONE schema for a whole environment, composed of the sections each component owns
 // (components/<service>/settings.ts) and the stack's own (kubernetes, images, api,
@@ -115,6 +116,7 @@ const shape = {
   highAvailability: z.boolean().default(true).describe("Require replica counts that survive the loss of one node; must be on in prod."),
   kubernetes,
   tls: tlsSettings,
+  ingress: ingressSettings,
   network: networkSettings,
   images,
   api,

@@ -17,6 +17,7 @@ let plane: ControlPlane;
 
 beforeAll(async () => {
   plane = await ControlPlane.start();
+  plane.installCertManagerCrds();
 });
 
 afterAll(() => plane?.stop());

@@ -15,6 +15,7 @@ let options: EngineOptions;
 
 beforeAll(async () => {
   plane = await ControlPlane.start();
+  plane.installCertManagerCrds();
   options = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true, set: { "kubernetes.skipAwait": "true" } };
 });
 

@@ -58,6 +58,24 @@ export class ControlPlane {
     });
   }
 
+  /**
+   * cert-manager's CustomResourceDefinitions (the real ones, from its Go module), so the
+   * stacks' Certificates are stored and validated against cert-manager's own schema. No
+   * controller runs: nothing signs them, as nothing runs the pods either.
+   */
+  installCertManagerCrds(): void {
+    const dir = spawnSync("bash", [path.join(ENGINE, "cert-manager-crds.sh")], { env: this.env, encoding: "utf8", timeout: 300_000 });
+    if (dir.status !== 0) throw new Error(`cert-manager's CRDs could not be fetched:\n${dir.stderr}`);
+    const crds = ["certificates", "certificaterequests", "issuers", "clusterissuers"];
+    for (const crd of crds) {
+      // Server-side: the issuer CRDs are larger than client-side apply's annotation allows.
+      const applied = this.kubectl(["apply", "--server-side", "-f", path.join(dir.stdout.trim(), `cert-manager.io_${crd}.yaml`)]);
+      if (applied.status !== 0) throw new Error(`kubectl apply of cert-manager's ${crd} CRD failed:\n${applied.stderr}`);
+    }
+    const established = this.kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...crds.map((c) => `crd/${c}.cert-manager.io`)]);
+    if (established.status !== 0) throw new Error(`cert-manager's CRDs were not established:\n${established.stderr}`);
+  }
+
   stop(): void {
     spawnSync("bash", [path.join(ENGINE, "control-plane.sh"), "stop", this.dir], { env: this.env, timeout: 60_000 });
     fs.rmSync(this.dir, { recursive: true, force: true });

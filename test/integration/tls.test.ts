@@ -37,10 +37,18 @@ afterAll(async () => {
  * psql over TCP to `host` (at 127.0.0.1) with a libpq connection string (it beats the PG*
  * environment): what the session reports of its own TLS, or the error.
  */
-async function connect(conninfo: string, host = "127.0.0.1"): Promise<{ code: number; out: string }> {
+async function connect(conninfo: string, host = "127.0.0.1"): Promise<{ code: number | null; out: string }> {
   const r = await pg.runAs(
     path.join(pg.pgBin, "psql"),
-    ["-X", "-A", "-t", "-q", `host=${host} hostaddr=127.0.0.1 port=${pg.port} dbname=postgres ${conninfo}`, "-c", "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"],
+    [
+      "-X",
+      "-A",
+      "-t",
+      "-q",
+      `host=${host} hostaddr=127.0.0.1 port=${pg.port} dbname=postgres ${conninfo}`,
+      "-c",
+      "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    ],
     { env: { PGPASSWORD: APP_PASSWORD }, allowFailure: true, timeoutMs: 30_000 },
   );
   return { code: r.code, out: `${r.stdout}${r.stderr}`.trim() };

@@ -47,7 +47,7 @@ const badCases: BadCase[] = [
   {
     name: "typo at the top level",
     mutate: (v) => (v.postgress = {}),
-    line: "postgress: found an unknown key; expected one of the keys environment, target, namespace, domain, highAvailability, kubernetes, tls, network, images, api, postgres, minio, redis, keycloak, monitoring, aws, imageBuild, local",
+    line: "postgress: found an unknown key; expected one of the keys environment, target, namespace, domain, highAvailability, kubernetes, tls, ingress, network, images, api, postgres, minio, redis, keycloak, monitoring, aws, imageBuild, local",
   },
   {
     name: "typo in a section",
