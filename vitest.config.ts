@@ -9,7 +9,8 @@ export default defineConfig({
       // Not isolated: the files of a worker share the harness's cached runs of the committed
       // stacks (runStack), which is most of the tier's time. Safe because runUnderMocks queues
       // runs and resets the Pulumi runtime for each, and tests only read the results.
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/policies/**/*.test.ts"], testTimeout: 30_000, isolate: false } },
+      // The hooks that run the stacks take longer than vitest's 10 s on a busy 2-core machine.
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts", "test/policies/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000, isolate: false } },
       {
         test: {
           name: "integration",
