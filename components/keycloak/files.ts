@@ -3,7 +3,7 @@ import type { ContainerSpec } from "../lib/container";
 import type { Env, EnvValue } from "../lib/env";
 import type { FilesMount } from "../lib/mounts";
 import { KEYCLOAK_METRICS_PORT_NAME } from "./mixin";
-import type { KeycloakSettings } from "./settings";
+import { KEYCLOAK_HEAP_PERCENT, type KeycloakSettings } from "./settings";
 import { DEFAULT_REALM, renderRealm } from "./realm";
 
 // The files Keycloak reads, for every target: the Kubernetes component puts the realm in
@@ -56,7 +56,8 @@ function keycloakEnv(o: {
     KC_CACHE: o.cache,
     KC_BOOTSTRAP_ADMIN_USERNAME: o.admin.username,
     KC_BOOTSTRAP_ADMIN_PASSWORD: o.admin.password,
-    JAVA_OPTS_KC_HEAP: "-XX:MaxRAMPercentage=70",
+    // The schema checks the memory limit against this share (KEYCLOAK_HEAP_PERCENT).
+    JAVA_OPTS_KC_HEAP: `-XX:MaxRAMPercentage=${KEYCLOAK_HEAP_PERCENT}`,
   };
 }
 

@@ -1,7 +1,15 @@
 import { z } from "zod";
+import { parseQuantity } from "../lib/quantity";
 import { computeResources, email, httpsUrl, positiveInt, promDuration, storage, strictSection } from "../lib/settings";
 
 // Prometheus, Alertmanager and Grafana settings, and where alerts go.
+
+const PROMETHEUS_RETENTION_SHARE = 0.85;
+/** A Prometheus size in bytes: its units are powers of 1024 ("45GB" is 45 GiB). */
+const prometheusBytes = (size: string) => {
+  const [, n, unit] = /^([0-9]+)(KB|MB|GB|TB)$/.exec(size) ?? [];
+  return Number(n) * 1024 ** (["KB", "MB", "GB", "TB"].indexOf(unit ?? "") + 1);
+};
 
 const receiver = z.discriminatedUnion(
   "kind",
@@ -14,8 +22,9 @@ export const monitoringSettings = strictSection({
     retention: promDuration.default("15d").describe("Keep samples this long."),
     retentionSize: z
       .string()
-      .regex(/^[1-9][0-9]*(KB|MB|GB|TB)$/, { message: 'expected a Prometheus size such as "45GB"' })
-      .default("45GB"),
+      .regex(/^[1-9][0-9]*(KB|MB|GB|TB)$/, { message: 'expected a Prometheus size such as "42GB"' })
+      .default("42GB")
+      .describe("Delete the oldest blocks beyond this size (units of 1024); at most 85% of storage.size, which compaction and the WAL need beyond it."),
     scrapeInterval: promDuration.default("30s"),
     replicas: z
       .number()
@@ -58,6 +67,17 @@ export const monitoringSettings = strictSection({
     .describe("Needed when a receiver is an e-mail address."),
 })
   .superRefine((m, ctx) => {
+    // retention.size counts blocks, WAL and the head's chunks; compaction writes a new block
+    // before it deletes the old ones, so the volume needs headroom beyond it.
+    const volume = parseQuantity(m.prometheus.storage.size) ?? 0;
+    if (prometheusBytes(m.prometheus.retentionSize) > volume * PROMETHEUS_RETENTION_SHARE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prometheus", "retentionSize"],
+        params: { value: m.prometheus.retentionSize },
+        message: `expected at most ${Math.floor((volume * PROMETHEUS_RETENTION_SHARE) / 1024 ** 3)}GB, ${PROMETHEUS_RETENTION_SHARE * 100}% of prometheus.storage.size (${m.prometheus.storage.size}): compaction and the WAL need the rest`,
+      });
+    }
     const mailed = Object.entries(m.receivers)
       .filter(([, r]) => r.kind === "email")
       .map(([name]) => name);

@@ -1,11 +1,14 @@
 import { z } from "zod";
 import { isValidCron, longestIntervalMinutes } from "../lib/cron";
-import { computeResources, cronSchedule, positiveInt, postgresMemory, storage, strictSection } from "../lib/settings";
+import { beyondShareOfLimit, computeResources, cronSchedule, positiveInt, postgresBytes, postgresMemory, storage, strictSection } from "../lib/settings";
 
 // The PostgreSQL cluster's settings: defaults are the production numbers of the
 // operations guide; a stack scales them down in its Pulumi.<stack>.yaml.
 
 const MINUTES_PER_DAY = 24 * 60;
+/** Upper bounds, as shares of the memory limit (the usual advice is 25% and 50-75%). */
+const POSTGRES_SHARED_BUFFERS_SHARE = 0.4;
+const POSTGRES_CACHE_SHARE = 0.75;
 
 const retention = strictSection({
   fullDays: positiveInt("a number of days").default(30).describe("Keep full backups this many days."),
@@ -148,6 +151,17 @@ export const postgresSettings = strictSection({
         path: ["archiveTimeoutSeconds"],
         message: `expected less than rpoSeconds (${pg.rpoSeconds}): a WAL segment may wait this long before it is archived`,
       });
+    }
+    // Memory against the container's limit: the page cache, every backend's work_mem and
+    // maintenance are charged to the same cgroup as shared_buffers.
+    const limit = pg.resources.limits.memory;
+    const rules = [
+      { key: "sharedBuffers", share: POSTGRES_SHARED_BUFFERS_SHARE, why: "the backends, their work_mem and the page cache need the rest" },
+      { key: "effectiveCacheSize", share: POSTGRES_CACHE_SHARE, why: "the planner would count on a cache the container cannot hold" },
+    ] as const;
+    for (const { key, share, why } of rules) {
+      const problem = beyondShareOfLimit({ value: postgresBytes(pg.parameters[key]), share, limit, why });
+      if (problem) ctx.addIssue({ code: "custom", path: ["parameters", key], message: problem, params: { value: pg.parameters[key] } });
     }
   })
   .prefault({});

@@ -26,6 +26,8 @@ export function postgresClusterExample() {
     instances: 2,
     storage: { size: "20Gi" },
     resources: "medium",
+    // Within the 1Gi limit (the schema holds it to 75%).
+    parameters: { effectiveCacheSize: "768MB" },
     backups: { pgbackrest: { repos: [{ name: "repo1", storage: "aws", schedules: { full: "0 1 * * *", incr: "0 */2 * * *" } }] } },
   });
   const database = new PostgresCluster(`${instance}-db`, {

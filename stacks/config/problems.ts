@@ -91,7 +91,17 @@ function linesFor(issue: Issue, prefix: Path, context: ProblemContext): string[]
     const inner = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
     if (inner) return inner.flatMap((i) => linesFor(i, path, context));
   }
-  return [line(path, issue.message, context)];
+  return [line(path, issue.message, context, effectiveValue(issue, path, context))];
+}
+
+/**
+ * A rule that checks a value the stack file may not set (a default, or a preset's part)
+ * passes it as params.value: "found 256MB (a default or preset)" says more than "found nothing".
+ */
+function effectiveValue(issue: Issue, path: Path, context: ProblemContext): string | undefined {
+  const value = issue.code === "custom" ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
+  if (value === undefined || valueAt(context.input, path) !== undefined) return undefined;
+  return `${describeValue(value)} (a default or preset)`;
 }
 
 /** One line per problem, sorted so that the output is stable and easy to scan. */

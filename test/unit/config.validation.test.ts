@@ -329,6 +329,49 @@ const badCases: BadCase[] = [
     mutate: (v) => (v.redis = { maxmemory: "256mb", resources: "small" }),
     line: 'redis.maxmemory: found "256mb"; expected at most 192mb, 75% of resources.limits.memory (256Mi): the rest is headroom for AOF rewrites and buffers',
   },
+  // sizing against the memory limit and the volume
+  {
+    name: "shared_buffers as large as the memory limit (dev's 256Mi)",
+    stack: "dev",
+    mutate: (v) => (v.postgres.parameters.sharedBuffers = "256MB"),
+    line: 'postgres.parameters.sharedBuffers: found "256MB"; expected at most 102MB, 40% of resources.limits.memory (256Mi): the backends, their work_mem and the page cache need the rest',
+  },
+  {
+    name: "effective_cache_size beyond the memory limit, from the default",
+    mutate: (v) => (v.postgres.resources = "small"),
+    line: 'postgres.parameters.effectiveCacheSize: found "1GB" (a default or preset); expected at most 192MB, 75% of resources.limits.memory (256Mi): the planner would count on a cache the container cannot hold',
+  },
+  {
+    name: "Keycloak at 1Gi (its heap too small for Keycloak 26)",
+    mutate: (v) => (v.keycloak = { resources: "medium" }),
+    line: 'keycloak.resources.limits.memory: found "1Gi" (a default or preset); expected at least 1295Mi: the heap is 70% of the limit and must hold the 950 MB Keycloak needs beside its ~300 MB off the heap',
+  },
+  {
+    name: "Keycloak requesting less than it uses idle",
+    mutate: (v) => (v.keycloak = { resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } } }),
+    line: 'keycloak.resources.requests.memory: found "512Mi"; expected at least 1193Mi: Keycloak 26 uses about 1250 MB with its realm caches, and a smaller request lets the scheduler place it where that does not fit',
+  },
+  {
+    name: "Prometheus retention size as large as its volume",
+    mutate: (v) => (v.monitoring.prometheus.retentionSize = "100GB"),
+    line: 'monitoring.prometheus.retentionSize: found "100GB"; expected at most 85GB, 85% of prometheus.storage.size (100Gi): compaction and the WAL need the rest',
+  },
+  // certificates and ingress
+  {
+    name: "a certificate renewed only after it expires",
+    mutate: (v) => (v.tls = { durationDays: 30, renewBeforeDays: 30 }),
+    line: "tls.renewBeforeDays: found 30; expected less than durationDays (30): a certificate must live before it is renewed",
+  },
+  {
+    name: "an issuer kind cert-manager does not have",
+    mutate: (v) => (v.tls = { issuer: { kind: "CertificateAuthority", name: "ca" } }),
+    line: 'tls.issuer.kind: found "CertificateAuthority"; expected one of "ClusterIssuer", "Issuer"',
+  },
+  {
+    name: "an IngressClass name that is not a DNS label",
+    mutate: (v) => (v.ingress = { className: "Nginx Public" }),
+    line: "ingress.className: found \"Nginx Public\"; expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)",
+  },
   {
     name: "unknown eviction policy",
     mutate: (v) => (v.redis = { maxmemoryPolicy: "lru" }),
