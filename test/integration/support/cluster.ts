@@ -8,6 +8,7 @@ import { type PgbackrestConfOptions, renderPgbackrestConf } from "../../../compo
 import { POSTGRES_CLIENT_TLS } from "../../../components/postgres/files";
 import { renderPgHba, renderPostgresqlConf } from "../../../components/postgres/postgresqlConf";
 import { productionPostgres } from "./config";
+import type { MemoryCgroup } from "./cgroup";
 import { makePki, type Pki } from "./pki";
 import { baseEnv, chownToServerUser, killGroup, onProcessExit, pidsMentioning, run, type RunOptions, type RunResult, sleep, spawnDaemon } from "./proc";
 
@@ -131,6 +132,8 @@ export interface StartOptions {
   /** Extra -c settings on the postgres command line (they beat every config file). */
   settings?: Record<string, string>;
   timeoutMs?: number;
+  /** Run the server (and every process it forks) under this memory limit, as in its container. */
+  cgroup?: MemoryCgroup;
 }
 
 export class Cluster {
@@ -256,7 +259,9 @@ export class Cluster {
     if (this.running) throw new Error(`${this.name}: already running`);
     const settings = Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
     fs.appendFileSync(this.logFile, `--- start ${new Date().toISOString()} ---\n`);
-    this.server = spawnDaemon(path.join(this.pgBin, "postgres"), ["-D", this.dataDir, ...settings], {
+    const server: [string, string[]] = [path.join(this.pgBin, "postgres"), ["-D", this.dataDir, ...settings]];
+    const [cmd, args] = opts.cgroup ? opts.cgroup.wrap(...server) : server;
+    this.server = spawnDaemon(cmd, args, {
       env: this.env(),
       cwd: this.dir,
       logFile: this.logFile,

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "./cluster";
+import type { MemoryCgroup } from "./cgroup";
 import { ROOT } from "./install";
 import { killGroup, onProcessExit, pidsMentioning, run, type RunResult, signalGroupAndWait, sleep } from "./proc";
 
@@ -37,6 +38,8 @@ export interface KeycloakStartOptions {
   timeoutMs?: number;
   /** Extra environment, e.g. the component's hostname settings (keycloakHostnameEnv). */
   env?: Record<string, string>;
+  /** Run kc.sh (its build step and the server) under this memory limit, as in its container. */
+  cgroup?: MemoryCgroup;
 }
 
 export interface HttpResult<T = any> {
@@ -117,7 +120,7 @@ export class KeycloakServer {
         const name = (realm as { realm?: string }).realm ?? `realm-${i}`;
         fs.writeFileSync(path.join(server.home, "data/import", `${name}-realm.json`), JSON.stringify(realm, null, 2), { mode: 0o600 });
       });
-      server.spawn(o.env ?? {});
+      server.spawn(o.env ?? {}, o.cgroup);
       await server.waitReady(o.timeoutMs ?? 240_000);
       return server;
     } catch (err) {
@@ -150,10 +153,10 @@ export class KeycloakServer {
     return env;
   }
 
-  private spawn(extraEnv: Record<string, string>): void {
+  private spawn(extraEnv: Record<string, string>, cgroup?: MemoryCgroup): void {
     const fd = fs.openSync(this.logFile, "a");
     try {
-      this.process = spawn(
+      const kc: [string, string[]] = [
         path.join(this.home, "bin/kc.sh"),
         [
           "start-dev",
@@ -169,18 +172,19 @@ export class KeycloakServer {
           `--db-url=jdbc:h2:file:${path.join(this.root, "h2", "keycloakdb")};NON_KEYWORDS=VALUE`,
           "--log-console-color=false",
         ],
-        {
-          cwd: this.root,
-          env: {
-            ...this.env(),
-            KC_BOOTSTRAP_ADMIN_USERNAME: this.admin.username,
-            KC_BOOTSTRAP_ADMIN_PASSWORD: this.admin.password,
-            ...extraEnv,
-          },
-          stdio: ["ignore", fd, fd],
-          detached: true, // its own process group: kc.sh, the augmentation JVM and the server
+      ];
+      const [cmd, args] = cgroup ? cgroup.wrap(...kc) : kc;
+      this.process = spawn(cmd, args, {
+        cwd: this.root,
+        env: {
+          ...this.env(),
+          KC_BOOTSTRAP_ADMIN_USERNAME: this.admin.username,
+          KC_BOOTSTRAP_ADMIN_PASSWORD: this.admin.password,
+          ...extraEnv,
         },
-      );
+        stdio: ["ignore", fd, fd],
+        detached: true, // its own process group: kc.sh, the augmentation JVM and the server
+      });
     } finally {
       fs.closeSync(fd);
     }
