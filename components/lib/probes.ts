@@ -39,13 +39,14 @@ export function tcpProbes(port: number | string, startupSeconds?: number): Probe
   return withStartup({ readinessProbe: { ...check, ...READINESS }, livenessProbe: { ...check, ...LIVENESS } }, check, startupSeconds);
 }
 
-export function execProbes(readiness: string[], liveness: string[] = readiness, startupSeconds?: number): ProbePair {
+/** `startup`: what the startup probe asks (readiness unless given), e.g. "alive" for a server whose start may be a long recovery. */
+export function execProbes(readiness: string[], liveness: string[] = readiness, startupSeconds?: number, startup: string[] = readiness): ProbePair {
   return withStartup(
     {
       readinessProbe: { exec: { command: readiness }, ...READINESS },
       livenessProbe: { exec: { command: liveness }, ...LIVENESS },
     },
-    { exec: { command: readiness } },
+    { exec: { command: startup } },
     startupSeconds,
   );
 }
@@ -62,11 +63,13 @@ function withStartup(pair: ProbePair, check: Probe, startupSeconds?: number): Pr
  * image's own tools, so an HTTP check there is a shell line the service writes for its
  * image (`docker`); images without a shell (the exporters) get none on Docker.
  */
-export type Health = { http: HttpProbePaths; docker?: string } | { exec: { readiness: string[]; liveness?: string[]; startupSeconds?: number }; docker?: string };
+export type Health =
+  | { http: HttpProbePaths; docker?: string }
+  | { exec: { readiness: string[]; liveness?: string[]; startup?: string[]; startupSeconds?: number }; docker?: string };
 
 export function kubernetesProbes(health: Health): ProbePair {
   if ("http" in health) return httpProbes(health.http);
-  return execProbes(health.exec.readiness, health.exec.liveness, health.exec.startupSeconds);
+  return execProbes(health.exec.readiness, health.exec.liveness, health.exec.startupSeconds, health.exec.startup);
 }
 
 /** The shell line Docker's healthcheck runs: the service's own, or an exec readiness check whose words need no quoting. */

@@ -19,6 +19,13 @@ import {
 // (statefulSet.ts, provisioning.ts) and Docker (stacks/local) render these; values that
 // are Secrets on Kubernetes are handed over as values on Docker.
 
+/** pg_isready on the socket: exit 0 accepting, 1 rejecting (starting up, in recovery), 2 no answer, 3 not attempted. */
+const PG_ISREADY = ["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT), "--timeout", "5"];
+/** Readiness: the server accepts connections. */
+export const POSTGRES_READY = PG_ISREADY;
+/** Liveness: the postmaster answers, accepting or not (exit 0 or 1). */
+export const POSTGRES_ALIVE = ["sh", "-c", `${PG_ISREADY.join(" ")}; [ $? -le 1 ]`];
+
 /** The image's entrypoint script, from the mounted configuration. */
 const POSTGRES_ENTRYPOINT = ["bash", `${PATHS.config}/entrypoint.sh`];
 
@@ -150,8 +157,10 @@ export function postgresContainer(s: PostgresSettings, image: pulumi.Input<strin
       { kind: "scratch", volume: "tmp", path: "/tmp" },
       ...f.caMounts,
     ],
-    // A replica's first start clones the primary: minutes before it answers.
-    health: { exec: { readiness: ["pg_isready", "--host", PATHS.socket, "--port", String(POSTGRES_PORT)], startupSeconds: 600 } },
+    // Ready: accepting connections. Alive: the postmaster answers at all, also while it
+    // refuses connections during a crash recovery, which a liveness of "ready" would
+    // kill in a loop. A replica's first start clones the primary: minutes before it answers.
+    health: { exec: { readiness: POSTGRES_READY, liveness: POSTGRES_ALIVE, startup: POSTGRES_ALIVE, startupSeconds: 600 } },
   };
 }
 

@@ -134,6 +134,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Run the server (and every process it forks) under this memory limit, as in its container. */
   cgroup?: MemoryCgroup;
+  /** false: return once the postmaster is spawned, without waiting for it to accept connections. */
+  waitReady?: boolean;
 }
 
 export class Cluster {
@@ -266,7 +268,7 @@ export class Cluster {
       cwd: this.dir,
       logFile: this.logFile,
     });
-    await this.waitReady(opts.timeoutMs ?? 60_000);
+    if (opts.waitReady !== false) await this.waitReady(opts.timeoutMs ?? 60_000);
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
