@@ -44,7 +44,7 @@ describe("npm run preflight -- --stack prod", () => {
     expect(line(lines, "ingress controller namespace ingress-nginx")).toMatch(/^MISSING /);
     expect(line(lines, "resource metrics API")).toMatch(/^MISSING .*install metrics-server.*not registered/);
     expect(line(lines, "NetworkPolicy enforcement")).toMatch(/^warn /);
-    expect(lines.at(-1)).toBe("not ready: 6 missing (docs/prerequisites.md)");
+    expect(lines.at(-1)).toBe("not ready: 5 missing (docs/prerequisites.md)");
   });
 
   it("with the prerequisites in place: only what a control plane without nodes cannot have is left", () => {
