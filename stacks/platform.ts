@@ -67,6 +67,7 @@ export function composePlatform(config: PlatformConfig) {
     POSTGRES,
     {
       ...args(config.postgres),
+      priorityClassName: namespace.statefulPriorityClass,
       repoTargets: backupRepoTargets(config),
       serviceAccountAnnotations: pgbackrestRole ? { [IRSA_ROLE_ANNOTATION]: pgbackrestRole } : undefined,
       serviceDatabases: config.keycloak.enabled ? [KEYCLOAK_DATABASE] : [],
@@ -79,13 +80,14 @@ export function composePlatform(config: PlatformConfig) {
     SERVICES.minio,
     {
       ...args(config.minio),
+      priorityClassName: namespace.statefulPriorityClass,
       tls: config.tls,
       consumerCredentials: pgbackrestKeys ? { pgbackrest: pgbackrestKeys } : {},
       offsite: config.aws.offsite.enabled ? { ...offsiteBucket(config), credentialsSecretName: OFFSITE_MIRROR_SECRET } : undefined,
     },
     after,
   );
-  const queue = new RedisQueue(SERVICES.redis, args(config.redis), after);
+  const queue = new RedisQueue(SERVICES.redis, { ...args(config.redis), priorityClassName: namespace.statefulPriorityClass }, after);
   const identity = config.keycloak.enabled
     ? new Keycloak(
         SERVICES.keycloak,

@@ -24,7 +24,12 @@ export interface InClusterArgs<Settings, Images = Record<string, string>> extend
   settings: Settings;
   /** Storage class for volumes whose settings name none. */
   storageClass: string;
+  /** The PriorityClass of the component's pods (the stateful tier's: evicted last, scheduled first). */
+  priorityClassName?: pulumi.Input<string>;
 }
+
+/** A pod spec's priorityClassName from the args, or nothing. */
+export const priorityOf = (args: { priorityClassName?: pulumi.Input<string> }) => (args.priorityClassName ? { priorityClassName: args.priorityClassName } : {});
 
 /**
  * A component's options with an alias from the type token it had before it was renamed

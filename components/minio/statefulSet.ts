@@ -1,3 +1,4 @@
+import { priorityOf } from "../lib/component";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
@@ -97,6 +98,7 @@ export function minioServers(scope: ObjectScope, name: string, args: MinioTenant
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(MINIO_UID),
+            ...priorityOf(args),
             affinity: preferOnePodPerNode(scope.selector),
             containers: [
               {

@@ -53,6 +53,13 @@ export function backupCronJobs(a: BackupJobsArgs): void {
       metadata: meta(account, "backup"),
       rules: [
         { apiGroups: [""], resources: ["pods"], resourceNames: [a.primaryPod], verbs: ["get"] },
+        // Why an exec right, and not pgBackRest's TLS server (a `pgbackrest server` sidecar
+        // that a backup pod reaches with a client certificate, no Kubernetes right at all):
+        // a backup must run against the current primary, and which pod that is changes with
+        // automatic failover (#18), where the backup jobs are redesigned to follow the
+        // leader. Until then the right is as narrow as RBAC allows: create, on exec only,
+        // of the one primary pod (resourceNames), from a ServiceAccount no other pod uses,
+        // whose only egress is the API server (components/network/flows.ts).
         { apiGroups: [""], resources: ["pods/exec"], resourceNames: [a.primaryPod], verbs: ["create"] },
       ],
     },

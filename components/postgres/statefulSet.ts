@@ -1,3 +1,4 @@
+import { priorityOf } from "../lib/component";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { preferOnePodPerNode, volumeClaim } from "../lib/placement";
@@ -77,6 +78,7 @@ export function postgresStatefulSet(scope: ObjectScope, name: string, args: Post
             serviceAccountName: d.serviceAccount.metadata.name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(POSTGRES_UID),
+            ...priorityOf(args),
             terminationGracePeriodSeconds: 60,
             affinity: preferOnePodPerNode(scope.selector),
             containers: [

@@ -1,3 +1,4 @@
+import { priorityOf } from "../lib/component";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { InClusterArgs } from "../lib/component";
@@ -100,6 +101,7 @@ export function queueStatefulSet(
           spec: {
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(REDIS_UID),
+            ...priorityOf(args),
             affinity: preferOnePodPerNode(scope.selector),
             containers,
             volumes: [
