@@ -6,8 +6,21 @@ export interface ComputeResources {
   limits: { cpu: string; memory: string };
 }
 
-export function toResourceRequirements(r: ComputeResources): k8s.types.input.core.v1.ResourceRequirements {
-  return { requests: { ...r.requests }, limits: { ...r.limits } };
+/**
+ * Node-local disk a container may use beyond its volumes: its writable layer, its logs
+ * and (at pod level, summed over the containers) its emptyDirs. Without a limit one
+ * container can fill the node's disk and have the kubelet evict its neighbours.
+ */
+export interface EphemeralStorage {
+  request: string;
+  limit: string;
+}
+
+/** Enough for logs and the scratch emptyDirs the components declare (at most 1Gi each). */
+export const DEFAULT_EPHEMERAL_STORAGE: EphemeralStorage = { request: "64Mi", limit: "2Gi" };
+
+export function toResourceRequirements(r: ComputeResources, ephemeral: EphemeralStorage = DEFAULT_EPHEMERAL_STORAGE): k8s.types.input.core.v1.ResourceRequirements {
+  return { requests: { ...r.requests, "ephemeral-storage": ephemeral.request }, limits: { ...r.limits, "ephemeral-storage": ephemeral.limit } };
 }
 
 /** Named sizes so the config can say "small" instead of repeating four numbers. */

@@ -2,7 +2,11 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { type LabelIdentity, standardLabels } from "../lib/labels";
 import { kubernetesVolumeMounts, type Mount } from "../lib/mounts";
+import { parseQuantity } from "../lib/quantity";
 import { RESOURCE_PRESETS, toResourceRequirements } from "../lib/resources";
+
+/** A size plus the default container's 2Gi (logs, /tmp), in Gi. */
+const withHeadroom = (size: string) => `${Math.ceil((parseQuantity(size) ?? 0) / 1024 ** 3) + 2}Gi`;
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/securityContext";
 
 // The backup CronJobs (full, diff, incr per repository) and the weekly restore drill.
@@ -143,7 +147,8 @@ export function backupCronJobs(a: BackupJobsArgs): void {
             { name: "DRILL_POSTGRES_CONFIG", value: `${a.paths.config}/postgresql.conf` },
           ],
           envFrom: a.pgbackrestEnvFrom,
-          resources: toResourceRequirements(RESOURCE_PRESETS.medium),
+          // The restore lands in the scratch emptyDir, node-local disk: ask for it, and let it have it.
+          resources: toResourceRequirements(RESOURCE_PRESETS.medium, { request: a.scratchSize, limit: withHeadroom(a.scratchSize) }),
           securityContext: restrictedContainerSecurityContext(),
           volumeMounts: [
             { name: "config", mountPath: a.paths.config, readOnly: true },

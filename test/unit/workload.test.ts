@@ -17,7 +17,8 @@ describe("the API workload", () => {
     expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     const pod = spec.template.spec;
     const c = pod.containers[0];
-    expect(c.resources.requests).toEqual({ cpu: "100m", memory: "128Mi" });
+    expect(c.resources.requests).toEqual({ cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" });
+    expect(c.resources.limits["ephemeral-storage"]).toBe("2Gi");
     expect(c.ports).toEqual([{ name: "http", containerPort: 8080 }]);
     expect(c.livenessProbe.httpGet).toEqual({ path: "/live", port: "http" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/health/ready", port: "http" });
