@@ -5,13 +5,20 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../scripts/synth/mockRuntime";
 import { synthTree } from "../../scripts/synth/render";
+import { parse } from "yaml";
 import { ROOT, stackConfig } from "../harness";
 
-// Independent judges over the synthesized staging and prod stacks: kube-score v1.20.0
-// (built from the Go module proxy by scripts/integration/install-kube-score.sh). Every
-// CRITICAL finding is fixed or listed with its reason in test/judges/kube-score.allow; a
-// new unexplained finding fails, and so does a listed one that no longer occurs.
-// trivy, checkov and kubeconform are not run yet (issue #15 says so).
+// Independent judges over the synthesized staging and prod stacks:
+// - kube-score v1.20.0 (scripts/integration/install-kube-score.sh). Every CRITICAL finding
+//   is fixed or listed with its reason in test/judges/kube-score.allow; a new unexplained
+//   finding fails, and so does a listed one that no longer occurs.
+// - kubeconform v0.8.0 -strict with Kubernetes 1.36's JSON schemas from the PyPI package
+//   kubernetes-validate (scripts/integration/install-kubeconform.sh): every object valid,
+//   no unknown field. Those schemas point at one shared definitions file by an absolute
+//   path kubeconform cannot follow, so the test bundles each kind's schema with the
+//   definitions (their content unchanged). cert-manager's Certificates have no schema
+//   there; the engine tier validates them against cert-manager's own CRDs.
+// trivy and checkov are not run yet (issue #15 says so).
 
 const ALLOW = path.join(ROOT, "test/judges/kube-score.allow");
 const STACKS = ["staging", "prod"] as const;
@@ -25,6 +32,7 @@ interface Finding {
 let bin: string;
 let work: string;
 const findings: Finding[] = [];
+const manifests: Record<string, string[]> = {};
 
 beforeAll(async () => {
   bin = path.join(execFileSync("bash", [path.join(ROOT, "scripts/integration/install-kube-score.sh")], { encoding: "utf8" }).trim(), "kube-score");
@@ -38,6 +46,7 @@ beforeAll(async () => {
       fs.writeFileSync(file, content);
       files.push(file);
     }
+    manifests[stack] = files;
     // Exit 1 means it found something; the JSON says what.
     const r = spawnSync(bin, ["score", "--output-format", "json", ...files], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0 && r.status !== 1) throw new Error(`kube-score failed (exit ${r.status}): ${r.stderr}`);
@@ -79,5 +88,59 @@ describe("kube-score over the synthesized staging and prod stacks", () => {
   it("explains every allowed finding, and none that no longer occurs", () => {
     for (const a of allowed) expect(a.why.length, `${a.check} ${a.object}: a reason`).toBeGreaterThan(20);
     expect(allowed.filter((a) => !findings.some((f) => matches(a, f))).map((a) => `${a.check} ${a.object}`)).toEqual([]);
+  });
+});
+
+/** Kubernetes 1.36's strict schema of each kind the files hold, bundled with the shared definitions, in `dir`. */
+function bundledSchemas(schemaRoot: string, files: string[], dir: string): void {
+  const source = path.join(schemaRoot, "v1.36.0-local-strict");
+  const definitions = JSON.parse(fs.readFileSync(path.join(source, "_definitions.json"), "utf8")).$defs;
+  const local = (text: string) => text.replaceAll('"/api/_definitions.json#/', '"#/');
+  const bundledDefs = JSON.parse(local(JSON.stringify(definitions)));
+  fs.mkdirSync(dir, { recursive: true });
+  for (const file of files) {
+    const { kind, apiVersion } = parse(fs.readFileSync(file, "utf8")) as { kind: string; apiVersion: string };
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const name = `${kind.toLowerCase()}${group ? `-${group!.split(".")[0]}` : ""}-${version}.json`;
+    if (fs.existsSync(path.join(dir, name)) || !fs.existsSync(path.join(source, name))) continue;
+    const schema = JSON.parse(local(fs.readFileSync(path.join(source, name), "utf8")));
+    fs.writeFileSync(path.join(dir, name), JSON.stringify({ ...schema, $defs: bundledDefs }));
+  }
+}
+
+describe("kubeconform -strict with Kubernetes 1.36's schemas", () => {
+  it.each(STACKS)("finds every object of %s valid, with no unknown field", (stack) => {
+    const [binDir, schemaRoot] = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-kubeconform.sh")], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    const schemas = path.join(work, `${stack}-schemas`);
+    bundledSchemas(schemaRoot!, manifests[stack]!, schemas);
+    const r = spawnSync(
+      path.join(binDir!, "kubeconform"),
+      ["-strict", "-summary", "-output", "json", "-skip", "Certificate", "-schema-location", `${schemas}/{{ .ResourceKind }}{{ .KindSuffix }}.json`, ...manifests[stack]!],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    );
+    const report = JSON.parse(r.stdout) as {
+      resources: { kind: string; name: string; status: string; msg?: string }[];
+      summary: { valid: number; invalid: number; errors: number; skipped: number };
+    };
+    const bad = report.resources.filter((x) => x.status !== "statusValid" && x.status !== "statusSkipped").map((x) => `${x.kind}/${x.name}: ${x.status} ${x.msg ?? ""}`);
+    expect(bad).toEqual([]);
+    expect(report.summary.valid).toBeGreaterThan(80);
+    expect(report.resources.filter((x) => x.status === "statusSkipped").every((x) => x.kind === "Certificate")).toBe(true);
+  });
+
+  it("refuses an unknown field and a wrong type with the bundled schemas (the judge can fail)", () => {
+    const [binDir, schemaRoot] = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-kubeconform.sh")], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    const bad = path.join(work, "bad-service.yaml");
+    fs.writeFileSync(bad, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  selectr: {app: x}\n  ports:\n    - port: "eighty"\n');
+    const schemas = path.join(work, "bad-schemas");
+    bundledSchemas(schemaRoot!, [bad], schemas);
+    const r = spawnSync(path.join(binDir!, "kubeconform"), ["-strict", "-schema-location", `${schemas}/{{ .ResourceKind }}{{ .KindSuffix }}.json`, bad], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/selectr/);
+    expect(r.stdout).toMatch(/port/);
   });
 });
