@@ -79,7 +79,7 @@ export class Sandbox {
    */
   get tls(): Pki {
     if (!this.pki) {
-      const dir = this.dir("pki");
+      const dir = this.dir("server-tls");
       this.pki = makePki(dir);
       fs.chmodSync(this.pki.keyFile, 0o600);
       chownToServerUser(dir);
