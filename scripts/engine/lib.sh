@@ -64,3 +64,37 @@ bl_build_module() {
   rm -rf "$src"
   return "$rc"
 }
+
+# bl_go_install <tool> <version> <package@version>
+# `go install`s one command (outside any module, so its own go.mod applies) into
+# <cache>/<tool>-<version>/bin, unless it is there already; logs to <cache>/logs and
+# appends the cold build time to timings.tsv. Built in a temporary GOBIN and moved into
+# place, so an interrupted build never leaves a binary the check would accept.
+# stdout: the bin dir. Needs bl_go_env.
+bl_go_install() {
+  local tool="$1" version="$2" pkg="$3" out bin logf tmp t0
+  out="$(bl_tool_dir "$tool" "$version")/bin"
+  bin="$out/$(basename "${pkg%@*}")"
+  mkdir -p "$BL_CACHE/logs"
+  if [[ -x "$bin" ]]; then
+    printf '[%s] %s %s: cached (%s)\n' "$tool" "$tool" "$version" "$bin" >&2
+    echo "$out"
+    return 0
+  fi
+  logf="$BL_CACHE/logs/$tool-$version.log"
+  printf '[%s] %s %s: building (log: %s)\n' "$tool" "$tool" "$version" "$logf" >&2
+  t0=$SECONDS
+  tmp="$(mktemp -d)"
+  if ! (cd "$tmp" && GOBIN="$tmp/bin" go install -trimpath -ldflags="-s -w" "$pkg") >"$logf" 2>&1; then
+    printf '[%s] %s %s: FAILED after %ss, see %s\n' "$tool" "$tool" "$version" "$((SECONDS - t0))" "$logf" >&2
+    tail -n 20 "$logf" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  mkdir -p "$out"
+  mv "$tmp/bin/$(basename "$bin")" "$bin.tmp" && mv "$bin.tmp" "$bin"
+  rm -rf "$tmp"
+  printf '%s\t%s\t%ss\t%s\n' "$tool" "$version" "$((SECONDS - t0))" "$(date -u +%FT%TZ)" >>"$BL_CACHE/logs/timings.tsv"
+  printf '[%s] %s %s: built in %ss -> %s\n' "$tool" "$tool" "$version" "$((SECONDS - t0))" "$bin" >&2
+  echo "$out"
+}

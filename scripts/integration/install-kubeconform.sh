@@ -17,29 +17,9 @@ bl_go_env
 
 VERSION="${BL_KUBECONFORM_VERSION:-v0.8.0}"
 SCHEMAS_VERSION="${BL_KUBERNETES_VALIDATE_VERSION:-1.37.0}"
-LOGDIR="$BL_CACHE/logs"
-mkdir -p "$LOGDIR"
 log() { printf '[install-kubeconform %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-out="$(bl_tool_dir kubeconform "$VERSION")/bin"
-if [[ -x "$out/kubeconform" ]]; then
-  log "kubeconform $VERSION: cached"
-else
-  logf="$LOGDIR/kubeconform-$VERSION.log"
-  log "kubeconform $VERSION: building (log: $logf)"
-  t0=$SECONDS
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  if ! (cd "$tmp" && GOBIN="$tmp/bin" go install -trimpath -ldflags="-s -w" "github.com/yannh/kubeconform/cmd/kubeconform@$VERSION") >"$logf" 2>&1; then
-    log "kubeconform $VERSION: FAILED, see $logf"
-    tail -n 20 "$logf" >&2
-    exit 1
-  fi
-  mkdir -p "$out"
-  mv "$tmp/bin/kubeconform" "$out/kubeconform.tmp" && mv "$out/kubeconform.tmp" "$out/kubeconform"
-  printf '%s\t%s\t%ss\t%s\n' kubeconform "$VERSION" "$((SECONDS - t0))" "$(date -u +%FT%TZ)" >>"$LOGDIR/timings.tsv"
-  log "kubeconform $VERSION: built in $((SECONDS - t0))s"
-fi
+out="$(bl_go_install kubeconform "$VERSION" "github.com/yannh/kubeconform/cmd/kubeconform@$VERSION")"
 
 schemas="$(bl_tool_dir kubernetes-validate "$SCHEMAS_VERSION")"
 if [[ ! -d "$schemas/kubernetes_validate/kubernetes-json-schema" ]]; then
