@@ -1,7 +1,10 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POSTGRES_CLIENT_TLS } from "../../components/postgres/files";
-import { chownToServerUser, type Cluster, ensurePostgresInstalled, Sandbox } from "./support";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { POSTGRES_CLIENT_TLS, POSTGRES_CLIENT_TLS_QUERY } from "../../components/postgres/files";
+import { chownToServerUser, type Cluster, ensurePostgresInstalled, ROOT, Sandbox } from "./support";
+import { ensureKeycloakInstalled } from "./support/keycloak";
 import { ensureMinioInstalled, MinioServer, runLocal } from "./support/minio";
 import { makePki } from "./support/pki";
 
@@ -86,6 +89,42 @@ describe("PostgreSQL with the rendered TLS settings", () => {
     const wrongName = await connect(`user=app ${ourClient.replace("CA", sandbox.tls.caFile)}`, "postgres-rw.elsewhere.svc");
     expect(wrongName.code).not.toBe(0);
     expect(wrongName.out).toMatch(/server certificate for "127\.0\.0\.1" \(and \d+ other names?\) does not match host name "postgres-rw\.elsewhere\.svc"/);
+  });
+});
+
+describe("Keycloak's JDBC URL, with the PostgreSQL driver Keycloak ships", () => {
+  // support/JdbcProbe.java, run by the JDK from source with Keycloak's own pgjdbc jar.
+  const jdbc = (query: string) => {
+    const jar = fs.readdirSync(path.join(ensureKeycloakInstalled(), "lib/lib/main")).find((f) => /^org\.postgresql\.postgresql-.*\.jar$/.test(f));
+    expect(jar, "Keycloak's distribution ships pgjdbc").toBeDefined();
+    const r = spawnSync(
+      "java",
+      [
+        "-cp",
+        path.join(ensureKeycloakInstalled(), "lib/lib/main", jar!),
+        path.join(ROOT, "test/integration/support/JdbcProbe.java"),
+        `jdbc:postgresql://127.0.0.1:${pg.port}/postgres?${query}`,
+        "app",
+        APP_PASSWORD,
+      ],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    return { code: r.status, out: `${r.stdout}${r.stderr}`.trim() };
+  };
+
+  it("connects over TLS with the jdbcUrl's own parameters (verify-full, the PEM CA)", () => {
+    const ours = jdbc(POSTGRES_CLIENT_TLS_QUERY.replace(POSTGRES_CLIENT_TLS.sslrootcert, sandbox.tls.caFile));
+    expect(ours.code, ours.out).toBe(0);
+    expect(ours.out).toMatch(/^true\|TLSv1\.[23]$/m);
+  });
+
+  it("is refused with another CA, and without TLS", () => {
+    const untrusted = jdbc(POSTGRES_CLIENT_TLS_QUERY.replace(POSTGRES_CLIENT_TLS.sslrootcert, otherCa));
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.out).toMatch(/refused: .*(SSL error|PKIX|certificate)/i);
+    const plain = jdbc("sslmode=disable");
+    expect(plain.code).toBe(1);
+    expect(plain.out).toMatch(/no pg_hba\.conf entry .*no encryption/);
   });
 });
 
