@@ -149,7 +149,13 @@ export function composePlatform(config: PlatformConfig) {
   });
   const monitoring = new Monitoring(
     SERVICES.monitoring,
-    { ...args(config.monitoring), mixins, scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name], caSecretName: config.minio.tlsSecretName },
+    {
+      ...args(config.monitoring),
+      mixins,
+      scrapeSecrets: [MINIO_PROMETHEUS_TOKEN_SECRET.name],
+      caSecretName: config.minio.tlsSecretName,
+      grafanaUrl: `https://${publicHosts(config.domain).grafana}`,
+    },
     after,
   );
   const ingress = config.ingress.enabled ? publicIngress(config, { api, identity, where }, after) : undefined;

@@ -9,9 +9,13 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 import { GRAFANA_PORT, GRAFANA_SERVICE, GRAFANA_UID, grafanaDashboardFiles, grafanaProvisioningFiles, MONITORING_PATHS, type MonitoringSettings, wgetCheck } from "./files";
 import type { MonitoringArgs } from "./index";
 
-/** Grafana's environment on every target: its admin, no anonymous access unless asked, no sign-up or phoning home. */
-function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password: EnvValue }): Env {
+/**
+ * Grafana's environment on every target: its admin, no anonymous access unless asked, no
+ * sign-up or phoning home, and the URL users open it at (its redirects and links use it).
+ */
+function grafanaEnv(s: MonitoringSettings, admin: { username: EnvValue; password: EnvValue }, rootUrl: string): Env {
   return {
+    GF_SERVER_ROOT_URL: rootUrl,
     GF_SECURITY_ADMIN_USER: admin.username,
     GF_SECURITY_ADMIN_PASSWORD: admin.password,
     GF_AUTH_ANONYMOUS_ENABLED: String(s.grafana.anonymousAccess),
@@ -30,6 +34,7 @@ export function grafanaContainer(
   s: MonitoringSettings,
   image: pulumi.Input<string>,
   admin: Parameters<typeof grafanaEnv>[1],
+  rootUrl: string,
   files?: { provisioning: Record<string, pulumi.Input<string>>; dashboards: Record<string, string> },
 ): ContainerSpec {
   const provisioned = (kind: "datasources" | "dashboards") => ({
@@ -43,7 +48,7 @@ export function grafanaContainer(
     name: "grafana",
     image,
     ports: [{ name: "http", port: GRAFANA_PORT }],
-    env: grafanaEnv(s, admin),
+    env: grafanaEnv(s, admin, rootUrl),
     uid: GRAFANA_UID,
     mounts: [
       provisioned("datasources"),
@@ -89,10 +94,15 @@ export function grafana(app: ObjectScope, args: MonitoringArgs, prometheusUrl: p
             containers: [
               {
                 ...kubernetesContainer(
-                  grafanaContainer(s, args.images.grafana, {
-                    username: { secretName: grafanaAdmin.metadata.name, key: "username" },
-                    password: { secretName: grafanaAdmin.metadata.name, key: "password" },
-                  }),
+                  grafanaContainer(
+                    s,
+                    args.images.grafana,
+                    {
+                      username: { secretName: grafanaAdmin.metadata.name, key: "username" },
+                      password: { secretName: grafanaAdmin.metadata.name, key: "password" },
+                    },
+                    args.grafanaUrl,
+                  ),
                 ),
                 resources: toResourceRequirements(s.grafana.resources),
                 securityContext: restrictedContainerSecurityContext(),

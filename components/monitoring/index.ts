@@ -19,6 +19,8 @@ export interface MonitoringArgs extends InClusterArgs<MonitoringSettings, Monito
   scrapeSecrets: string[];
   /** Secret with ca.crt of the platform's private CA, for https targets. */
   caSecretName: string;
+  /** Where users open Grafana (its public host): Grafana's redirects and links use it. */
+  grafanaUrl: string;
 }
 
 /**

@@ -82,15 +82,10 @@ export function localMonitoring(ctx: LocalContext, d: { database: Database; stor
   run({
     ...fromSpec(
       "grafana",
-      grafanaContainer(
-        m,
-        image(config.images.grafana),
-        { username: "admin", password: grafanaAdminPassword },
-        {
-          provisioning: grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`),
-          dashboards: grafanaDashboardFiles(mixins),
-        },
-      ),
+      grafanaContainer(m, image(config.images.grafana), { username: "admin", password: grafanaAdminPassword }, ctx.urls.grafana, {
+        provisioning: grafanaProvisioningFiles(`http://prometheus:${PROMETHEUS_PORT}`),
+        dashboards: grafanaDashboardFiles(mixins),
+      }),
     ),
     ports: [{ internal: GRAFANA_PORT, external: local.ports.grafana }],
   });

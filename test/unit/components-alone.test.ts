@@ -80,6 +80,7 @@ describe("a component composed on its own, in a namespace other than its instanc
           mixins: [],
           scrapeSecrets: [],
           caSecretName: "ca",
+          grafanaUrl: "https://grafana.example.test",
         }),
     );
     expect(misplaced(registered, [])).toEqual([]);
@@ -110,6 +111,7 @@ describe("a component composed on its own, in a namespace other than its instanc
         mixins: [],
         scrapeSecrets: [],
         caSecretName: "ca",
+        grafanaUrl: "https://grafana.example.test",
       });
     const network = (ns: string) =>
       new NetworkPolicies(`network-${ns}`, {

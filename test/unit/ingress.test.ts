@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStack, stackConfig, STACKS } from "../harness";
+import { podTemplateOf, runStack, stackConfig, STACKS } from "../harness";
 
 // The public hosts: one Ingress per service of the configured class, HTTPS only with a
 // cert-manager certificate of its own from the public issuer, each backend an existing
@@ -47,6 +47,10 @@ describe.each(STACKS)("the %s stack's public hosts", (stack) => {
     // The API checks tokens against this issuer: it is the Ingress's host.
     const issuer = (run.one("kubernetes:core/v1:Secret", "keycloak-api-client").inputs as any).stringData.issuer as string;
     expect(new URL(issuer).host).toBe(keycloak.spec.rules[0]!.host);
+    // Grafana builds its redirects and links from its root URL: the Ingress's host.
+    const grafana = run.one("kubernetes:networking.k8s.io/v1:Ingress", "grafana").inputs as unknown as Ingress;
+    const grafanaEnv = (podTemplateOf(run.one("kubernetes:apps/v1:Deployment", "grafana"))!.spec as any).containers[0].env as { name: string; value?: string }[];
+    expect(grafanaEnv.find((e) => e.name === "GF_SERVER_ROOT_URL")?.value).toBe(`https://${grafana.spec.rules[0]!.host}`);
   });
 });
 

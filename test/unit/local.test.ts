@@ -342,7 +342,7 @@ describe("containers declared once for both targets", () => {
 
   // [docker service, kubernetes kind, object, container, variables only the cluster has, only Docker has, target-own values]
   it.each([
-    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], [], ["GF_AUTH_ANONYMOUS_ENABLED"]],
+    ["grafana", "kubernetes:apps/v1:Deployment", "grafana", "grafana", [], [], ["GF_AUTH_ANONYMOUS_ENABLED", "GF_SERVER_ROOT_URL"]],
     ["keycloak", "kubernetes:apps/v1:Deployment", "keycloak", "keycloak", ["KC_PROXY_HEADERS"], [], ["KC_CACHE", "KC_HOSTNAME"]],
     // pgBackRest's variables come from a Secret (envFrom) on the cluster.
     // The cluster's clients verify the server's certificate (PGSSLMODE, PGSSLROOTCERT); locally no TLS.
