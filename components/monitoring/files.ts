@@ -51,7 +51,9 @@ export interface PrometheusFilesOptions {
 /** prometheus.yml (file name -> text). */
 export function prometheusConfigFiles(s: MonitoringSettings, mixins: MonitoringMixin[], o: PrometheusFilesOptions): Record<"prometheus.yml", string> {
   const discovery =
-    o.discovery.kind === "kubernetes" ? { caFile: MONITORING_PATHS.prometheusCaFile, extraScrapeConfigs: kubeletScrapeConfigs() } : { staticTargets: o.discovery.targets };
+    o.discovery.kind === "kubernetes"
+      ? { caFile: MONITORING_PATHS.prometheusCaFile, extraScrapeConfigs: kubeletScrapeConfigs({ verifyTls: s.prometheus.kubeletTlsVerify }) }
+      : { staticTargets: o.discovery.targets };
   return {
     "prometheus.yml": renderPrometheusConfig({
       mixins,

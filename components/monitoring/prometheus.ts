@@ -75,20 +75,21 @@ export function prometheusContainer(s: MonitoringSettings, image: pulumi.Input<s
 /**
  * Prometheus: one replica with its TSDB on a volume, the scrape jobs and rule files
  * rendered from the mixins, Kubernetes service discovery in the namespace (a Role) and the
- * kubelet's and cAdvisor's metrics through the API server (a ClusterRole).
+ * kubelet's and cAdvisor's metrics from each kubelet (a ClusterRole with nodes/metrics).
  */
 export function prometheus(app: ObjectScope, args: MonitoringArgs): void {
   const s = args.settings;
   const promAccount = serviceAccount(app);
   // Service discovery needs to read pods in our namespace only; kubelet and cAdvisor
-  // metrics are cluster-scoped, read through the API server's node proxy.
+  // metrics come from each kubelet, which asks the API server whether we may (nodes/metrics).
   grant(app, "Role", [{ apiGroups: [""], resources: ["pods", "endpoints", "services"], verbs: ["get", "list", "watch"] }], promAccount);
   grant(
     app,
     "ClusterRole",
     [
       { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["nodes/metrics", "nodes/proxy"], verbs: ["get"] },
+      // The kubelet authorizes /metrics and /metrics/cadvisor as nodes/metrics; no nodes/proxy.
+      { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
     ],
     promAccount,
   );

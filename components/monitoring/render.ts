@@ -84,26 +84,25 @@ export function scrapeConfig(target: ScrapeTarget & TargetExtras, o: { secretsDi
 }
 
 /**
- * The kubelet's own metrics (kubelet_volume_stats_*) and cAdvisor's (container_*), by
- * node role through the API server proxy, with Prometheus' service account. The account
- * needs get on nodes/proxy and nodes/metrics. cAdvisor's series carry their own
- * namespace/pod/container labels.
+ * The kubelet's own metrics (kubelet_volume_stats_*) and cAdvisor's (container_*), from
+ * each kubelet directly (node role: the node's address and kubelet port, 10250), with
+ * Prometheus' service account token, which the kubelet authorizes as get on nodes/metrics
+ * (no nodes/proxy: that right reaches every kubelet API, exec included). `verifyTls`: the
+ * kubelets' serving certificates are checked against the cluster CA (signed by it, as
+ * with serverTLSBootstrap); off, the connection is encrypted but unverified.
+ * cAdvisor's series carry their own namespace/pod/container labels.
  */
-export function kubeletScrapeConfigs(o: { apiServer?: string; serviceAccountDir?: string } = {}): object[] {
+export function kubeletScrapeConfigs(o: { serviceAccountDir?: string; verifyTls?: boolean } = {}): object[] {
   const sa = o.serviceAccountDir ?? "/var/run/secrets/kubernetes.io/serviceaccount";
-  const apiServer = o.apiServer ?? "kubernetes.default.svc:443";
   const job = (name: string, path: string) => ({
     job_name: name,
     scheme: "https",
+    metrics_path: path,
     authorization: { type: "Bearer", credentials_file: `${sa}/token` },
-    tls_config: { ca_file: `${sa}/ca.crt` },
+    tls_config: o.verifyTls === false ? { insecure_skip_verify: true } : { ca_file: `${sa}/ca.crt` },
     honor_labels: name === "cadvisor",
     kubernetes_sd_configs: [{ role: "node" }],
-    relabel_configs: [
-      { action: "replace", target_label: "__address__", replacement: apiServer },
-      { action: "replace", source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/$1/proxy${path}` },
-      { action: "replace", source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
-    ],
+    relabel_configs: [{ action: "replace", source_labels: ["__meta_kubernetes_node_name"], target_label: "node" }],
   });
   return [job("kubelet", "/metrics"), job("cadvisor", "/metrics/cadvisor")];
 }

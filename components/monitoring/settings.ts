@@ -35,6 +35,12 @@ export const monitoringSettings = strictSection({
       .describe("Identical Prometheus servers, each scraping everything and alerting; Alertmanager sends their alerts once. 2 for HA."),
     storage: storage("50Gi"),
     resources: computeResources.prefault("large"),
+    kubeletTlsVerify: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Verify the kubelets' serving certificates against the cluster CA when scraping them (they must be signed by it, e.g. serverTLSBootstrap). false: encrypted but unverified, for kubelets with self-signed certificates; a node impersonator could then read Prometheus' token.",
+      ),
   }).prefault({}),
   alertmanager: strictSection({
     replicas: positiveInt("a replica count").default(3),

@@ -6,6 +6,7 @@ import { alertGroupOf, allAlerts, kubeletScrapeConfigs, podLabelMeta, renderAler
 import { BURN_WINDOWS, SLO_WINDOWS, sloErrorRatio, sloMixin, apiSlos } from "../../components/monitoring/slo";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../../components/minio/mixin";
 import { platformMixin } from "../../components/monitoring/platformAlerts";
+import { runStack } from "../harness";
 
 // The prod stack's mixins, as its Prometheus loads them.
 let mixins: MonitoringMixin[];
@@ -91,6 +92,12 @@ describe("renderPrometheusConfig", () => {
   it("appends extra scrape configs and refuses duplicate job names", () => {
     const cfg = prometheus({ extraScrapeConfigs: kubeletScrapeConfigs() });
     expect(cfg.scrape_configs.slice(-2).map((j) => j.job_name)).toEqual(["kubelet", "cadvisor"]);
+    // Each kubelet directly (the node role's address), verified against the cluster CA unless the stack opts out.
+    const [kubelet, cadvisor] = kubeletScrapeConfigs() as any[];
+    expect(kubelet).toMatchObject({ scheme: "https", metrics_path: "/metrics", tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" } });
+    expect(cadvisor.metrics_path).toBe("/metrics/cadvisor");
+    expect(JSON.stringify(kubeletScrapeConfigs())).not.toMatch(/__address__|proxy/);
+    expect((kubeletScrapeConfigs({ verifyTls: false })[0] as any).tls_config).toEqual({ insecure_skip_verify: true });
     expect(() => renderPrometheusConfig({ mixins: [mixins[0]!, mixins[0]!], scrapeInterval: "30s", evaluationInterval: "30s", alertmanagers: [], ruleFiles: [] })).toThrow(
       /two scrape targets/,
     );
@@ -215,5 +222,15 @@ describe("SLOs", () => {
     expect(slow.labels.severity).toBe("warning");
     expect(slow.expr).toContain('ratio_rate1d{namespace="blacklake"} > 0.15 and');
     expect(slow.expr).toContain('ratio_rate3d{namespace="blacklake"} > 0.05 and');
+  });
+});
+
+describe("Prometheus' cluster-wide rights", () => {
+  it("reads the kubelets' metrics with nodes/metrics, never nodes/proxy (which reaches every kubelet API, exec included)", async () => {
+    const run = await runStack("prod");
+    const role = run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "blacklake-prometheus").inputs as { rules: { resources: string[]; verbs: string[] }[] };
+    const resources = role.rules.flatMap((r) => r.resources);
+    expect(resources).toContain("nodes/metrics");
+    expect(resources).not.toContain("nodes/proxy");
   });
 });
