@@ -58,6 +58,12 @@ describe.each(STACKS)("the %s stack on a real kube-apiserver", (stack) => {
   it("leaves nothing behind when deleted", () => {
     const deleted = plane.kubectl(["delete", "namespace", synth.namespace, "--wait=true", "--timeout=120s"]);
     expect(deleted.status, deleted.stderr).toBe(0);
+    // The cluster-scoped objects (ClusterRoles, the PriorityClass) outlive the namespace.
+    const clusterScoped = plane.kubectl(["delete", "--ignore-not-found", "--wait=true", "--timeout=120s", "-f", synth.clusterDir]);
+    expect(clusterScoped.status, clusterScoped.stderr).toBe(0);
+    for (const o of synth.objects.filter((x) => !x.metadata.namespace)) {
+      expect(plane.kubectl(["get", o.kind, o.metadata.name]).stderr, `${o.kind}/${o.metadata.name}`).toMatch(/NotFound|not found/);
+    }
     const left = plane.kubectl(["get", "namespace", synth.namespace]);
     expect(left.status).not.toBe(0);
     expect(left.stderr).toContain("NotFound");

@@ -52,6 +52,7 @@ beforeAll(async () => {
   if (!ksmBin) throw new Error("install-exporters.sh built no kube-state-metrics");
   // The controllers that make a Deployment's pods and run a Job (no scheduler or kubelet: pods stay Pending).
   plane = await ControlPlane.start({ controllers: ["deployment", "replicaset", "job"] });
+  plane.installCertManagerCrds();
   const synth = await synthToDisk("prod");
   namespace = synth.namespace;
   const deployment = parse(fs.readFileSync(path.join(synth.namespacedDir, "deployment-kube-state-metrics.yaml"), "utf8"));
