@@ -34,3 +34,14 @@ const BYTE_QUANTITY = /^[0-9]+(?:\.[0-9]+)?(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 export function isByteQuantity(text: string): boolean {
   return BYTE_QUANTITY.test(text);
 }
+
+/**
+ * A size in a server's own powers-of-1024 units, e.g. PostgreSQL's "256MB" (units kB,
+ * MB, GB, TB), Prometheus' "42GB" (KB, ...) or Redis' "256mb" (kb, mb, gb): `units` from
+ * the smallest, each 1024 times the one before. NaN when the text is none of them.
+ */
+export function binaryUnitBytes(size: string, units: readonly string[]): number {
+  const match = /^([0-9]+)([A-Za-z]+)$/.exec(size);
+  const power = match ? units.indexOf(match[2]!) + 1 : 0;
+  return power > 0 ? Number(match![1]) * 1024 ** power : Number.NaN;
+}

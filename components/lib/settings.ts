@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseQuantity, isByteQuantity } from "./quantity";
+import { binaryUnitBytes, parseQuantity, isByteQuantity } from "./quantity";
 import { CronSyntaxError, parseCron } from "./cron";
 import { imagePinProblem } from "./image";
 import { isDnsLabel } from "./naming";
@@ -48,19 +48,17 @@ export const byteQuantity = z.string({ error: 'expected a size such as "512Mi" o
 export const postgresMemory = z.string().regex(/^[1-9][0-9]*(kB|MB|GB|TB)$/, { message: 'expected a PostgreSQL size such as "256MB" (units kB, MB, GB, TB)' });
 
 /** A postgresMemory value in bytes: PostgreSQL's units are powers of 1024. */
-export function postgresBytes(size: string): number {
-  const [, n, unit] = /^([0-9]+)(kB|MB|GB|TB)$/.exec(size) ?? [];
-  return Number(n) * 1024 ** (["kB", "MB", "GB", "TB"].indexOf(unit ?? "") + 1);
-}
+export const postgresBytes = (size: string) => binaryUnitBytes(size, ["kB", "MB", "GB", "TB"]);
 
 /**
- * A "share of the memory limit" rule's problem: `value` (bytes, as `text`) above `share`
- * of the limit `limit` (a quantity such as "1Gi"), with `why`; undefined when it fits.
+ * A "share of the memory limit" rule's problem: `value` (bytes) above `share` of the limit
+ * `limit` (a quantity such as "1Gi"), with `why`, the bound in mebibytes written with the
+ * server's own unit (`unit`: PostgreSQL's "MB", Redis' "mb"); undefined when it fits.
  */
-export function beyondShareOfLimit(o: { value: number; share: number; limit: string; why: string }): string | undefined {
+export function beyondShareOfLimit(o: { value: number; share: number; limit: string; why: string; unit?: string }): string | undefined {
   const limitBytes = parseQuantity(o.limit) ?? 0;
   if (o.value <= limitBytes * o.share) return undefined;
-  return `expected at most ${Math.floor((limitBytes * o.share) / 1024 ** 2)}MB, ${Math.round(o.share * 100)}% of resources.limits.memory (${o.limit}): ${o.why}`;
+  return `expected at most ${Math.floor((limitBytes * o.share) / 1024 ** 2)}${o.unit ?? "MB"}, ${Math.round(o.share * 100)}% of resources.limits.memory (${o.limit}): ${o.why}`;
 }
 
 /** Prometheus durations: "15d", "2h30m". */

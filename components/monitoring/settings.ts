@@ -1,15 +1,12 @@
 import { z } from "zod";
-import { parseQuantity } from "../lib/quantity";
+import { binaryUnitBytes, parseQuantity } from "../lib/quantity";
 import { computeResources, email, httpsUrl, positiveInt, promDuration, storage, strictSection } from "../lib/settings";
 
 // Prometheus, Alertmanager and Grafana settings, and where alerts go.
 
 const PROMETHEUS_RETENTION_SHARE = 0.85;
-/** A Prometheus size in bytes: its units are powers of 1024 ("45GB" is 45 GiB). */
-const prometheusBytes = (size: string) => {
-  const [, n, unit] = /^([0-9]+)(KB|MB|GB|TB)$/.exec(size) ?? [];
-  return Number(n) * 1024 ** (["KB", "MB", "GB", "TB"].indexOf(unit ?? "") + 1);
-};
+/** A Prometheus size in bytes: its units are powers of 1024 ("42GB" is 42 GiB). */
+const prometheusBytes = (size: string) => binaryUnitBytes(size, ["KB", "MB", "GB", "TB"]);
 
 const receiver = z.discriminatedUnion(
   "kind",

@@ -1,16 +1,12 @@
 import { z } from "zod";
-import { parseQuantity } from "../lib/quantity";
-import { computeResources, positiveInt, storage, strictSection } from "../lib/settings";
+import { binaryUnitBytes } from "../lib/quantity";
+import { beyondShareOfLimit, computeResources, positiveInt, storage, strictSection } from "../lib/settings";
 
 // The Redis queue's settings: maxmemory is checked against the memory limit.
 
-const MIB = 1024 * 1024;
 const REDIS_MAXMEMORY_SHARE = 0.75;
 /** Redis sizes: kb, mb and gb are powers of 1024. */
-const redisBytes = (size: string) => {
-  const [, n, unit] = /^([0-9]+)(kb|mb|gb)$/.exec(size) ?? [];
-  return Number(n) * { kb: 1024, mb: MIB, gb: 1024 * MIB }[unit as "kb" | "mb" | "gb"];
-};
+const redisBytes = (size: string) => binaryUnitBytes(size, ["kb", "mb", "gb"]);
 
 export const redisSettings = strictSection({
   replicas: positiveInt("a replica count").default(3),
@@ -32,15 +28,14 @@ export const redisSettings = strictSection({
     // The container also holds the AOF rewrite's copy-on-write pages, client and
     // replication buffers: past this share of the limit, the kernel kills Redis before
     // maxmemory (noeviction) can refuse a write.
-    const maxmemoryBytes = redisBytes(r.maxmemory);
-    const limitBytes = parseQuantity(r.resources.limits.memory) ?? 0;
-    if (maxmemoryBytes > limitBytes * REDIS_MAXMEMORY_SHARE) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["maxmemory"],
-        message: `expected at most ${Math.floor((limitBytes * REDIS_MAXMEMORY_SHARE) / MIB)}mb, ${REDIS_MAXMEMORY_SHARE * 100}% of resources.limits.memory (${r.resources.limits.memory}): the rest is headroom for AOF rewrites and buffers`,
-      });
-    }
+    const problem = beyondShareOfLimit({
+      value: redisBytes(r.maxmemory),
+      share: REDIS_MAXMEMORY_SHARE,
+      limit: r.resources.limits.memory,
+      why: "the rest is headroom for AOF rewrites and buffers",
+      unit: "mb",
+    });
+    if (problem) ctx.addIssue({ code: "custom", path: ["maxmemory"], message: problem });
     if (r.sentinel.enabled && r.replicas < 3) {
       ctx.addIssue({ code: "custom", path: ["replicas"], message: "expected at least 3 when sentinel.enabled (a quorum of 2)" });
     }
