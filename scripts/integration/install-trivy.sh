@@ -6,8 +6,7 @@
 #
 # trivy v0.74.0 uses encoding/json/v2, which Go 1.26 has only behind GOEXPERIMENT=jsonv2.
 # Its Kubernetes checks are compiled into the binary, so `trivy config --skip-check-update`
-# runs offline. Not yet called from .ci/run nor from test/integration/judges.test.ts: a
-# slow machine's cold CI run is already at the 75-minute target without this build (README).
+# runs offline; test/integration/judges.test.ts runs it over the synthesized stacks.
 # stdout: the bin dir of trivy, nothing else. Everything else goes to stderr.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -20,7 +20,9 @@ import { ROOT, stackConfig } from "../harness";
 //   there; the engine tier validates them against cert-manager's own CRDs.
 // - checkov 3.3.30 (PyPI, scripts/integration/install-checkov.sh): every failed check
 //   fixed or listed with its reason in test/judges/checkov.allow, no stale line.
-// trivy is not run yet (issue #15 says so).
+// - trivy v0.74.0 `config` with the checks compiled into it, offline
+//   (scripts/integration/install-trivy.sh): every HIGH or CRITICAL failure fixed or listed
+//   with its reason in test/judges/trivy.allow, no stale line.
 
 const ALLOW = path.join(ROOT, "test/judges/kube-score.allow");
 const STACKS = ["staging", "prod"] as const;
@@ -177,5 +179,49 @@ describe("checkov over the synthesized staging and prod stacks", () => {
     }
     expect(passed, "checkov passed checks: it read the manifests").toBeGreaterThan(1000);
     expect(judged(failed, allowList(path.join(ROOT, "test/judges/checkov.allow")))).toEqual({ unexplained: [], stale: [], reasonless: [] });
+  });
+});
+
+describe("trivy config over the synthesized staging and prod stacks", () => {
+  it("fails no HIGH or CRITICAL check that is neither fixed nor explained in test/judges/trivy.allow, which lists nothing stale", () => {
+    const binDir = execFileSync("bash", [path.join(ROOT, "scripts/integration/install-trivy.sh")], { encoding: "utf8" }).trim();
+    const cache = path.join(work, "trivy-cache");
+    const failed: Finding[] = [];
+    let passed = 0;
+    for (const stack of STACKS) {
+      const dir = path.join(work, stack, "manifests");
+      const r = spawnSync(
+        path.join(binDir, "trivy"),
+        [
+          "config",
+          "--quiet",
+          "--skip-check-update",
+          "--misconfig-scanners",
+          "kubernetes",
+          "--severity",
+          "HIGH,CRITICAL",
+          "--include-non-failures",
+          "--format",
+          "json",
+          "--cache-dir",
+          cache,
+          dir,
+        ],
+        { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      );
+      if (r.status !== 0) throw new Error(`trivy failed (exit ${r.status}): ${r.stderr}`);
+      const report = JSON.parse(r.stdout) as { Results: { Target: string; Misconfigurations?: { ID: string; Status: string; Message: string }[] }[] };
+      // Every manifest was read: a file trivy skips is a file nobody judged.
+      expect(report.Results.map((x) => path.join(dir, x.Target)).sort(), `${stack}: trivy judged every manifest`).toEqual([...manifests[stack]!].sort());
+      for (const result of report.Results) {
+        const { kind, metadata } = parse(fs.readFileSync(path.join(dir, result.Target), "utf8")) as { kind: string; metadata: { name: string } };
+        for (const m of result.Misconfigurations ?? []) {
+          if (m.Status === "PASS") passed++;
+          else failed.push({ check: m.ID, object: `${kind}/${metadata.name}`, where: `${stack}: ${m.Message}` });
+        }
+      }
+    }
+    expect(passed, "trivy passed checks: its bundled checks ran offline").toBeGreaterThan(3000);
+    expect(judged(failed, allowList(path.join(ROOT, "test/judges/trivy.allow")))).toEqual({ unexplained: [], stale: [], reasonless: [] });
   });
 });
