@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
-import { K8S, labelsOf, metadataName, parseIni, parsePostgresqlConf, pgbackrestRepos, postgresSeconds, type Props, resourcePolicy, type ResourcePolicy, where } from "./lib";
+import { confRepos, confValues, type OptionAt } from "./effective";
+import { K8S, labelsOf, metadataName, parsePostgresqlConf, postgresSeconds, type Props, resourcePolicy, type ResourcePolicy, where } from "./lib";
 
 // BlackLake's own operational rules, checked on the rendered config files that the
 // components put into ConfigMaps: PostgreSQL WAL archiving and pgBackRest retention,
@@ -95,45 +96,46 @@ const retention = resourcePolicy({
     const conf = confOf(props, PGBACKREST_CONF);
     if (conf === undefined) return;
     const minDays = getConfig<{ minRetentionFullDays?: number }>().minRetentionFullDays ?? DEFAULT_RETENTION_DAYS;
-    const global = parseIni(conf).get("global") ?? new Map<string, string>();
-    const repos = pgbackrestRepos(global);
-    if (repos.length === 0) {
-      report(`${where(type, name, props)}: data["${PGBACKREST_CONF}"] configures no repository. Configure repo1 with retention-full-type=time and retention-full >= ${minDays}.`);
-    }
+    const repos = confRepos(conf);
+    const at = `${where(type, name, props)}: data["${PGBACKREST_CONF}"]`;
+    if (repos.length === 0) report(`${at} configures no repository. Configure repo1 with retention-full-type=time and retention-full >= ${minDays}.`);
     for (const n of repos) {
-      const kind = global.get(`repo${n}-retention-full-type`);
-      const full = Number(global.get(`repo${n}-retention-full`));
-      if (kind !== "time") {
-        report(
-          `${where(type, name, props)}: data["${PGBACKREST_CONF}"] [global] repo${n}-retention-full-type is ${kind ?? "unset (count)"}. ` +
-            `Set repo${n}-retention-full-type=time so retention is measured in days.`,
-        );
+      // Every section that sets the option is a value some stanza or command runs with.
+      const kinds = withGlobalDefault(confValues(conf, `repo${n}-retention-full-type`), "unset (count)");
+      for (const kind of kinds.filter((k) => k.value !== "time")) {
+        report(`${at} ${kind.where} repo${n}-retention-full-type is ${kind.value}. Set repo${n}-retention-full-type=time (in [global] only) so retention is measured in days.`);
       }
-      if (!Number.isFinite(full) || full < minDays) {
-        report(
-          `${where(type, name, props)}: data["${PGBACKREST_CONF}"] [global] repo${n}-retention-full is ${global.get(`repo${n}-retention-full`) ?? "unset"}, ` +
-            `below the required ${minDays} days. Raise retention.fullDays for ${`repo${n}`} in the stack config to at least ${minDays}.`,
-        );
+      for (const full of withGlobalDefault(confValues(conf, `repo${n}-retention-full`), "unset")) {
+        const days = Number(full.value);
+        if (!Number.isFinite(days) || days < minDays) {
+          report(
+            `${at} ${full.where} repo${n}-retention-full is ${full.value}, below the required ${minDays} days. ` +
+              `Raise retention.fullDays for ${`repo${n}`} in the stack config to at least ${minDays}, and set it in [global] only.`,
+          );
+        }
       }
     }
   },
 });
 
+/** The values of an option, with [global]'s absence as a value of its own (the default applies there). */
+function withGlobalDefault(values: OptionAt[], unset: string): OptionAt[] {
+  return values.some((v) => v.where === "[global]") ? values : [{ value: unset, where: "[global]" }, ...values];
+}
+
 const encryption = resourcePolicy({
   name: "platform-pgbackrest-encryption",
-  description: "Every pgBackRest repository encrypts its backups (repoN-cipher-type=aes-256-cbc).",
+  description: "Every pgBackRest repository encrypts its backups (repoN-cipher-type=aes-256-cbc in [global], and no section sets another).",
   enforcementLevel: "mandatory",
   types: [K8S.configMap],
   validate: ({ type, name, props }, report) => {
     const conf = confOf(props, PGBACKREST_CONF);
     if (conf === undefined) return;
-    const global = parseIni(conf).get("global") ?? new Map<string, string>();
-    for (const n of pgbackrestRepos(global)) {
-      const cipher = global.get(`repo${n}-cipher-type`);
-      if (cipher !== "aes-256-cbc") {
+    for (const n of confRepos(conf)) {
+      for (const cipher of withGlobalDefault(confValues(conf, `repo${n}-cipher-type`), "unset (none)").filter((c) => c.value !== "aes-256-cbc")) {
         report(
-          `${where(type, name, props)}: data["${PGBACKREST_CONF}"] [global] repo${n}-cipher-type is ${cipher ?? "unset (none)"}. ` +
-            `Set repo${n}-cipher-type=aes-256-cbc, with the passphrase from a Secret (PGBACKREST_REPO${n}_CIPHER_PASS).`,
+          `${where(type, name, props)}: data["${PGBACKREST_CONF}"] ${cipher.where} repo${n}-cipher-type is ${cipher.value}. ` +
+            `Set repo${n}-cipher-type=aes-256-cbc (in [global] only), with the passphrase from a Secret (PGBACKREST_REPO${n}_CIPHER_PASS).`,
         );
       }
     }

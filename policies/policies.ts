@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
+import { databasePolicies, databaseStackPolicies } from "./database";
 import { dockerPolicies } from "./docker";
 import { kubernetesPolicies } from "./kubernetes";
 import { platformPolicies } from "./platform";
@@ -7,6 +8,14 @@ import { stackPolicies } from "./stack";
 
 // Every policy of the pack, importable without constructing the PolicyPack (which would
 // try to connect to the engine): tests import this module, never index.ts.
-export const allPolicies: Policies = [...kubernetesPolicies, ...platformPolicies, ...awsPolicies, ...dockerPolicies, ...stackPolicies];
+export const allPolicies: Policies = [
+  ...kubernetesPolicies,
+  ...platformPolicies,
+  ...databasePolicies,
+  ...databaseStackPolicies,
+  ...awsPolicies,
+  ...dockerPolicies,
+  ...stackPolicies,
+];
 
 export { awsPolicies, dockerPolicies, kubernetesPolicies, platformPolicies, stackPolicies };

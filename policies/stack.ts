@@ -25,6 +25,7 @@ import {
   where,
   WORKLOAD_TYPES,
 } from "./lib";
+import { containerCommand } from "./effective";
 import { PGBACKREST_CONF, POSTGRES_CONF } from "./platform";
 
 // Rules that need more than one resource: PDBs and HPAs against workloads, NetworkPolicies
@@ -168,7 +169,7 @@ const defaultDeny = stackPolicy({
   },
 });
 
-const isPostgres = (r: PolicyResource) => r.type === K8S.statefulSet && labelsOf(r.props)["app.kubernetes.io/name"] === "postgres";
+export const isPostgres = (r: PolicyResource) => r.type === K8S.statefulSet && labelsOf(r.props)["app.kubernetes.io/name"] === "postgres";
 
 /** ConfigMaps a workload mounts (volumes and projected sources), as declared resources. */
 function mountedConfigMaps(workload: PolicyResource, resources: PolicyResource[]): PolicyResource[] {
@@ -180,7 +181,7 @@ function mountedConfigMaps(workload: PolicyResource, resources: PolicyResource[]
   return ofType(resources, K8S.configMap).filter((c) => names.includes(objectName(c)) && sameNamespace(c.props, workload.props));
 }
 
-function postgresConfigs(pg: PolicyResource, resources: PolicyResource[]) {
+export function postgresConfigs(pg: PolicyResource, resources: PolicyResource[]) {
   const mounted = mountedConfigMaps(pg, resources);
   const withConf = (key: string) => mounted.find((c) => typeof c.props.data?.[key] === "string");
   return { postgresql: withConf(POSTGRES_CONF), pgbackrest: withConf(PGBACKREST_CONF) };
@@ -206,7 +207,7 @@ const postgresConfig = stackPolicy({
 });
 
 /** CronJobs that belong to the same PostgreSQL instance (same namespace, app name and instance). */
-function postgresCronJobs(pg: PolicyResource, resources: PolicyResource[]): PolicyResource[] {
+export function postgresCronJobs(pg: PolicyResource, resources: PolicyResource[]): PolicyResource[] {
   const pgLabels = labelsOf(pg.props);
   return ofType(resources, K8S.cronJob).filter((c) => {
     const labels = labelsOf(c.props);
@@ -219,15 +220,20 @@ function postgresCronJobs(pg: PolicyResource, resources: PolicyResource[]): Poli
   });
 }
 
-const commandOf = (cron: PolicyResource) =>
-  asArray(podSpecOf(cron.type, cron.props)?.spec.containers)
-    .flatMap((c) => [...((c.command ?? []) as string[]), ...((c.args ?? []) as string[])])
-    .join(" ");
+/** The shell text a CronJob's containers run, comments removed (a commented-out backup runs nothing). */
+export const commandOf = (cron: PolicyResource) => asArray(podSpecOf(cron.type, cron.props)?.spec.containers).map(containerCommand).join(" ; ");
 
-const runsBackup = (command: string, backupType: "full" | "incr", repo: number, onlyRepo: boolean) =>
-  /\bpgbackrest\b/.test(command) &&
-  new RegExp(`\\bbackup\\b[^;&|]*--type[= ]${backupType}\\b`).test(command) &&
-  (new RegExp(`--repo[= ]${repo}\\b`).test(command) || (onlyRepo && !/--repo[= ]\d/.test(command)));
+/** True when one command of the text (between `&&`, `||`, `;` and newlines) runs that backup. */
+export const runsBackup = (command: string, backupType: "full" | "incr" | "diff", repo: number, onlyRepo: boolean) =>
+  command
+    .split(/&&|\|\||;|\n/)
+    .some(
+      (one) =>
+        /\bpgbackrest\b/.test(one) &&
+        /\bbackup\b/.test(one) &&
+        new RegExp(`--type[= ]${backupType}\\b`).test(one) &&
+        (new RegExp(`--repo[= ]${repo}\\b`).test(one) || (onlyRepo && !/--repo[= ]\d/.test(one))),
+    );
 
 const backupCronJobs = stackPolicy({
   name: "stack-postgres-backup-cronjobs",

@@ -49,6 +49,15 @@ archive_mode = 'on'
 archive_command = 'pgbackrest --stanza=main archive-push %p'
 archive_timeout = 60
 `;
+export const PG_HBA_CONF = `# TYPE DATABASE USER ADDRESS METHOD
+local all all peer
+hostssl all all 0.0.0.0/0 scram-sha-256
+`;
+export const ENTRYPOINT = `#!/bin/bash
+config=(-c "config_file=/etc/postgres/postgresql.conf" -c "hba_file=/etc/postgres/pg_hba.conf")
+pg_ctl --pgdata=/pgdata --wait --options="\${config[*]} -c listen_addresses=''" start
+exec postgres -D /pgdata "\${config[@]}"
+`;
 export const PGBACKREST_CONF = `[global]
 repo1-type=s3
 repo1-retention-full-type=time
@@ -198,7 +207,10 @@ export function baseStack(): InputResource[] {
     {
       type: "kubernetes:core/v1:ConfigMap",
       name: "postgres-config",
-      inputs: { metadata: meta("postgres-config", "postgres", "database"), data: { "postgresql.conf": POSTGRESQL_CONF, "pgbackrest.conf": PGBACKREST_CONF } },
+      inputs: {
+        metadata: meta("postgres-config", "postgres", "database"),
+        data: { "postgresql.conf": POSTGRESQL_CONF, "pgbackrest.conf": PGBACKREST_CONF, "pg_hba.conf": PG_HBA_CONF, "entrypoint.sh": ENTRYPOINT },
+      },
     },
     {
       type: "kubernetes:apps/v1:StatefulSet",

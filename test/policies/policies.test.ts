@@ -28,6 +28,29 @@ const rules = (change: (yaml: string) => string) => () => edit(baseStack(), "Con
 const adminDoc = (action: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 
 export const FIXTURES: Record<string, Fixture> = {
+  "platform-postgres-hba-auth": {
+    violating: () => edit(baseStack(), "ConfigMap", "postgres-config", (i) => (i.data["pg_hba.conf"] += "host all all 10.0.0.0/8 trust\n")),
+    mentions: ['ConfigMap "postgres-config"', 'data["pg_hba.conf"] line 4', "without TLS", "authenticates with trust"],
+  },
+  "platform-postgres-command-line": {
+    violating: () =>
+      edit(baseStack(), "ConfigMap", "postgres-config", (i) => (i.data["entrypoint.sh"] = i.data["entrypoint.sh"].replace('"${config[@]}"', '"${config[@]}" -c archive_mode=off'))),
+    mentions: ['ConfigMap "postgres-config"', 'data["entrypoint.sh"]', "archive_mode=off", "overrides postgresql.conf"],
+  },
+  "platform-pgbackrest-no-overrides": {
+    violating: () =>
+      edit(
+        baseStack(),
+        "CronJob",
+        "postgres-backup-full",
+        (i) => (i.spec.jobTemplate.spec.template.spec.containers[0].env = [{ name: "PGBACKREST_REPO1_CIPHER_TYPE", value: "none" }]),
+      ),
+    mentions: ['CronJob "postgres-backup-full"', "PGBACKREST_REPO1_CIPHER_TYPE=none", "overrides pgbackrest.conf"],
+  },
+  "stack-backup-schedules-meet-retention": {
+    violating: () => edit(baseStack(), "CronJob", "postgres-backup-full", (i) => (i.spec.schedule = "0 2 1 * *")),
+    mentions: ['StatefulSet "postgres"', "repo1", "full backups run as rarely as every 31 days", '"0 2 1 * *"', "longer than 7 days"],
+  },
   "k8s-image-pinned-tag": {
     violating: () => edit(baseStack(), "Deployment", "web", (i) => (firstContainer(i).image = "ghcr.io/blacklake/web:latest")),
     mentions: ['Deployment "web"', "containers[0].image", "Pin a version tag"],
