@@ -106,27 +106,31 @@ export function policyDocument(value: unknown): Props | undefined {
 }
 
 /** A policy document's statements: `Statement` may be one object or a list. */
-const statementsOf = (doc: Props | undefined): Props[] => (doc === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Props[];
+export const statementsOf = (doc: Props | undefined): Props[] =>
+  (doc === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Props[];
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+export const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 
-/** Allow statements that grant every action (`*`) or every action of a service (`s3:*`) on every resource. */
-export function wildcardGrants(doc: Props): { index: number; actions: string[] }[] {
-  const statements = statementsOf(doc);
-  const found: { index: number; actions: string[] }[] = [];
-  statements.forEach((s, index) => {
+/**
+ * Allow statements that grant every action (`*`) or every action of a service (`s3:*`),
+ * on any resource: `s3:*` on the backup bucket alone still deletes it and rewrites its
+ * policy. Allow + NotAction is the same grant in disguise.
+ */
+export function wildcardGrants(doc: Props): { index: number; actions: string[]; resources: string[] }[] {
+  const found: { index: number; actions: string[]; resources: string[] }[] = [];
+  statementsOf(doc).forEach((s, index) => {
     if (s.Effect !== "Allow") return;
-    if (!list(s.Resource).includes("*")) return;
     const actions = list(s.Action).filter((a) => a === "*" || /^[\w-]+:\*$/.test(a));
-    const notAction = s.NotAction !== undefined; // Allow + NotAction on * is admin-in-disguise.
-    if (actions.length > 0 || notAction) found.push({ index, actions: notAction ? ["NotAction"] : actions });
+    const notAction = s.NotAction !== undefined;
+    const resources = s.NotResource !== undefined ? [`NotResource ${list(s.NotResource).join(", ")}`] : list(s.Resource);
+    if (actions.length > 0 || notAction) found.push({ index, actions: notAction ? ["NotAction"] : actions, resources });
   });
   return found;
 }
 
 const iamNoWildcards = resourcePolicy({
   name: "aws-iam-no-wildcard-admin",
-  description: 'IAM policy documents grant no "*" or "<service>:*" actions (or Allow+NotAction) on Resource "*".',
+  description: 'IAM policy documents grant no "*" or "<service>:*" actions (or Allow+NotAction), on any resource.',
   enforcementLevel: "mandatory",
   types: [...AWS.iamPolicies, ...AWS.iamRole],
   validate: ({ type, name, props }, report) => {
@@ -140,9 +144,9 @@ const iamNoWildcards = resourcePolicy({
         report(`${where(type, name)}: ${path} is not a JSON policy document. Build it with aws.iam.getPolicyDocument or JSON.stringify.`);
         continue;
       }
-      for (const { index, actions } of wildcardGrants(doc)) {
+      for (const { index, actions, resources } of wildcardGrants(doc)) {
         report(
-          `${where(type, name)}: ${path} Statement[${index}] allows ${actions.join(", ")} on Resource "*". ` +
+          `${where(type, name)}: ${path} Statement[${index}] allows ${actions.join(", ")} on ${resources.map((r) => `"${r}"`).join(", ") || "(no resource)"}. ` +
             `Grant the specific actions the principal needs on the specific resource ARNs.`,
         );
       }

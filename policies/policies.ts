@@ -2,6 +2,7 @@ import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { databasePolicies, databaseStackPolicies } from "./database";
 import { dockerPolicies } from "./docker";
+import { iamPolicies, iamStackPolicies } from "./iam";
 import { kubernetesPolicies } from "./kubernetes";
 import { platformPolicies } from "./platform";
 import { stackPolicies } from "./stack";
@@ -14,6 +15,8 @@ export const allPolicies: Policies = [
   ...databasePolicies,
   ...databaseStackPolicies,
   ...awsPolicies,
+  ...iamPolicies,
+  ...iamStackPolicies,
   ...dockerPolicies,
   ...stackPolicies,
 ];

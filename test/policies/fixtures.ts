@@ -49,6 +49,20 @@ archive_mode = 'on'
 archive_command = 'pgbackrest --stanza=main archive-push %p'
 archive_timeout = 60
 `;
+export const BUCKET_POLICY = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } },
+    {
+      Sid: "DenyOutsidePlatform",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "*",
+      Condition: { StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/apps/*"] } },
+    },
+  ],
+});
 export const PG_HBA_CONF = `# TYPE DATABASE USER ADDRESS METHOD
 local all all peer
 hostssl all all 0.0.0.0/0 scram-sha-256
@@ -273,6 +287,11 @@ export function baseStack(): InputResource[] {
       type: "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
       name: "backups",
       inputs: { bucket: "backups-bucket-id", rules: [{ id: "noncurrent", status: "Enabled", noncurrentVersionExpiration: { noncurrentDays: 30 } }] },
+    },
+    {
+      type: "aws:s3/bucketPolicy:BucketPolicy",
+      name: "backups",
+      inputs: { bucket: "backups-bucket-id", policy: BUCKET_POLICY },
     },
     { type: "aws:kms/key:Key", name: "key", inputs: { description: "backups", enableKeyRotation: true } },
     { type: "aws:iam/policy:Policy", name: "writer", inputs: { policy: iamDoc } },

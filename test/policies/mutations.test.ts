@@ -25,8 +25,8 @@ suite("mutations of the prod stack", () => {
     expect(found, describe(found)).toEqual([]);
   });
 
-  it("has at least 70 mutations, each aimed at a mandatory policy of the pack, none twice", () => {
-    expect(MUTATIONS.length).toBeGreaterThanOrEqual(70);
+  it("has at least 80 mutations, each aimed at a mandatory policy of the pack, none twice", () => {
+    expect(MUTATIONS.length).toBeGreaterThanOrEqual(80);
     for (const m of MUTATIONS) expect(allPolicies.find((p) => p.name === m.policy)?.enforcementLevel, m.policy).toBe("mandatory");
     expect(new Set(MUTATIONS.map((m) => m.what)).size).toBe(MUTATIONS.length);
   });

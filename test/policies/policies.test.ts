@@ -28,6 +28,55 @@ const rules = (change: (yaml: string) => string) => () => edit(baseStack(), "Con
 const adminDoc = (action: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 
 export const FIXTURES: Record<string, Fixture> = {
+  "aws-iam-no-privilege-escalation": {
+    violating: () =>
+      edit(
+        baseStack(),
+        "RolePolicy",
+        "writer",
+        (i) =>
+          (i.policy = JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: ["iam:Put*", "iam:PassRole"], Resource: "arn:aws:iam::111122223333:role/*" }],
+          })),
+      ),
+    mentions: ['RolePolicy "writer"', "Statement[0]", "iam:PutUserPolicy", "iam:PutRolePolicy", "iam:PassRole", "raise its own rights"],
+  },
+  "aws-iam-trust-policy": {
+    violating: () =>
+      edit(
+        baseStack(),
+        "Role",
+        "writer",
+        (i) => (i.assumeRolePolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] })),
+      ),
+    mentions: ['Role "writer"', "assumeRolePolicy.Statement[0]", "any principal", "sts:AssumeRole"],
+  },
+  "aws-kms-key-policy": {
+    violating: () =>
+      edit(
+        baseStack(),
+        "Key",
+        "key",
+        (i) => (i.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" }] })),
+      ),
+    mentions: ['Key "key"', "Statement[0] (Everyone)", "kms:Decrypt to any principal"],
+  },
+  "aws-s3-bucket-policy": {
+    violating: () =>
+      edit(baseStack(), "BucketPolicy", "backups", (i) => {
+        const doc = JSON.parse(i.policy);
+        doc.Statement = doc.Statement.filter((st: { Sid: string }) => st.Sid !== "DenyInsecureTransport");
+        doc.Statement.push({ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" });
+        i.policy = JSON.stringify(doc);
+      }),
+    mentions: ['BucketPolicy "backups"', "no statement denying requests without TLS", "(PublicRead) allows s3:GetObject to any principal"],
+    alsoFires: ["aws-s3-bucket-policy-present"],
+  },
+  "aws-s3-bucket-policy-present": {
+    violating: () => without(baseStack(), "BucketPolicy", "backups"),
+    mentions: ['Bucket "backups-bucket"', "no BucketPolicy refers to it"],
+  },
   "platform-postgres-hba-auth": {
     violating: () => edit(baseStack(), "ConfigMap", "postgres-config", (i) => (i.data["pg_hba.conf"] += "host all all 10.0.0.0/8 trust\n")),
     mentions: ['ConfigMap "postgres-config"', 'data["pg_hba.conf"] line 4', "without TLS", "authenticates with trust"],
@@ -203,7 +252,7 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   "aws-iam-no-wildcard-admin": {
     violating: () => edit(baseStack(), "RolePolicy", "writer", (i) => (i.policy = adminDoc("s3:*"))),
-    mentions: ['RolePolicy "writer"', "allows s3:* on Resource", "Grant the specific actions"],
+    mentions: ['RolePolicy "writer"', 'allows s3:* on "*"', "Grant the specific actions"],
   },
   "aws-ecr-scan-on-push": {
     violating: () => edit(baseStack(), "Repository", "web", (i) => (i.imageScanningConfiguration = { scanOnPush: false })),

@@ -22,6 +22,23 @@ const env =
     c.env = [...(c.env ?? []), ...vars];
   };
 
+/** Edits a JSON policy document held in `field` of the one resource of that kind and name. */
+const doc =
+  (kind: string, name: string, field: string, change: (d: any) => void): Edit =>
+  (rs) => {
+    const inputs = one(rs, kind, name);
+    const parsed = JSON.parse(inputs[field]);
+    change(parsed);
+    inputs[field] = JSON.stringify(parsed);
+  };
+const allow = (Action: string | string[], Resource: string | string[] = "*") => ({ Effect: "Allow", Action, Resource });
+const withoutSid = (sid: string) => (d: any) => {
+  const before = d.Statement.length;
+  d.Statement = d.Statement.filter((st: { Sid?: string }) => st.Sid !== sid);
+  if (d.Statement.length === before) throw new Error(`no statement ${sid}`);
+};
+const BUCKET_ARN = "arn:aws:s3:::blacklake-offsite-backups";
+
 export const UNSAFE_EDITS: Mutation[] = [
   // ------------------------------------------------------------ effective database settings
   {
@@ -118,5 +135,109 @@ export const UNSAFE_EDITS: Mutation[] = [
       one(rs, "CronJob", "postgres-backup-repo2-full").spec.schedule = "30 2 * * 0";
       one(rs, "CronJob", "postgres-backup-repo2-incr").spec.schedule = "30 3 * * 0";
     },
+  },
+  // ------------------------------------------------------------ IAM, KMS and bucket policies
+  {
+    what: "the pgBackRest role may pass roles",
+    policy: "aws-iam-no-privilege-escalation",
+    mentions: "offsite-pgbackrest",
+    edit: doc("RolePolicy", "offsite-pgbackrest", "policy", (d) => d.Statement.push(allow("iam:PassRole", "arn:aws:iam::111122223333:role/*"))),
+  },
+  {
+    what: "the mirror user may mint access keys for any user",
+    policy: "aws-iam-no-privilege-escalation",
+    mentions: "offsite-minio-mirror",
+    edit: doc("UserPolicy", "offsite-minio-mirror", "policy", (d) => d.Statement.push(allow("iam:Create*", "arn:aws:iam::111122223333:user/*"))),
+  },
+  {
+    what: "the pgBackRest role may rewrite its own inline policy",
+    policy: "aws-iam-no-privilege-escalation",
+    mentions: "offsite-pgbackrest",
+    edit: doc("RolePolicy", "offsite-pgbackrest", "policy", (d) => d.Statement.push(allow(["iam:putrolepolicy"], "arn:aws:iam::111122223333:role/blacklake/*"))),
+  },
+  {
+    what: "the pgBackRest role may assume any role",
+    policy: "aws-iam-no-privilege-escalation",
+    mentions: "offsite-pgbackrest",
+    edit: doc("RolePolicy", "offsite-pgbackrest", "policy", (d) => d.Statement.push(allow("sts:AssumeRole"))),
+  },
+  {
+    what: "the pgBackRest role gets s3:* on the backup bucket only",
+    policy: "aws-iam-no-wildcard-admin",
+    mentions: "offsite-pgbackrest",
+    edit: doc("RolePolicy", "offsite-pgbackrest", "policy", (d) => d.Statement.push(allow("s3:*", [BUCKET_ARN, `${BUCKET_ARN}/*`]))),
+  },
+  {
+    what: "the replication role gets every KMS action on one key",
+    policy: "aws-iam-no-wildcard-admin",
+    mentions: "offsite-replication",
+    edit: doc("RolePolicy", "offsite-replication", "policy", (d) => d.Statement.push(allow("kms:*", "arn:aws:kms:eu-west-1:111122223333:key/k"))),
+  },
+  {
+    what: "the replication role trusts any principal",
+    policy: "aws-iam-trust-policy",
+    mentions: "offsite-replication",
+    edit: doc("Role", "offsite-replication", "assumeRolePolicy", (d) => (d.Statement[0].Principal = "*")),
+  },
+  {
+    what: "the replication role trusts every principal of another account",
+    policy: "aws-iam-trust-policy",
+    mentions: "offsite-replication",
+    edit: doc("Role", "offsite-replication", "assumeRolePolicy", (d) =>
+      d.Statement.push({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::444455556666:root" }, Action: "sts:AssumeRole" }),
+    ),
+  },
+  {
+    what: "the replication role trusts everyone but one service (NotPrincipal)",
+    policy: "aws-iam-trust-policy",
+    mentions: "offsite-replication",
+    edit: doc("Role", "offsite-replication", "assumeRolePolicy", (d) => {
+      d.Statement[0].NotPrincipal = { Service: "ec2.amazonaws.com" };
+      delete d.Statement[0].Principal;
+    }),
+  },
+  {
+    what: "the backup key lets any principal decrypt",
+    policy: "aws-kms-key-policy",
+    mentions: "offsite-key",
+    edit: (rs) =>
+      void (one(rs, "Key", "offsite-key").policy = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["kms:Decrypt"], Resource: "*" }],
+      })),
+  },
+  {
+    what: "the replica key lets a role rewrite its policy",
+    policy: "aws-kms-key-policy",
+    mentions: "offsite-replica-key",
+    edit: (rs) =>
+      void (one(rs, "Key", "offsite-replica-key").policy = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:role/blacklake/ci-deploy" }, Action: "kms:*", Resource: "*" }],
+      })),
+  },
+  {
+    what: "the backup bucket policy loses its TLS deny",
+    policy: "aws-s3-bucket-policy",
+    mentions: "offsite-policy",
+    edit: doc("BucketPolicy", "offsite-policy", "policy", withoutSid("DenyInsecureTransport")),
+  },
+  {
+    what: "the replica bucket policy allows anyone to read",
+    policy: "aws-s3-bucket-policy",
+    mentions: "offsite-replica-policy",
+    edit: doc("BucketPolicy", "offsite-replica-policy", "policy", (d) => d.Statement.push({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" })),
+  },
+  {
+    what: "the backup bucket policy loses its deny of principals outside the platform",
+    policy: "aws-s3-bucket-policy-present",
+    mentions: "offsite-bucket",
+    edit: doc("BucketPolicy", "offsite-policy", "policy", withoutSid("DenyOutsidePlatform")),
+  },
+  {
+    what: "the replica bucket's policy is deleted",
+    policy: "aws-s3-bucket-policy-present",
+    mentions: "offsite-replica-bucket",
+    edit: (rs) => rs.filter((r) => !(r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name === "offsite-replica-policy")),
   },
 ];
