@@ -33,4 +33,31 @@ const portsLoopback = resourcePolicy({
   },
 });
 
-export const dockerPolicies: ResourcePolicy[] = [portsLoopback];
+/** Host paths whose mount hands the container the host: the Docker socket, the root, /proc, /etc, the kubelet's files. */
+const HOST_CONTROL_PATHS = [/docker\.sock$/, /containerd\.sock$/, /^\/$/, /^\/proc(\/|$)/, /^\/etc(\/|$)/, /^\/var\/run\/?$/, /^\/run\/?$/, /^\/var\/lib\/(docker|kubelet)(\/|$)/];
+
+const containerIsolation = resourcePolicy({
+  name: "docker-container-isolation",
+  description:
+    "Docker containers stay isolated from the host: not privileged, no host network/PID/IPC namespace, no added capabilities, no devices, and no mount of the Docker socket, /, /proc or /etc.",
+  enforcementLevel: "mandatory",
+  types: [DOCKER.container],
+  validate: ({ name, props }, report) => {
+    const container = `Docker container "${props.name ?? name}"`;
+    const findings: string[] = [];
+    if (props.privileged === true) findings.push("privileged is true");
+    for (const field of ["networkMode", "pidMode", "ipc"]) if (props[field] === "host") findings.push(`${field} is "host"`);
+    const adds = (props.capabilities?.adds ?? []) as string[];
+    if (adds.length > 0) findings.push(`capabilities.adds is ${adds.join(", ")}`);
+    if (asArray(props.devices).length > 0) findings.push("devices maps host devices");
+    asArray(props.volumes).forEach((v, i) => {
+      if (typeof v.hostPath === "string" && HOST_CONTROL_PATHS.some((re) => re.test(v.hostPath))) findings.push(`volumes[${i}] mounts host path ${v.hostPath}`);
+    });
+    asArray(props.mounts).forEach((m, i) => {
+      if (m.type === "bind" && typeof m.source === "string" && HOST_CONTROL_PATHS.some((re) => re.test(m.source))) findings.push(`mounts[${i}] binds host path ${m.source}`);
+    });
+    for (const f of findings) report(`${container}: ${f}, which gives the container control of this machine. Remove it; the local stack's services need none of it.`);
+  },
+});
+
+export const dockerPolicies: ResourcePolicy[] = [portsLoopback, containerIsolation];

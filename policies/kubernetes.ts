@@ -27,9 +27,17 @@ import {
 // Pod-level rules cover every pod-template carrier (Pod, Deployment, StatefulSet,
 // DaemonSet, ReplicaSet, Job, CronJob's jobTemplate), init containers included.
 
+/**
+ * A tag names one release when it carries a full version (1.2.3, v0.28.1, 7.4.2-alpine) or
+ * a release date (RELEASE.2025-04-22T22-12-26Z). `latest`, `main`, `stable`, a bare major
+ * (`7`, `16-alpine`) or minor (`3.4`) move to new images without a change here.
+ */
+export const isReleaseTag = (tag: string) => /\d+\.\d+\.\d+/.test(tag) || /\d{4}-\d{2}-\d{2}/.test(tag);
+
 const imagePinned = containerPolicy({
   name: "k8s-image-pinned-tag",
-  description: "Container images carry an explicit tag other than `latest` (or a digest).",
+  description:
+    "Container images name one release: a digest, or a tag with a full version (1.2.3) or a release date; never latest, a branch (main) or a bare major/minor (7-alpine, 3.4).",
   enforcementLevel: "mandatory",
   kinds: ["initContainers", "containers", "ephemeralContainers"],
   check: (c, at, report) => {
@@ -40,10 +48,11 @@ const imagePinned = containerPolicy({
     }
     const { tag, digest } = imageTag(image);
     if (digest) return;
-    if (!tag || tag === "latest") {
+    if (!tag || !isReleaseTag(tag)) {
+      const bare = tag ? image.slice(0, -(tag.length + 1)) : image;
       report(
-        `${at}: ${c.path}.image "${image}" is ${tag ? "tagged latest" : "untagged (implicitly latest)"}. ` +
-          `Pin a version tag (e.g. "${image.replace(/:latest$/, "")}:1.2.3") or a digest (@sha256:...) so rollouts are reproducible.`,
+        `${at}: ${c.path}.image "${image}" is ${!tag ? "untagged (implicitly latest)" : tag === "latest" ? "tagged latest" : `tagged "${tag}", a moving tag`}. ` +
+          `Pin a version tag (e.g. "${bare}:1.2.3") or a digest (@sha256:...) so rollouts are reproducible.`,
       );
     }
   },
@@ -236,42 +245,6 @@ const serviceTypes = resourcePolicy({
         `${where(type, name, props)}: spec.type is ${serviceType}, which this stack does not allow (allowed: ${allowed.join(", ")}). ` +
           `Use ClusterIP behind the ingress, or add ${serviceType} to k8s-service-type.allowedTypes in the stack's policy config.`,
       );
-    }
-  },
-});
-
-/** Key names that are credentials: password, secret, token, key (as whole words). */
-const CREDENTIAL_KEY = /(^|[._-])(password|passwd|pwd|secret|token|key|apikey|api[_-]key|access[_-]key|secret[_-]key|private[_-]key|credentials?)([._-]|$)/i;
-/** URIs with a password in their user info: postgresql://user:pass@host. */
-const CREDENTIAL_URI = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"]+:([^\s@'"/]+)@/gi;
-/** `password = value`, `api_key: value`, `TOKEN=value` assignments. */
-const CREDENTIAL_ASSIGNMENT = /^\s*(?:export\s+)?["']?([\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key))["']?\s*[:=]\s*(.+?)\s*$/gim;
-/** A value that only refers to a credential kept elsewhere: $VAR, ${VAR}, {{ template }}, <placeholder>, file paths. */
-const isReference = (value: string) => /^["']?(\$|\{\{|<|\/|%|file:|env:|secret:)/i.test(value) || value.trim() === "" || value === "''" || value === '""';
-
-const secretsInConfigMaps = resourcePolicy({
-  name: "k8s-no-secrets-in-configmaps",
-  description: "ConfigMaps hold no credentials: no keys named password/secret/token/key, no URIs with user:password@, no literal password/token assignments.",
-  enforcementLevel: "mandatory",
-  types: [K8S.configMap],
-  validate: ({ type, name, props }, report) => {
-    const data: Record<string, string> = { ...(props.data ?? {}), ...(props.binaryData ?? {}) };
-    for (const [key, value] of Object.entries(data)) {
-      const fix = `Move the credential to a Secret (or reference an environment variable from one) and keep only the reference in the ConfigMap.`;
-      if (CREDENTIAL_KEY.test(key)) {
-        report(`${where(type, name, props)}: data key "${key}" (data.${key}) looks like a credential. ${fix}`);
-        continue;
-      }
-      if (typeof value !== "string") continue;
-      for (const [uri, password = ""] of value.matchAll(CREDENTIAL_URI)) {
-        if (isReference(password)) continue;
-        report(`${where(type, name, props)}: data.${key} contains a URI with an embedded password (${uri.replace(password, "***")}). ${fix}`);
-      }
-      for (const m of value.matchAll(CREDENTIAL_ASSIGNMENT)) {
-        const assigned = (m[2] ?? "").replace(/;$/, "");
-        if (isReference(assigned)) continue;
-        report(`${where(type, name, props)}: data.${key} assigns a literal value to ${m[1]}. ${fix}`);
-      }
     }
   },
 });
@@ -512,7 +485,6 @@ export const kubernetesPolicies: ResourcePolicy[] = [
   noHostPath,
   noHostNamespaces,
   serviceTypes,
-  secretsInConfigMaps,
   pvcStorageClass,
   namespacePodSecurity,
   automountToken,

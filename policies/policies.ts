@@ -1,5 +1,11 @@
 import type { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
+import { authPolicies, authStackPolicies } from "./auth";
+import { availabilityStackPolicies } from "./availability";
+import { credentialPolicies } from "./credentials";
+import { networkPolicies } from "./network";
+import { rbacPolicies } from "./rbac";
+import { supplyChainPolicies, supplyChainStackPolicies } from "./supplyChain";
 import { databasePolicies, databaseStackPolicies } from "./database";
 import { dockerPolicies } from "./docker";
 import { iamPolicies, iamStackPolicies } from "./iam";
@@ -11,6 +17,11 @@ import { stackPolicies } from "./stack";
 // try to connect to the engine): tests import this module, never index.ts.
 export const allPolicies: Policies = [
   ...kubernetesPolicies,
+  ...credentialPolicies,
+  ...rbacPolicies,
+  ...networkPolicies,
+  ...supplyChainPolicies,
+  ...authPolicies,
   ...platformPolicies,
   ...databasePolicies,
   ...databaseStackPolicies,
@@ -19,6 +30,9 @@ export const allPolicies: Policies = [
   ...iamStackPolicies,
   ...dockerPolicies,
   ...stackPolicies,
+  ...availabilityStackPolicies,
+  ...authStackPolicies,
+  ...supplyChainStackPolicies,
 ];
 
 export { awsPolicies, dockerPolicies, kubernetesPolicies, platformPolicies, stackPolicies };

@@ -36,7 +36,7 @@ const at = (r: PolicyResource) => where(r.type, r.name, r.props);
 const objectName = (r: PolicyResource) => metadataName(r.props, r.name);
 
 /** Replicas a workload runs with: its spec.replicas, raised to an HPA's minReplicas. */
-function replicasOf(workload: PolicyResource, hpas: PolicyResource[]): number {
+export function replicasOf(workload: PolicyResource, hpas: PolicyResource[]): number {
   const declared = typeof workload.props.spec?.replicas === "number" ? workload.props.spec.replicas : 1;
   const hpa = hpas.find(
     (h) => sameNamespace(h.props, workload.props) && h.props.spec?.scaleTargetRef?.kind === kindOf(workload.type) && h.props.spec?.scaleTargetRef?.name === objectName(workload),
@@ -44,7 +44,7 @@ function replicasOf(workload: PolicyResource, hpas: PolicyResource[]): number {
   return Math.max(declared, hpa?.props.spec?.minReplicas ?? 1);
 }
 
-const pdbsFor = (workload: PolicyResource, pdbs: PolicyResource[]) =>
+export const pdbsFor = (workload: PolicyResource, pdbs: PolicyResource[]) =>
   pdbs.filter((p) => sameNamespace(p.props, workload.props) && selectorMatches(p.props.spec?.selector, podLabelsOf(workload.type, workload.props)));
 
 const pdbForReplicated = stackPolicy({

@@ -17,7 +17,7 @@ const selector = (name: string, component = name) => ({
   "app.kubernetes.io/instance": NS,
   "app.kubernetes.io/component": component,
 });
-const meta = (name: string, app = name, component = app) => ({ name, namespace: NS, labels: labels(app, component) });
+export const meta = (name: string, app = name, component = app) => ({ name, namespace: NS, labels: labels(app, component) });
 
 export const container = (name: string, image: string, longRunning = true) => ({
   name,

@@ -1,7 +1,7 @@
 import { describe as suite, expect, it } from "vitest";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { allPolicies } from "../../policies/policies";
-import { baseStack, edit, find, without } from "./fixtures";
+import { baseStack, edit, find, meta, without } from "./fixtures";
 import { describe, type InputResource, runPolicies } from "./harness";
 
 // One compliant and one violating fixture per policy. The compliant fixture is the whole
@@ -28,6 +28,91 @@ const rules = (change: (yaml: string) => string) => () => edit(baseStack(), "Con
 const adminDoc = (action: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] });
 
 export const FIXTURES: Record<string, Fixture> = {
+  "k8s-no-credential-env-literals": {
+    violating: () => edit(baseStack(), "Deployment", "web", (i) => (firstContainer(i).env = [{ name: "DATABASE_PASSWORD", value: "hunter2" }])),
+    mentions: ['Deployment "web"', "env[0] (DATABASE_PASSWORD) is a literal value", "valueFrom.secretKeyRef"],
+  },
+  "k8s-rbac-sensitive-resources": {
+    violating: () => edit(baseStack(), "Role", "reader", (i) => i.rules.push({ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] })),
+    mentions: ['Role "reader"', "rules[1] grants create on pods/exec (no resourceNames)", "run commands in pods"],
+  },
+  "k8s-rbac-no-anonymous-subjects": {
+    violating: () => edit(baseStack(), "RoleBinding", "reader", (i) => i.subjects.push({ kind: "Group", name: "system:unauthenticated", apiGroup: "rbac.authorization.k8s.io" })),
+    mentions: ['RoleBinding "reader"', 'Group "system:unauthenticated"', "Bind the ServiceAccount"],
+  },
+  "k8s-network-policy-no-reopen": {
+    violating: () => edit(baseStack(), "NetworkPolicy", "default-deny", (i) => (i.spec.ingress = [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }])),
+    mentions: ['NetworkPolicy "default-deny"', "spec.ingress[0].from[0] admits 0.0.0.0/0"],
+    alsoFires: ["stack-network-policy-default-deny"],
+  },
+  "k8s-service-no-external-ips": {
+    violating: () => edit(baseStack(), "Service", "web", (i) => (i.spec.externalIPs = ["203.0.113.7"])),
+    mentions: ['Service "web"', "spec.externalIPs is 203.0.113.7"],
+  },
+  "k8s-persistent-volume-no-host-path": {
+    violating: () => [
+      ...baseStack(),
+      {
+        type: "kubernetes:core/v1:PersistentVolume",
+        name: "node-disk",
+        inputs: { metadata: { name: "node-disk", labels: meta("x", "web").labels }, spec: { hostPath: { path: "/var/lib" } } },
+      },
+    ],
+    mentions: ['PersistentVolume "node-disk"', "hostPath /var/lib"],
+  },
+  "k8s-no-opaque-releases": {
+    violating: () => [...baseStack(), { type: "kubernetes:helm.sh/v3:Release", name: "cache", inputs: { chart: "redis", version: "20.1.0", namespace: "apps" } }],
+    mentions: ['Release "cache"', "chart redis 20.1.0", "helm.v4.Chart"],
+  },
+  "platform-grafana-auth": {
+    violating: () =>
+      edit(baseStack(), "Deployment", "web", (i) => {
+        firstContainer(i).image = "ghcr.io/blacklake/grafana:12.0.2";
+        firstContainer(i).env = [
+          { name: "GF_AUTH_ANONYMOUS_ENABLED", value: "true" },
+          { name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: "Admin" },
+        ];
+      }),
+    mentions: ['Deployment "web"', "GF_AUTH_ANONYMOUS_ENABLED=true", "GF_AUTH_ANONYMOUS_ORG_ROLE=Admin"],
+  },
+  "platform-keycloak-realm": {
+    violating: () => [
+      ...baseStack(),
+      {
+        type: "kubernetes:core/v1:Secret",
+        name: "realm",
+        inputs: {
+          metadata: meta("realm", "keycloak"),
+          stringData: { "apps.json": JSON.stringify({ realm: "apps", bruteForceProtected: false, sslRequired: "none", registrationAllowed: true }) },
+        },
+      },
+    ],
+    mentions: ['Secret "realm"', 'realm "apps" (apps.json) has bruteForceProtected false', "sslRequired none", "allows self-registration"],
+  },
+  "stack-api-token-owner": {
+    violating: () => edit(baseStack(), "Deployment", "web", (i) => Object.assign(podSpecOf(i), { serviceAccountName: "kube-state-metrics", automountServiceAccountToken: true })),
+    mentions: ['Deployment "web"', 'ServiceAccount "kube-state-metrics"', "app.kubernetes.io/name=kube-state-metrics", "own ServiceAccount"],
+  },
+  "stack-ha-replicas": {
+    violating: () => edit(baseStack(), "PodDisruptionBudget", "web", (i) => (i.spec.maxUnavailable = "100%")),
+    mentions: ['PodDisruptionBudget "web"', 'evict 2 of Deployment "web"\'s 2 pods', "maxUnavailable 100%"],
+  },
+  "stack-ecr-own-account": {
+    violating: () => edit(baseStack(), "Deployment", "web", (i) => (firstContainer(i).image = "999999999999.dkr.ecr.eu-west-1.amazonaws.com/web:1.2.3")),
+    config: {
+      "k8s-allowed-registries": { registries: ["ghcr.io", "registry.k8s.io", "*.dkr.ecr.eu-west-1.amazonaws.com"] },
+      "stack-ecr-own-account": { ecrAccounts: ["111122223333"] },
+    },
+    mentions: ['Deployment "web"', "account 999999999999", "111122223333"],
+  },
+  "docker-container-isolation": {
+    violating: () =>
+      edit(baseStack(), "Container", "web-local", (i) => {
+        i.networkMode = "host";
+        i.volumes = [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }];
+      }),
+    mentions: ['Docker container "apps-web"', 'networkMode is "host"', "volumes[0] mounts host path /var/run/docker.sock"],
+  },
   "aws-iam-no-privilege-escalation": {
     violating: () =>
       edit(
