@@ -1,5 +1,5 @@
-import { longestIntervalMinutes } from "../components/lib/cron";
 import { confRepos, confValues, containerCommand, literalEnv, postmasterOverrides } from "./effective";
+import { longestGapHours } from "./schedule";
 import { containerPolicy, containersOf, K8S, podSpecOf, resourcePolicy, stackPolicy, where, WORKLOAD_TYPES } from "./lib";
 import { PGBACKREST_CONF } from "./platform";
 import { commandOf, isPostgres, postgresConfigs, postgresCronJobs, runsBackup } from "./stack";
@@ -172,13 +172,7 @@ const backupSchedules = stackPolicy({
   },
 });
 
-function scheduleGapHours(schedule: unknown): number {
-  try {
-    return typeof schedule === "string" ? longestIntervalMinutes(schedule) / 60 : Infinity;
-  } catch {
-    return Infinity; // a schedule Kubernetes would refuse never runs
-  }
-}
+const scheduleGapHours = (schedule: unknown) => (typeof schedule === "string" ? longestGapHours(schedule) : Infinity);
 
 const formatHours = (h: number) => (!Number.isFinite(h) ? "never" : h >= 48 ? `${Math.round(h / 24)} days` : `${Math.round(h)} hours`);
 

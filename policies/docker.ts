@@ -36,10 +36,13 @@ const portsLoopback = resourcePolicy({
 /** Host paths whose mount hands the container the host: the Docker socket, the root, /proc, /etc, the kubelet's files. */
 const HOST_CONTROL_PATHS = [/docker\.sock$/, /containerd\.sock$/, /^\/$/, /^\/proc(\/|$)/, /^\/etc(\/|$)/, /^\/var\/run\/?$/, /^\/run\/?$/, /^\/var\/lib\/(docker|kubelet)(\/|$)/];
 
+/** Capabilities that reach past the container: the kernel, other processes, the host's network and devices. */
+const HOST_CAPABILITIES = ["ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT", "SYS_TIME", "NET_ADMIN", "DAC_READ_SEARCH", "BPF", "PERFMON", "MKNOD"];
+
 const containerIsolation = resourcePolicy({
   name: "docker-container-isolation",
   description:
-    "Docker containers stay isolated from the host: not privileged, no host network/PID/IPC namespace, no added capabilities, no devices, and no mount of the Docker socket, /, /proc or /etc.",
+    "Docker containers stay isolated from the host: not privileged, no host network/PID/IPC namespace, no capability that reaches the host (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, ...), no devices, and no mount of the Docker socket, /, /proc or /etc.",
   enforcementLevel: "mandatory",
   types: [DOCKER.container],
   validate: ({ name, props }, report) => {
@@ -47,8 +50,8 @@ const containerIsolation = resourcePolicy({
     const findings: string[] = [];
     if (props.privileged === true) findings.push("privileged is true");
     for (const field of ["networkMode", "pidMode", "ipc"]) if (props[field] === "host") findings.push(`${field} is "host"`);
-    const adds = (props.capabilities?.adds ?? []) as string[];
-    if (adds.length > 0) findings.push(`capabilities.adds is ${adds.join(", ")}`);
+    const adds = ((props.capabilities?.adds ?? []) as string[]).filter((c) => HOST_CAPABILITIES.includes(c.toUpperCase().replace(/^CAP_/, "")));
+    if (adds.length > 0) findings.push(`capabilities.adds has ${adds.join(", ")}`);
     if (asArray(props.devices).length > 0) findings.push("devices maps host devices");
     asArray(props.volumes).forEach((v, i) => {
       if (typeof v.hostPath === "string" && HOST_CONTROL_PATHS.some((re) => re.test(v.hostPath))) findings.push(`volumes[${i}] mounts host path ${v.hostPath}`);

@@ -1,9 +1,10 @@
 import { beforeAll, describe as suite, expect, it } from "vitest";
 import type { CapturedResource } from "../../scripts/synth/mockRuntime";
 import { allPolicies } from "../../policies/policies";
-import { runStack } from "../harness";
+import { runLocal, runStack } from "../harness";
 import { describe, type InputResource, mandatory, policyConfigFor, runPolicies } from "./harness";
 import { INSECURE_EDITS } from "./insecureEdits";
+import { LOCAL_EDITS } from "./localEdits";
 import { drop } from "./prodEdits";
 import { UNSAFE_EDITS } from "./unsafeEdits";
 
@@ -11,11 +12,22 @@ import { UNSAFE_EDITS } from "./unsafeEdits";
 // caught by the named MANDATORY policy, and the violation must name the edited resource.
 
 let prod: CapturedResource[] = [];
+let local: CapturedResource[] = [];
 beforeAll(async () => {
   prod = (await runStack("prod")).resources;
+  local = (await runLocal()).resources;
 }, 60_000);
 
 const MUTATIONS = [...INSECURE_EDITS, ...UNSAFE_EDITS];
+
+const caught = async (m: (typeof MUTATIONS)[number], stack: CapturedResource[], config: ReturnType<typeof policyConfigFor>) => {
+  const copy: InputResource[] = structuredClone(stack);
+  const mutated = m.edit(copy) ?? copy;
+  const found = mandatory(await runPolicies(allPolicies, mutated, config));
+  const hits = found.filter((v) => v.policy === m.policy);
+  expect(hits.length, `not caught by ${m.policy}; mandatory violations:\n${describe(found)}`).toBeGreaterThan(0);
+  expect(hits.map((v) => v.message).join("\n")).toContain(`"${m.mentions}"`);
+};
 
 suite("mutations of the prod stack", () => {
   const config = policyConfigFor("prod");
@@ -36,14 +48,16 @@ suite("mutations of the prod stack", () => {
     expect(found.filter((v) => v.policy === "stack-network-policy-default-deny").map((v) => v.level)).toEqual(["mandatory"]);
   });
 
-  for (const m of MUTATIONS) {
-    it(`${m.what} -> ${m.policy}`, async () => {
-      const copy: InputResource[] = structuredClone(prod);
-      const mutated = m.edit(copy) ?? copy;
-      const found = mandatory(await runPolicies(allPolicies, mutated, config));
-      const hits = found.filter((v) => v.policy === m.policy);
-      expect(hits.length, `not caught by ${m.policy}; mandatory violations:\n${describe(found)}`).toBeGreaterThan(0);
-      expect(hits.map((v) => v.message).join("\n")).toContain(`"${m.mentions}"`);
-    });
-  }
+  for (const m of MUTATIONS) it(`${m.what} -> ${m.policy}`, () => caught(m, prod, config));
+});
+
+suite("mutations of the local stack (target docker)", () => {
+  const config = policyConfigFor("dev"); // `npm run local` previews with the dev stack's policy config
+
+  it("the unmutated local stack has no mandatory violations (the baseline)", async () => {
+    const found = mandatory(await runPolicies(allPolicies, local, config));
+    expect(found, describe(found)).toEqual([]);
+  });
+
+  for (const m of LOCAL_EDITS) it(`${m.what} -> ${m.policy}`, () => caught(m, local, config));
 });

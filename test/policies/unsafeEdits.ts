@@ -1,4 +1,4 @@
-import { conf, type Edit, main, type Mutation, one } from "./prodEdits";
+import { add, conf, drop, type Edit, main, type Mutation, one, pod } from "./prodEdits";
 
 // Unsafe edits of the prod stack that spell the setting differently from the known-good
 // shape, or undo it elsewhere: an override in another section, on a command line or in
@@ -37,6 +37,14 @@ const withoutSid = (sid: string) => (d: any) => {
   d.Statement = d.Statement.filter((st: { Sid?: string }) => st.Sid !== sid);
   if (d.Statement.length === before) throw new Error(`no statement ${sid}`);
 };
+const realm =
+  (change: (r: any) => void): Edit =>
+  (rs) => {
+    const data = one(rs, "Secret", "keycloak-realm").stringData;
+    const parsed = JSON.parse(data["blacklake.json"]);
+    change(parsed);
+    data["blacklake.json"] = JSON.stringify(parsed);
+  };
 const BUCKET_ARN = "arn:aws:s3:::blacklake-offsite-backups";
 
 export const UNSAFE_EDITS: Mutation[] = [
@@ -239,5 +247,268 @@ export const UNSAFE_EDITS: Mutation[] = [
     policy: "aws-s3-bucket-policy-present",
     mentions: "offsite-replica-bucket",
     edit: (rs) => rs.filter((r) => !(r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name === "offsite-replica-policy")),
+  },
+  // ------------------------------------------------------------ Kubernetes RBAC
+  {
+    what: "Prometheus' ClusterRole reads every Secret",
+    policy: "k8s-rbac-sensitive-resources",
+    mentions: "blacklake-prometheus",
+    edit: (rs) => void one(rs, "ClusterRole", "blacklake-prometheus").rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }),
+  },
+  {
+    what: "Prometheus' Role lists the namespace's Secrets",
+    policy: "k8s-rbac-sensitive-resources",
+    mentions: "prometheus",
+    edit: (rs) => void one(rs, "Role", "prometheus").rules[0].resources.push("secrets"),
+  },
+  {
+    what: "the backup Role may exec into any pod (resourceNames dropped)",
+    policy: "k8s-rbac-sensitive-resources",
+    mentions: "postgres-backup",
+    edit: (rs) => void delete one(rs, "Role", "postgres-backup").rules[1].resourceNames,
+  },
+  {
+    what: "Prometheus' ClusterRole gets nodes/proxy back",
+    policy: "k8s-rbac-sensitive-resources",
+    mentions: "blacklake-prometheus",
+    edit: (rs) => void one(rs, "ClusterRole", "blacklake-prometheus").rules[1].resources.push("nodes/proxy"),
+  },
+  {
+    what: "kube-state-metrics' ClusterRole may mint service-account tokens",
+    policy: "k8s-rbac-sensitive-resources",
+    mentions: "blacklake-kube-state-metrics",
+    edit: (rs) => void one(rs, "ClusterRole", "blacklake-kube-state-metrics").rules.push({ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }),
+  },
+  {
+    what: "Prometheus' discovery Role is bound to anonymous users too",
+    policy: "k8s-rbac-no-anonymous-subjects",
+    mentions: "prometheus",
+    edit: (rs) => void one(rs, "RoleBinding", "prometheus").subjects.push({ kind: "User", name: "system:anonymous", apiGroup: "rbac.authorization.k8s.io" }),
+  },
+  {
+    what: "the backup Role is bound to every authenticated user",
+    policy: "k8s-rbac-no-anonymous-subjects",
+    mentions: "postgres-backup",
+    edit: (rs) => void one(rs, "RoleBinding", "postgres-backup").subjects.push({ kind: "Group", name: "system:authenticated", apiGroup: "rbac.authorization.k8s.io" }),
+  },
+  // ------------------------------------------------------------ network
+  {
+    what: "an extra NetworkPolicy admits everything to every pod",
+    policy: "k8s-network-policy-no-reopen",
+    mentions: "allow-all",
+    edit: (rs) => {
+      const deny = one(rs, "NetworkPolicy", "default-deny");
+      return [
+        ...rs,
+        {
+          type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+          name: "allow-all",
+          inputs: { metadata: { ...deny.metadata, name: "allow-all" }, spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] } },
+        },
+      ];
+    },
+  },
+  {
+    what: "PostgreSQL admits 0.0.0.0/0 on 5432",
+    policy: "k8s-network-policy-no-reopen",
+    mentions: "allow-postgres",
+    edit: (rs) => void one(rs, "NetworkPolicy", "allow-postgres").spec.ingress.push({ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 5432, protocol: "TCP" }] }),
+  },
+  {
+    what: "the API may send anywhere on any port",
+    policy: "k8s-network-policy-no-reopen",
+    mentions: "allow-api",
+    edit: (rs) => void one(rs, "NetworkPolicy", "allow-api").spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }),
+  },
+  {
+    what: "the mirror may reach Redis on the internet",
+    policy: "k8s-network-policy-no-reopen",
+    mentions: "allow-minio-mirror",
+    edit: (rs) => void one(rs, "NetworkPolicy", "allow-minio-mirror").spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 6379, protocol: "TCP" }] }),
+  },
+  {
+    what: "Grafana's policy gains an egress rule with no destination",
+    policy: "k8s-network-policy-no-reopen",
+    mentions: "allow-grafana",
+    edit: (rs) => void one(rs, "NetworkPolicy", "allow-grafana").spec.egress.push({ ports: [{ port: 5432, protocol: "TCP" }] }),
+  },
+  {
+    what: "the PostgreSQL rw Service gets an external IP",
+    policy: "k8s-service-no-external-ips",
+    mentions: "postgres-rw",
+    edit: (rs) => void (one(rs, "Service", "postgres-rw").spec.externalIPs = ["198.51.100.10"]),
+  },
+  {
+    what: "a hostPath PersistentVolume for a claim to bind",
+    policy: "k8s-persistent-volume-no-host-path",
+    mentions: "scratch",
+    edit: add({
+      type: "kubernetes:core/v1:PersistentVolume",
+      name: "scratch",
+      inputs: {
+        metadata: { name: "scratch", labels: { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/part-of": "blacklake" } },
+        spec: { capacity: { storage: "10Gi" }, hostPath: { path: "/mnt/data" }, storageClassName: "gp3" },
+      },
+    }),
+  },
+  // ------------------------------------------------------------ credentials
+  {
+    what: "the API's Redis password as a literal env value",
+    policy: "k8s-no-credential-env-literals",
+    mentions: "api",
+    edit: (rs) => {
+      const e = main(rs, "Deployment", "api").env.find((v: { name: string }) => v.name === "REDIS_PASSWORD");
+      delete e.valueFrom;
+      e.value = "s3cr3t-redis";
+    },
+  },
+  {
+    what: "a database URL with its password in the keycloak env",
+    policy: "k8s-no-credential-env-literals",
+    mentions: "keycloak",
+    edit: env("Deployment", "keycloak", { name: "KC_DB_URL_FULL", value: "postgresql://keycloak:hunter2@postgres-rw:5432/keycloak" }),
+  },
+  {
+    what: "the pgBackRest cipher passphrase written into pgbackrest.conf",
+    policy: "k8s-no-secrets-in-configmaps",
+    mentions: "postgres-config",
+    edit: conf("pgbackrest.conf", (t) => t.replace("repo1-cipher-type=aes-256-cbc", "repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=correct-horse-battery")),
+  },
+  {
+    what: "requirepass in redis.conf",
+    policy: "k8s-no-secrets-in-configmaps",
+    mentions: "redis-config",
+    edit: (rs) => void (one(rs, "ConfigMap", "redis-config").data["redis.conf"] += "requirepass hunter2\n"),
+  },
+  {
+    what: "masterauth in redis.conf",
+    policy: "k8s-no-secrets-in-configmaps",
+    mentions: "redis-config",
+    edit: (rs) => void (one(rs, "ConfigMap", "redis-config").data["redis.conf"] += "masterauth hunter2\n"),
+  },
+  {
+    what: "Sentinel's auth-pass in sentinel.conf",
+    policy: "k8s-no-secrets-in-configmaps",
+    mentions: "redis-config",
+    edit: (rs) => void (one(rs, "ConfigMap", "redis-config").data["sentinel.conf"] += "sentinel auth-pass queue hunter2\n"),
+  },
+  {
+    what: "a PassWord key in Grafana's datasource file",
+    policy: "k8s-no-secrets-in-configmaps",
+    mentions: "grafana-provisioning",
+    edit: (rs) => void (one(rs, "ConfigMap", "grafana-provisioning").data["datasources.yaml"] += "    secureJsonData:\n      basicAuthPassWord: hunter2\n"),
+  },
+  // ------------------------------------------------------------ rendered auth settings
+  {
+    what: "Grafana lets anonymous users in",
+    policy: "platform-grafana-auth",
+    mentions: "grafana",
+    edit: (rs) => void (main(rs, "Deployment", "grafana").env.find((v: { name: string }) => v.name === "GF_AUTH_ANONYMOUS_ENABLED").value = "true"),
+  },
+  {
+    what: "Grafana makes every new user an Admin",
+    policy: "platform-grafana-auth",
+    mentions: "grafana",
+    edit: env("Deployment", "grafana", { name: "GF_USERS_AUTO_ASSIGN_ORG_ROLE", value: "Admin" }),
+  },
+  {
+    what: "Grafana's brute-force login protection switched off",
+    policy: "platform-grafana-auth",
+    mentions: "grafana",
+    edit: env("Deployment", "grafana", { name: "GF_SECURITY_DISABLE_BRUTE_FORCE_LOGIN_PROTECTION", value: "true" }),
+  },
+  {
+    what: "the Keycloak realm without brute-force protection",
+    policy: "platform-keycloak-realm",
+    mentions: "keycloak-realm",
+    edit: realm((r) => (r.bruteForceProtected = false)),
+  },
+  {
+    what: "the Keycloak realm accepts plain HTTP logins",
+    policy: "platform-keycloak-realm",
+    mentions: "keycloak-realm",
+    edit: realm((r) => (r.sslRequired = "none")),
+  },
+  {
+    what: "the API borrows Prometheus' service account and its token",
+    policy: "stack-api-token-owner",
+    mentions: "api",
+    edit: (rs) => void Object.assign(pod(rs, "Deployment", "api"), { serviceAccountName: "prometheus", automountServiceAccountToken: true }),
+  },
+  {
+    what: "Grafana borrows the backup jobs' account",
+    policy: "stack-api-token-owner",
+    mentions: "grafana",
+    edit: (rs) => void Object.assign(pod(rs, "Deployment", "grafana"), { serviceAccountName: "postgres-backup", automountServiceAccountToken: true }),
+  },
+  // ------------------------------------------------------------ availability
+  {
+    what: "the API's HPA deleted, leaving one replica",
+    policy: "stack-ha-replicas",
+    mentions: "api",
+    edit: (rs) => {
+      one(rs, "Deployment", "api").spec.replicas = 1;
+      return drop("HorizontalPodAutoscaler", "api")(rs) as typeof rs;
+    },
+  },
+  {
+    what: "Keycloak's HPA lets it scale to one pod",
+    policy: "stack-ha-replicas",
+    mentions: "keycloak",
+    edit: (rs) => {
+      one(rs, "HorizontalPodAutoscaler", "keycloak").spec.minReplicas = 1;
+      one(rs, "Deployment", "keycloak").spec.replicas = 1;
+    },
+  },
+  {
+    what: "the PostgreSQL PDB lets a drain take every pod",
+    policy: "stack-ha-replicas",
+    mentions: "postgres",
+    edit: (rs) => void (one(rs, "PodDisruptionBudget", "postgres").spec.maxUnavailable = "100%"),
+  },
+  {
+    what: "the Redis PDB requires no pod to stay",
+    policy: "stack-ha-replicas",
+    mentions: "redis",
+    edit: (rs) => {
+      const spec = one(rs, "PodDisruptionBudget", "redis").spec;
+      delete spec.maxUnavailable;
+      spec.minAvailable = 0;
+    },
+  },
+  // ------------------------------------------------------------ supply chain
+  {
+    what: "the API image follows its main branch",
+    policy: "k8s-image-pinned-tag",
+    mentions: "api",
+    edit: (rs) => void (main(rs, "Deployment", "api").image = "ghcr.io/blacklake/api:main"),
+  },
+  {
+    what: "Redis on a bare major tag",
+    policy: "k8s-image-pinned-tag",
+    mentions: "redis",
+    edit: (rs) => void (main(rs, "StatefulSet", "redis").image = "docker.io/library/redis:7-alpine"),
+  },
+  {
+    what: "Grafana on a minor tag",
+    policy: "k8s-image-pinned-tag",
+    mentions: "grafana",
+    edit: (rs) => void (main(rs, "Deployment", "grafana").image = "docker.io/grafana/grafana:12.0"),
+  },
+  {
+    what: "the API image from another account's ECR",
+    policy: "stack-ecr-own-account",
+    mentions: "api",
+    edit: (rs) => void (main(rs, "Deployment", "api").image = "999999999999.dkr.ecr.eu-west-1.amazonaws.com/blacklake/api:1.0.0"),
+  },
+  {
+    what: "a Helm release the pack cannot see into",
+    policy: "k8s-no-opaque-releases",
+    mentions: "cache",
+    edit: add({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "cache",
+      inputs: { chart: "oci://registry-1.docker.io/bitnamicharts/redis", version: "20.1.0", namespace: "blacklake" },
+    }),
   },
 ];
