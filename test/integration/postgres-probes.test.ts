@@ -61,8 +61,10 @@ describe("the database container's probes during a crash recovery", () => {
     const noCheckpoint = { checkpoint_timeout: "1h", max_wal_size: "8GB" };
     await pg.start({ settings: noCheckpoint });
     await pg.psql("CREATE TABLE replayed (id int, pad text); INSERT INTO replayed SELECT g, repeat('x', 400) FROM generate_series(1, 1200000) g", { timeoutMs: 600_000 });
-    pg.kill(); // SIGKILL: no shutdown checkpoint, so the restart must replay everything since the last one
-    await sleep(500);
+    // SIGKILL: no shutdown checkpoint, so the restart must replay everything since the last
+    // one. crash() waits until every old process is gone: a backend that outlives the
+    // postmaster keeps the shared memory, and a new postmaster then refuses to start.
+    await pg.crash();
 
     await pg.start({ settings: noCheckpoint, waitReady: false });
     const samples: { alive: boolean; ready: boolean }[] = [];
