@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { describeProblems, expectedFor, isUnder } from "./problems";
 import { platformConfigSchema, type PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
-import type { RawConfig } from "./source";
+import { PROJECT, PROVIDER_NAMESPACES, type RawConfig } from "./source";
 
 export { configFromRuntime, configFromStackFile, PROJECT } from "./source";
 export type { RawConfig } from "./source";
@@ -20,8 +20,21 @@ export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: fals
 
 export function validateConfig(raw: RawConfig): ValidationResult {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  if (result.success) return { ok: true, config: result.data };
-  return { ok: false, problems: problemLines(result.error.issues, raw) };
+  const problems = [...namespaceProblems(raw), ...(result.success ? [] : problemLines(result.error.issues, raw))];
+  if (problems.length === 0 && result.success) return { ok: true, config: result.data };
+  return { ok: false, problems };
+}
+
+/**
+ * A key under another namespace (`blackLake:postgres`) is not ours, and dropping it would
+ * silently put defaults in its place (prod's off-site repository gone, volumes shrunk).
+ */
+function namespaceProblems(raw: RawConfig): string[] {
+  return (raw.foreignKeys ?? []).map(
+    (key) =>
+      `${key}: found a key of namespace "${key.slice(0, key.indexOf(":"))}"; expected the project's namespace ${PROJECT}: ` +
+      `(or a provider's: ${PROVIDER_NAMESPACES.map((n) => `${n}:`).join(", ")})`,
+  );
 }
 
 function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
@@ -34,9 +47,9 @@ function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
  */
 export function offlineProblems(raw: RawConfig): string[] {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  if (result.success) return [];
+  if (result.success) return namespaceProblems(raw);
   const readable = result.error.issues.filter((i) => !raw.secretPaths.some((secret) => isUnder(i.path, secret)));
-  return problemLines(readable, raw);
+  return [...namespaceProblems(raw), ...problemLines(readable, raw)];
 }
 
 /** The validated config, or a ConfigError listing every problem at once. */

@@ -12,19 +12,29 @@ export interface RawConfig {
   values: Record<string, unknown>;
   /** Paths (from the top of the config) holding encrypted values. */
   secretPaths: PropertyKey[][];
+  /** Full keys in a namespace that is neither the project's nor a provider's: a mistyped prefix. */
+  foreignKeys?: string[];
 }
 
-function projectKey(key: string): string | undefined {
+/** Namespaces whose keys belong to someone else: the providers the program uses, and Pulumi's own. */
+export const PROVIDER_NAMESPACES = ["aws", "kubernetes", "docker", "random", "pulumi"];
+
+/** The key without the project prefix; undefined for a provider's key; a foreign key is recorded. */
+function projectKey(key: string, foreign: string[]): string | undefined {
   const colon = key.indexOf(":");
   if (colon < 0) return key;
-  return key.slice(0, colon) === PROJECT ? key.slice(colon + 1) : undefined;
+  const namespace = key.slice(0, colon);
+  if (namespace === PROJECT) return key.slice(colon + 1);
+  if (!PROVIDER_NAMESPACES.includes(namespace)) foreign.push(key);
+  return undefined;
 }
 
 /** From `pulumi.runtime.allConfig()`: scalars and JSON-encoded objects, all as strings. */
 export function configFromRuntime(all: Record<string, string>): RawConfig {
   const values: Record<string, unknown> = {};
+  const foreignKeys: string[] = [];
   for (const [fullKey, text] of Object.entries(all)) {
-    const key = projectKey(fullKey);
+    const key = projectKey(fullKey, foreignKeys);
     if (key === undefined) continue;
     try {
       values[key] = JSON.parse(text);
@@ -32,7 +42,7 @@ export function configFromRuntime(all: Record<string, string>): RawConfig {
       values[key] = text;
     }
   }
-  return { values, secretPaths: [] };
+  return { values, secretPaths: [], foreignKeys };
 }
 
 function replaceSecure(node: unknown, path: PropertyKey[], secretPaths: PropertyKey[][]): unknown {
@@ -54,10 +64,11 @@ export function configFromStackFile(file: string): RawConfig {
   const config = (document as { config?: Record<string, unknown> }).config ?? {};
   const values: Record<string, unknown> = {};
   const secretPaths: PropertyKey[][] = [];
+  const foreignKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(config)) {
-    const key = projectKey(fullKey);
+    const key = projectKey(fullKey, foreignKeys);
     if (key === undefined) continue;
     values[key] = replaceSecure(value, [key], secretPaths);
   }
-  return { values, secretPaths };
+  return { values, secretPaths, foreignKeys };
 }
