@@ -67,7 +67,8 @@ export const offsiteSettings = strictSection({
   expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),
   noncurrentVersionExpirationDays: positiveInt("a number of days").default(90).describe("Overwritten or deleted versions are kept this long."),
   adminPrincipalArns: z
-    .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/.+$/, { message: "expected an IAM role or user ARN" }))
+    // IAM's name characters only: a "*" would admit every role the pattern matches.
+    .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/([\w+=,.@-]+\/)*[\w+=,.@-]+$/, { message: "expected an IAM role or user ARN, without wildcards" }))
     .default([])
     .describe("Operators allowed to use the bucket besides the writers and the deploying identity."),
   writerCredentials,

@@ -111,7 +111,10 @@ const shape = {
     .enum(["kubernetes", "docker"])
     .default("kubernetes")
     .describe("kubernetes: the cluster components; docker: the same services as containers on one Docker engine (the local stack)."),
-  namespace: dnsLabel.default("blacklake").describe("Namespace that holds the platform."),
+  namespace: dnsLabel
+    .refine((n) => n !== "default" && !n.startsWith("kube-"), { message: "expected a namespace of the platform's own (not default or a kube-* system namespace)" })
+    .default("blacklake")
+    .describe("Namespace that holds the platform."),
   domain: hostname.default("blacklake.internal").describe("Base DNS name for the platform's hosts."),
   highAvailability: z.boolean().default(true).describe("Require replica counts that survive the loss of one node; must be on in prod."),
   kubernetes,

@@ -43,6 +43,32 @@ const badCases: BadCase[] = [
   { name: "fractional replica count", mutate: (v) => (v.minio.replicas = 4.5), line: "minio.replicas: found 4.5; expected a replica count >= 1" },
   { name: "missing environment", mutate: (v) => delete v.environment, line: 'environment: found nothing; expected one of "dev", "staging", "prod"' },
   { name: "unknown environment", mutate: (v) => (v.environment = "production"), line: 'environment: found "production"; expected one of "dev", "staging", "prod"' },
+  // CIDRs by value, not shape
+  ...[
+    ["a prefix past 32", "10.0.0.0/33"],
+    ["an octet past 255", "10.300.0.0/16"],
+    ["host bits set past the prefix", "10.0.0.1/8"],
+  ].map(([name, value]) => ({
+    name: `network CIDR with ${name}`,
+    mutate: (v: Values) => (v.network = { ...(v.network ?? {}), apiServerCidrs: [value] }),
+    line: `network.apiServerCidrs[0]: found "${value}"; expected an IPv4 CIDR such as "10.0.0.0/8" (octets 0-255, prefix 0-32, no host bits set)`,
+  })),
+  {
+    name: "the platform in kube-system",
+    mutate: (v) => (v.namespace = "kube-system"),
+    line: 'namespace: found "kube-system"; expected a namespace of the platform\'s own (not default or a kube-* system namespace)',
+  },
+  {
+    name: "the platform in default",
+    mutate: (v) => (v.namespace = "default"),
+    line: 'namespace: found "default"; expected a namespace of the platform\'s own (not default or a kube-* system namespace)',
+  },
+  {
+    name: "an off-site admin given as a wildcard",
+    stack: "prod",
+    mutate: (v) => (v.aws.offsite.adminPrincipalArns = ["arn:aws:iam::111122223333:role/*"]),
+    line: 'aws.offsite.adminPrincipalArns[0]: found "arn:aws:iam::111122223333:role/*"; expected an IAM role or user ARN, without wildcards',
+  },
   // unknown keys
   {
     name: "typo at the top level",
