@@ -169,7 +169,8 @@ const crossSectionRules: CrossRule[] = [
   haRule("keycloak", ["autoscaling", "minReplicas"], (c) =>
     c.keycloak.enabled && c.keycloak.autoscaling.enabled && c.keycloak.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined,
   ),
-  haRule("api", ["autoscaling", "minReplicas"], (c) => (c.api.enabled && c.api.autoscaling.enabled && c.api.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined)),
+  // minReplicas is the API's replica count with autoscaling off too (components/workload).
+  haRule("api", ["autoscaling", "minReplicas"], (c) => (c.api.enabled && c.api.autoscaling.minReplicas < 2 ? `expected at least 2 ${HA}` : undefined)),
   haRule("monitoring", ["alertmanager", "replicas"], (c) => (c.monitoring.alertmanager.replicas < 2 ? `expected at least 2 ${HA}` : undefined)),
   {
     dependsOn: ["minio", "aws"],
@@ -213,6 +214,11 @@ const crossSectionRules: CrossRule[] = [
   prodRule("postgres", ["backups", "pgbackrest", "restoreDrill", "enabled"], (c) =>
     !c.postgres.backups.pgbackrest.restoreDrill.enabled ? `expected true ${IN_PROD}: untested backups are not backups` : undefined,
   ),
+  prodRule("kubernetes", ["skipAwait"], (c) => (c.kubernetes.skipAwait ? `expected false ${IN_PROD}: an up must wait until the servers are ready` : undefined)),
+  prodRule("kubernetes", ["renderYamlToDirectory"], (c) =>
+    c.kubernetes.renderYamlToDirectory !== undefined ? `expected unset ${IN_PROD}: the stack deploys to the cluster, not into files` : undefined,
+  ),
+  prodRule("redis", ["maxmemoryPolicy"], (c) => (c.redis.maxmemoryPolicy !== "noeviction" ? `expected "noeviction" ${IN_PROD}: an evicting queue loses jobs` : undefined)),
   // The archive timeout is held below the RPO by the postgres section itself.
   prodRule("postgres", ["rpoSeconds"], (c) => (c.postgres.rpoSeconds > 900 ? `expected at most 900 ${IN_PROD} (the operations guide's database RPO is 15 minutes)` : undefined)),
 ];

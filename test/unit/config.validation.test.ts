@@ -69,6 +69,30 @@ const badCases: BadCase[] = [
     mutate: (v) => (v.aws.offsite.adminPrincipalArns = ["arn:aws:iam::111122223333:role/*"]),
     line: 'aws.offsite.adminPrincipalArns[0]: found "arn:aws:iam::111122223333:role/*"; expected an IAM role or user ARN, without wildcards',
   },
+  {
+    name: "prod skipping the readiness waits",
+    stack: "prod",
+    mutate: (v) => (v.kubernetes.skipAwait = true),
+    line: "kubernetes.skipAwait: found true; expected false in prod: an up must wait until the servers are ready",
+  },
+  {
+    name: "prod rendering into files",
+    stack: "prod",
+    mutate: (v) => (v.kubernetes.renderYamlToDirectory = "out"),
+    line: 'kubernetes.renderYamlToDirectory: found "out"; expected unset in prod: the stack deploys to the cluster, not into files',
+  },
+  {
+    name: "prod's queue evicting keys",
+    stack: "prod",
+    mutate: (v) => (v.redis = { ...v.redis, maxmemoryPolicy: "allkeys-lru" }),
+    line: 'redis.maxmemoryPolicy: found "allkeys-lru"; expected "noeviction" in prod: an evicting queue loses jobs',
+  },
+  {
+    name: "prod's API at one replica with autoscaling off",
+    stack: "prod",
+    mutate: (v) => (v.api = { ...v.api, autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 1 } }),
+    line: "api.autoscaling.minReplicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)",
+  },
   // unknown keys
   {
     name: "typo at the top level",
