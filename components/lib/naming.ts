@@ -8,6 +8,11 @@ export function isDnsLabel(text: string): boolean {
   return text.length <= 63 && DNS_LABEL.test(text);
 }
 
+/** A DNS-1123 subdomain: dot-separated labels, at most 253 characters (host names, StorageClass names). */
+export function isDnsSubdomain(text: string): boolean {
+  return text.length <= 253 && text.split(".").every(isDnsLabel);
+}
+
 /** Joins parts with "-" and checks the result is a valid object name. */
 export function objectName(...parts: string[]): string {
   const name = parts.filter((p) => p !== "").join("-");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { binaryUnitBytes, parseQuantity, isByteQuantity } from "./quantity";
 import { CronSyntaxError, parseCron } from "./cron";
 import { imagePinProblem } from "./image";
-import { isDnsLabel } from "./naming";
+import { isDnsLabel, isDnsSubdomain } from "./naming";
 import { RESOURCE_PRESETS, type ResourcePreset, type ComputeResources } from "./resources";
 
 // Field types every component's settings schema is built from. Every custom message is
@@ -18,7 +18,7 @@ export function strictSection<T extends z.ZodRawShape>(shape: T) {
 
 export const dnsLabel = z.string().refine(isDnsLabel, { message: "expected a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)" });
 
-export const hostname = z.string().refine((s) => s.length <= 253 && s.split(".").every(isDnsLabel), {
+export const hostname = z.string().refine(isDnsSubdomain, {
   message: "expected a DNS name such as data.example.com",
 });
 

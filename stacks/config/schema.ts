@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isDnsSubdomain } from "../../components/lib/naming";
 import { computeResources, dnsLabel, hostname, imageRef, positiveInt, strictSection } from "../../components/lib/settings";
 import { autoscalingSettings } from "../../components/lib/autoscaling";
 import { awsRegion, ciAccessSettings, offsiteSettings } from "../../components/aws/settings";
@@ -24,7 +25,11 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 const kubernetes = strictSection({
   renderYamlToDirectory: z.string().min(1).optional().describe("Write manifests to this directory instead of applying them to a cluster (the dev default)."),
   context: z.string().min(1).optional().describe("kubeconfig context to deploy to; the ambient one if unset."),
-  storageClass: z.string().min(1).default("standard").describe("Storage class for every volume that names none."),
+  storageClass: z
+    .string()
+    .refine(isDnsSubdomain, { message: "expected a StorageClass name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')" })
+    .default("standard")
+    .describe("Storage class for every volume that names none."),
   skipAwait: z.boolean().default(false).describe("Engine-tier test clusters have no kubelet: do not wait for readiness. Never on for a real cluster."),
 }).prefault({});
 

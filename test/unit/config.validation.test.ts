@@ -93,6 +93,11 @@ const badCases: BadCase[] = [
     mutate: (v) => (v.api = { ...v.api, autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 1 } }),
     line: "api.autoscaling.minReplicas: found 1; expected at least 2 to survive the loss of one node (highAvailability is on)",
   },
+  {
+    name: "a storage class Kubernetes cannot name",
+    mutate: (v) => (v.kubernetes.storageClass = "Fast SSD"),
+    line: "kubernetes.storageClass: found \"Fast SSD\"; expected a StorageClass name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')",
+  },
   // unknown keys
   {
     name: "typo at the top level",
