@@ -1,19 +1,18 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { literalEnv } from "./effective";
+import { isOn, literalEnv } from "./effective";
 import { K8S, labelsOf, metadataName, ofType, podLabelsOf, podSpecOf, type Props, resourcePolicy, sameNamespace, stackPolicy, where, WORKLOAD_TYPES } from "./lib";
 
 // Authentication settings as the servers will read them: Grafana's environment, the
 // Keycloak realm the stack imports, and which pods hold a Kubernetes API token.
 
-const TRUE = ["true", "1", "yes", "on"];
 /** Grafana settings (GF_<SECTION>_<KEY>) that let someone in without a password, or make guessing one cheap. */
 const GRAFANA_UNSAFE: Record<string, (v: string) => boolean> = {
-  GF_AUTH_ANONYMOUS_ENABLED: (v) => TRUE.includes(v.toLowerCase()),
+  GF_AUTH_ANONYMOUS_ENABLED: isOn,
   GF_AUTH_ANONYMOUS_ORG_ROLE: (v) => ["admin", "editor"].includes(v.toLowerCase()),
-  GF_AUTH_PROXY_ENABLED: (v) => TRUE.includes(v.toLowerCase()),
-  GF_USERS_ALLOW_SIGN_UP: (v) => TRUE.includes(v.toLowerCase()),
+  GF_AUTH_PROXY_ENABLED: isOn,
+  GF_USERS_ALLOW_SIGN_UP: isOn,
   GF_USERS_AUTO_ASSIGN_ORG_ROLE: (v) => ["admin", "editor"].includes(v.toLowerCase()),
-  GF_SECURITY_DISABLE_BRUTE_FORCE_LOGIN_PROTECTION: (v) => TRUE.includes(v.toLowerCase()),
+  GF_SECURITY_DISABLE_BRUTE_FORCE_LOGIN_PROTECTION: isOn,
 };
 
 const grafanaAuth = resourcePolicy({

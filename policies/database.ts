@@ -1,4 +1,4 @@
-import { confRepos, confValues, containerCommand, literalEnv, postmasterOverrides } from "./effective";
+import { confRepos, confValues, containerCommand, isOn, literalEnv, postmasterOverrides } from "./effective";
 import { longestGapHours } from "./schedule";
 import { containerPolicy, containersOf, K8S, podSpecOf, resourcePolicy, stackPolicy, where, WORKLOAD_TYPES } from "./lib";
 import { PGBACKREST_CONF } from "./platform";
@@ -52,9 +52,9 @@ const hbaAuth = resourcePolicy({
 const POSTMASTER_REQUIRED: Record<string, (value: string) => boolean> = {
   archive_mode: (v) => ["on", "always"].includes(v.toLowerCase()),
   archive_command: (v) => /\bpgbackrest\b/.test(v) && /archive-push/.test(v),
-  fsync: (v) => ["on", "true", "1", "yes"].includes(v.toLowerCase()),
-  full_page_writes: (v) => ["on", "true", "1", "yes"].includes(v.toLowerCase()),
-  ssl: (v) => ["on", "true", "1", "yes"].includes(v.toLowerCase()),
+  fsync: isOn,
+  full_page_writes: isOn,
+  ssl: isOn,
   wal_level: (v) => ["replica", "logical"].includes(v.toLowerCase()),
 };
 

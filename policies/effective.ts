@@ -97,3 +97,6 @@ export function postmasterOverrides(text: string): Map<string, string> {
   }
   return settings;
 }
+
+/** A boolean setting's "on" spellings, as PostgreSQL and Grafana accept them. */
+export const isOn = (value: string) => ["on", "true", "1", "yes"].includes(value.toLowerCase());
