@@ -6,8 +6,9 @@
  *   against a kube-apiserver on loopback, --no-cloud as in the engine tier), and the
  *   resources it plans; previewWithoutPolicyPack: the same without the pack, to show its share;
  * - floor: `kubectl apply --server-side --dry-run=server` of the same objects (rendered
- *   by the real engine into a directory) on the same API server: what any tool that
- *   asks the server about every object must pay. Target: prod's preview <= 3x its floor.
+ *   by the mock runtime, as `npm run synth` writes them; prod refuses renderYamlToDirectory)
+ *   on the same API server: what any tool that asks the server about every object must
+ *   pay. Target: prod's preview <= 3x its floor.
  *
  * Each figure is the median of BENCH_RUNS runs (default 3). Not a test: a busy machine
  * moves the numbers, which is why they are measured here and not asserted.
@@ -17,7 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runUnderMocks } from "../synth/mockRuntime";
 import { stackConfig, STACKS, type StackName } from "../../test/harness";
-import { ControlPlane, engine, type EngineOptions } from "../../test/engine/support";
+import { ControlPlane, engine, type EngineOptions, synthToDisk } from "../../test/engine/support";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -52,24 +53,20 @@ function previewSeconds(stack: StackName, options: EngineOptions): { seconds: nu
   return { seconds: median(times), resources };
 }
 
-/** The stack's objects, rendered by the real engine, applied with a server-side dry run. */
-function dryRunFloorSeconds(stack: StackName, plane: ControlPlane, options: EngineOptions): { seconds: number; objects: number } {
-  const dir = path.join(options.stateDir, `rendered-${stack}`);
-  const rendered = engine("up", stack, {
-    ...options,
-    stateDir: path.join(options.stateDir, `render-state-${stack}`),
-    kubeconfig: undefined, // the provider refuses a cluster beside renderYamlToDirectory
-    policy: false,
-    set: { ...options.set, "kubernetes.renderYamlToDirectory": dir },
-  });
-  if (rendered.status !== 0) throw new Error(`rendering ${stack} failed:\n${rendered.output.slice(-4000)}`);
-  const files = fs
-    .readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".yaml"))
-    .map((f) => path.join(dir, f));
-  // Namespaced objects need their namespace to exist, even in a dry run.
-  const namespaces = files.filter((f) => /kind: Namespace\b/.test(fs.readFileSync(f, "utf8")));
-  for (const f of namespaces) plane.kubectl(["apply", "--server-side", "-f", f]);
+/** The stack's Kubernetes objects, as the mock runtime renders them, applied with a server-side dry run. */
+async function dryRunFloorSeconds(stack: StackName, plane: ControlPlane): Promise<{ seconds: number; objects: number }> {
+  const synth = await synthToDisk(stack);
+  try {
+    // Namespaced objects need their namespace to exist, even in a dry run.
+    const namespace = synth.objects.find((o) => o.kind === "Namespace")!;
+    plane.kubectl(["create", "namespace", namespace.metadata.name]);
+    return { seconds: dryRunSeconds(stack, plane, path.join(synth.dir, "manifests")), objects: synth.objects.length };
+  } finally {
+    fs.rmSync(synth.dir, { recursive: true, force: true });
+  }
+}
+
+function dryRunSeconds(stack: StackName, plane: ControlPlane, dir: string): number {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = process.hrtime.bigint();
@@ -77,14 +74,16 @@ function dryRunFloorSeconds(stack: StackName, plane: ControlPlane, options: Engi
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
     if (result.status !== 0) throw new Error(`kubectl dry run of ${stack} failed: ${result.stderr}`);
   }
-  return { seconds: median(times), objects: files.length };
+  return median(times);
 }
 
 async function main() {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-bench-preview-"));
   const plane = await ControlPlane.start();
   try {
-    const cluster: EngineOptions = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true, set: { "kubernetes.skipAwait": "true" } };
+    plane.installCertManagerCrds();
+    // A preview never waits, so no skipAwait (which prod refuses).
+    const cluster: EngineOptions = { stateDir, kubeconfig: plane.kubeconfig, noCloud: true };
     const result: Record<string, unknown> = {
       bench: "preview",
       runs: RUNS,
@@ -107,7 +106,7 @@ async function main() {
     }
     for (const stack of ["staging", "prod"] as const) {
       log(`kubectl apply --dry-run=server: ${stack}`);
-      const floor = dryRunFloorSeconds(stack, plane, cluster);
+      const floor = await dryRunFloorSeconds(stack, plane);
       (result.floor as Record<string, unknown>)[stack] = floor;
       const preview = (result.preview as Record<string, { seconds: number }>)[stack];
       if (!preview) throw new Error(`no preview figure for ${stack}`);
