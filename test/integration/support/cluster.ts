@@ -10,7 +10,20 @@ import { renderPgHba, renderPostgresqlConf } from "../../../components/postgres/
 import { productionPostgres } from "./config";
 import type { MemoryCgroup } from "./cgroup";
 import { makePki, type Pki } from "./pki";
-import { baseEnv, chownToServerUser, killGroup, onProcessExit, pidsMentioning, run, type RunOptions, type RunResult, sleep, spawnDaemon } from "./proc";
+import {
+  baseEnv,
+  chownToServerUser,
+  descendantsOf,
+  killProcess,
+  onProcessExit,
+  pidsMentioning,
+  processRunning,
+  run,
+  type RunOptions,
+  type RunResult,
+  sleep,
+  spawnDaemon,
+} from "./proc";
 
 // A sandbox is one temp directory owned by the server user holding clusters and
 // pgBackRest repositories; cleanup() stops every server in it and removes it.
@@ -312,18 +325,34 @@ export class Cluster {
   }
 
   /**
-   * A crash: SIGKILL to the postmaster, its children and the pgBackRest processes it
-   * started (async archiving detaches into its own session, so it is found by path).
+   * A crash, as a container's kill is one: SIGKILL to the postmaster, to each of its
+   * descendants (every server process leads a process group of its own: a signal to the
+   * postmaster's group reaches only the postmaster) and to the pgBackRest processes it started
+   * (async archiving detaches into its own session, so it is found by path). Returns the
+   * processes it signalled.
    */
-  kill(): void {
-    if (this.running) killGroup(this.server!.pid, "SIGKILL");
-    for (const pid of pidsMentioning(this.pgbackrestConfPath)) killGroup(pid, "SIGKILL");
+  kill(): number[] {
+    const postmaster = this.running ? this.server!.pid! : undefined;
+    // Stopped first, so that it forks no child between the list and the kill.
+    if (postmaster !== undefined) killProcess(postmaster, "SIGSTOP");
+    const pids = postmaster !== undefined ? [postmaster, ...descendantsOf(postmaster)] : [];
+    const signalled = [...pids, ...pidsMentioning(this.pgbackrestConfPath)];
+    for (const pid of signalled) killProcess(pid, "SIGKILL");
+    return signalled;
   }
 
+  /**
+   * A crash, and the wait until it is over: every process of the old server gone. One
+   * still exiting keeps the shared memory attached, and a new postmaster then refuses to
+   * start ("pre-existing shared memory block is still in use").
+   */
   async crash(): Promise<void> {
-    this.kill();
-    const deadline = Date.now() + 10_000;
-    while ((this.running || pidsMentioning(this.dataDir).length > 0) && Date.now() < deadline) await sleep(50);
+    const signalled = this.kill();
+    const deadline = Date.now() + 30_000;
+    while (this.running || signalled.some(processRunning)) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: processes of the crashed server still run after 30 s`);
+      await sleep(50);
+    }
   }
 
   /** Runs SQL through the cluster's own socket as the server user (peer authentication). */

@@ -176,6 +176,16 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   }
 }
 
+/** Sends `signal` to a process and, if it leads one, to its process group. */
+export function killProcess(pid: number, signal: NodeJS.Signals): void {
+  killGroup(pid, signal);
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
 /** Sends `signal` to the child's process group and waits until it exits, at most graceMs. */
 export async function signalGroupAndWait(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));
@@ -213,6 +223,46 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 /** The pids of processes (not started by us directly) whose command line mentions needle. */
+/** State and parent of a process from /proc/<pid>/stat, undefined once it is gone. */
+function processStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after its last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `pid`, children first found through their parent's pid. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const stat = processStat(Number(entry));
+    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a process still runs. A zombie does not count: it has already let go of its
+ * memory (a server's shared memory among it) and only waits to be reaped.
+ */
+export function processRunning(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
 export function pidsMentioning(needle: string): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
