@@ -6,6 +6,16 @@ import { composePlatform } from "./platform";
 import { skipAwaitOnEveryKubernetesObject } from "./providers";
 
 /**
+ * Whether the engine passed a config key as a secret (PULUMI_CONFIG_SECRET_KEYS). The SDK
+ * marks its reader internal, so it is looked up and its absence is an error, not "no secret".
+ */
+function isConfigSecret(fullKey: string): boolean {
+  const reader = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+  if (typeof reader !== "function") throw new Error("@pulumi/pulumi no longer has runtime.isConfigSecret: update stacks/program.ts");
+  return reader(fullKey);
+}
+
+/**
  * Parses config once, before any resource is registered, then composes the stack it
  * describes. A bad config stops here with one line per problem and no stack trace
  * (RunError).
@@ -13,7 +23,7 @@ import { skipAwaitOnEveryKubernetesObject } from "./providers";
 export function composeStack() {
   let config: PlatformConfig;
   try {
-    config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
+    config = parseConfig(configFromRuntime(pulumi.runtime.allConfig(), isConfigSecret));
   } catch (error) {
     if (error instanceof ConfigError) throw new pulumi.RunError(error.message);
     throw error;

@@ -24,6 +24,16 @@ const writerCredentials = z
     ],
     { error: 'expected { kind: "accessKeys" } or { kind: "irsa", oidcProviderArn, oidcIssuer }' },
   )
+  .superRefine((w, ctx) => {
+    // The provider's ARN ends in the issuer it trusts: two clusters' values make a role no token can assume.
+    if (w.kind === "irsa" && !w.oidcProviderArn.endsWith(`:oidc-provider/${w.oidcIssuer}`)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["oidcIssuer"],
+        message: `expected the issuer oidcProviderArn names (${w.oidcProviderArn.slice(w.oidcProviderArn.indexOf(":oidc-provider/") + 15)}): the two must be the same cluster's`,
+      });
+    }
+  })
   .prefault({ kind: "accessKeys" })
   .describe(
     "How off-site writers authenticate. irsa: an IAM role per writer, trusted for its Kubernetes service account only (no stored key); accessKeys: an IAM user whose key reaches the cluster as a Secret. The MinIO mirror always uses a key: mc cannot take a web identity.",
@@ -55,13 +65,24 @@ export const ciAccessSettings = strictSection({
     .describe("The Pulumi state backend bucket (s3://<bucket>), made once by an administrator: see docs/ci.md."),
   stateKeyAlias: kmsAlias.default("alias/blacklake-pulumi-state").describe("The KMS key the state bucket is encrypted with."),
   secretsKeyAlias: kmsAlias.default("alias/blacklake-pulumi").describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
-}).prefault({});
+})
+  .superRefine((c, ctx) => {
+    // One environment for both would let every preview job, which runs on pull requests, assume the deploy role.
+    if (c.previewEnvironment === c.deployEnvironment) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["previewEnvironment"],
+        message: `expected an environment other than deployEnvironment (${c.deployEnvironment}): a pull request's preview job would get the deploy role`,
+      });
+    }
+  })
+  .prefault({});
 
 export const offsiteSettings = strictSection({
   enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
   region: awsRegion.default("eu-west-1"),
   replicaRegion: awsRegion.optional().describe("Cross-region replica of the off-site bucket."),
-  transitionToInfrequentAccessDays: positiveInt("a number of days").default(90),
+  transitionToInfrequentAccessDays: positiveInt("a number of days").min(30, { error: "expected at least 30: S3 refuses an earlier transition to STANDARD_IA" }).default(90),
   transitionToArchiveDays: positiveInt("a number of days").default(365),
   archiveStorageClass: z.enum(["GLACIER", "DEEP_ARCHIVE"]).default("GLACIER"),
   expireDays: positiveInt("a number of days").default(2555).describe("Delete after 7 years."),

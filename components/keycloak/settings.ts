@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { autoscalingSettings } from "../lib/autoscaling";
 import { parseQuantity } from "../lib/quantity";
-import { computeResources, positiveInt, strictSection } from "../lib/settings";
+import { computeResources, boundedCount, strictSection } from "../lib/settings";
 
 // Keycloak's settings. Its memory follows Keycloak 26's sizing guide ("Concepts for sizing
 // CPU and memory resources"): a pod with its realm caches uses about 1250 MB, of which
@@ -16,7 +16,7 @@ const MIB = 1024 * 1024;
 
 export const keycloakSettings = strictSection({
   enabled: z.boolean().default(true),
-  replicas: positiveInt("a replica count").default(2),
+  replicas: boundedCount("a replica count", 10).default(2),
   resources: computeResources.prefault({ requests: { cpu: "500m", memory: "1280Mi" }, limits: { cpu: "2", memory: "1536Mi" } }),
   accessTokenLifespanSeconds: z.number().int().min(60).max(86400).default(300),
   ssoSessionIdleTimeoutSeconds: z.number().int().min(300).max(604800).default(1800),

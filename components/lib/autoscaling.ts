@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { z } from "zod";
-import { percent, positiveInt, strictSection } from "./settings";
+import { boundedCount, percent, positiveInt, strictSection } from "./settings";
 
 // One HorizontalPodAutoscaler shape for every stateless workload: scale on average CPU,
 // react to load within the scale-up window, and wait out the scale-down stabilisation
@@ -13,7 +13,7 @@ export const autoscalingSettings = (defaults: { min: number; max: number }) =>
   strictSection({
     enabled: z.boolean().default(true),
     minReplicas: positiveInt("a replica count").default(defaults.min),
-    maxReplicas: positiveInt("a replica count").default(defaults.max),
+    maxReplicas: boundedCount("a replica count", 100).default(defaults.max),
     targetCpuUtilizationPercent: percent.default(70).describe("Scale up above this average CPU use."),
     scaleUpStabilizationSeconds: z.number().int().min(0).max(3600).default(120),
     scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),

@@ -28,6 +28,10 @@ export const positiveInt = (what = "a whole number") =>
     .int({ error: `expected ${what} >= 1` })
     .min(1, { error: `expected ${what} >= 1` });
 
+/** A count with a ceiling: past it, a value is far more likely a typo (30 for 3) than a plan. */
+export const boundedCount = (what: string, max: number) =>
+  positiveInt(what).max(max, { error: `expected ${what} from 1 to ${max} (a larger one is more likely a typo than a plan)` });
+
 export const percent = z
   .number()
   .int({ error: "expected a whole percentage from 1 to 100" })
@@ -117,8 +121,18 @@ export const computeResources = z
   })
   .transform((r): ComputeResources => (typeof r === "string" ? RESOURCE_PRESETS[r] : r));
 
+export const storageClassName = z.string().refine(isDnsSubdomain, {
+  message: "expected a StorageClass name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')",
+});
+
+/** The largest single block volume the major clouds provision (EBS io2 Block Express, GCE Hyperdisk: 64 TiB). */
+const MAX_VOLUME = "64Ti";
+
 export const storage = (defaultSize: string) =>
   strictSection({
-    size: byteQuantity.default(defaultSize).describe("Volume size per replica."),
-    storageClass: z.string().min(1).optional().describe("Storage class of the volume; defaults to kubernetes.storageClass."),
+    size: byteQuantity
+      .refine((s) => (parseQuantity(s) ?? 0) <= parseQuantity(MAX_VOLUME)!, { message: `expected at most ${MAX_VOLUME}, the largest single volume the major clouds provision` })
+      .default(defaultSize)
+      .describe("Volume size per replica."),
+    storageClass: storageClassName.optional().describe("Storage class of the volume; defaults to kubernetes.storageClass."),
   }).prefault({});

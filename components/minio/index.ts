@@ -16,6 +16,7 @@ import { minioServers } from "./statefulSet";
 import { JOB_CA_DIR, mcContainer, minioBootstrapContainer } from "./jobs";
 import { type ContainerSpec, kubernetesContainer } from "../lib/container";
 import { MINIO_API_PORT as API_PORT, minioBootstrapFiles, minioPrometheusTokenFiles, type MinioSettings } from "./files";
+import { shellQuote } from "../lib/shell";
 
 export type { MinioSettings };
 export { API_PORT };
@@ -195,7 +196,8 @@ export class MinioTenant extends pulumi.ComponentResource {
     const s = args.settings;
     if (!args.offsite) throw new Error("minio: mirror.enabled needs the off-site bucket (aws.offsite)");
     const offsite = args.offsite;
-    const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve src/${b} dst/${offsite.bucket}/minio/${b}`).join(" && ");
+    // Quoted although the schema allows only the data buckets' names: a word of a shell line is quoted.
+    const mirror = s.mirror.buckets.map((b) => `mc mirror --overwrite --preserve ${shellQuote(`src/${b}`)} ${shellQuote(`dst/${offsite.bucket}/minio/${b}`)}`).join(" && ");
     const consumerKey = (key: string) => ({ secretName: this.consumerSecretName(MIRROR_CONSUMER), key });
     const offsiteKey = (key: string) => ({ secretName: offsite.credentialsSecretName, key });
     this.mcJob(`${name}-mirror`, args, {

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { longestIntervalMinutes } from "../lib/cron";
 import { BUCKETS } from "../lib/names";
-import { computeResources, cronSchedule, dnsLabel, positiveInt, storage, strictSection } from "../lib/settings";
+import { computeResources, cronSchedule, dnsLabel, boundedCount, positiveInt, storage, strictSection } from "../lib/settings";
 
 // The MinIO tenant's settings (distributed erasure coding by default).
 
 export const minioSettings = strictSection({
   mode: z.enum(["distributed", "standalone"]).default("distributed"),
-  replicas: positiveInt("a replica count").default(4),
-  drivesPerReplica: positiveInt("a drive count").default(1),
+  replicas: boundedCount("a replica count", 32).default(4),
+  drivesPerReplica: boundedCount("a drive count", 16).default(1),
   storage: storage("100Gi"),
   resources: computeResources.prefault("medium"),
   console: strictSection({
@@ -32,7 +32,13 @@ export const minioSettings = strictSection({
       .describe(
         "The object store's recovery point objective (the operations guide: 1 hour). ObjectStorageMirrorStale fires when the off-site copy is older; the schedule must run at least this often.",
       ),
-    buckets: z.array(z.string().min(3)).default([BUCKETS.data, BUCKETS.exports]),
+    buckets: z
+      // Only the data buckets: pgBackRest copies its own bucket off-site itself (repo2).
+      .array(z.enum([BUCKETS.data, BUCKETS.exports]))
+      .min(1)
+      .refine((b) => new Set(b).size === b.length, { message: "expected each bucket once" })
+      .default([BUCKETS.data, BUCKETS.exports])
+      .describe("The buckets copied off-site: the platform's data buckets."),
   })
     .superRefine((mirror, ctx) => {
       const gap = longestIntervalMinutes(mirror.schedule) * 60;

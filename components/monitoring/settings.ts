@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { binaryUnitBytes, parseQuantity } from "../lib/quantity";
-import { computeResources, email, httpsUrl, positiveInt, promDuration, storage, strictSection } from "../lib/settings";
+import { computeResources, email, httpsUrl, boundedCount, promDuration, storage, strictSection } from "../lib/settings";
 
 // Prometheus, Alertmanager and Grafana settings, and where alerts go.
 
@@ -40,7 +40,7 @@ export const monitoringSettings = strictSection({
       ),
   }).prefault({}),
   alertmanager: strictSection({
-    replicas: positiveInt("a replica count").default(3),
+    replicas: boundedCount("a replica count", 7).default(3),
     resources: computeResources.prefault("nano"),
   }).prefault({}),
   grafana: strictSection({

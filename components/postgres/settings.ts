@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isValidCron, longestIntervalMinutes } from "../lib/cron";
-import { beyondShareOfLimit, computeResources, cronSchedule, positiveInt, postgresBytes, postgresMemory, storage, strictSection } from "../lib/settings";
+import { beyondShareOfLimit, computeResources, cronSchedule, boundedCount, positiveInt, postgresBytes, postgresMemory, storage, strictSection } from "../lib/settings";
 
 // The PostgreSQL cluster's settings: defaults are the production numbers of the
 // operations guide; a stack scales them down in its Pulumi.<stack>.yaml.
@@ -70,7 +70,7 @@ const backupRepo = strictSection({
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: "expected a lower-case SQL identifier (letters, digits, _; at most 63)" });
 
 export const postgresSettings = strictSection({
-  instances: positiveInt("an instance count").default(2).describe("Primary plus streaming read replicas."),
+  instances: boundedCount("an instance count", 9).default(2).describe("Primary plus streaming read replicas."),
   appDatabase: sqlIdentifier.default("blacklake").describe("The application's database."),
   appUser: sqlIdentifier.default("blacklake_app").describe("The application's least-privilege role."),
   storage: storage("50Gi"),

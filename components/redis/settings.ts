@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { binaryUnitBytes } from "../lib/quantity";
-import { beyondShareOfLimit, computeResources, positiveInt, storage, strictSection } from "../lib/settings";
+import { beyondShareOfLimit, computeResources, boundedCount, storage, strictSection } from "../lib/settings";
 
 // The Redis queue's settings: maxmemory is checked against the memory limit.
 
@@ -9,7 +9,7 @@ const REDIS_MAXMEMORY_SHARE = 0.75;
 const redisBytes = (size: string) => binaryUnitBytes(size, ["kb", "mb", "gb"]);
 
 export const redisSettings = strictSection({
-  replicas: positiveInt("a replica count").default(3),
+  replicas: boundedCount("a replica count", 9).default(3),
   sentinel: strictSection({
     enabled: z.boolean().default(true).describe("Sentinel-managed failover between the replicas."),
   }).prefault({}),

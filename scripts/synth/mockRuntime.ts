@@ -126,7 +126,9 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
   const providerInputs = new Map<string, Record<string, unknown>>();
   const pending = new Map<string, { parent?: string; urn: string; secretInputs: string[] }[]>();
 
-  pulumi.runtime.setAllConfig(stringConfig(config.values));
+  // Secret keys as the engine marks them: the top-level key of each encrypted value.
+  const secretKeys = [...new Set(config.secretPaths.map((p) => `${PROJECT}:${String(p[0])}`))];
+  pulumi.runtime.setAllConfig(stringConfig(config.values), secretKeys);
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { describeProblems, expectedFor, isUnder } from "./problems";
+import { describeProblems, expectedFor, isUnder, pathText, valueAt } from "./problems";
 import { platformConfigSchema, type PlatformConfig, SECRET_CONFIG_PATHS } from "./schema";
 import { PROJECT, PROVIDER_NAMESPACES, type RawConfig } from "./source";
 
@@ -20,7 +20,7 @@ export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: fals
 
 export function validateConfig(raw: RawConfig): ValidationResult {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  const problems = [...namespaceProblems(raw), ...(result.success ? [] : problemLines(result.error.issues, raw))];
+  const problems = [...namespaceProblems(raw), ...plainTextSecretProblems(raw), ...(result.success ? [] : problemLines(result.error.issues, raw))];
   if (problems.length === 0 && result.success) return { ok: true, config: result.data };
   return { ok: false, problems };
 }
@@ -37,6 +37,22 @@ function namespaceProblems(raw: RawConfig): string[] {
   );
 }
 
+/**
+ * A credential in the stack file must be encrypted (`secure:`): in plain text it is in the
+ * repository's history for good. The value is never printed. The program knows secrets per
+ * top-level key (Pulumi marks a whole key secret when any value in it is), so it can only
+ * tell a section with no secret at all; config:check reads the file and names each value.
+ */
+function plainTextSecretProblems(raw: RawConfig): string[] {
+  return SECRET_CONFIG_PATHS.filter((path) => {
+    const value = valueAt(raw.values, path);
+    return typeof value === "string" && value !== "" && !raw.secretPaths.some((secret) => isUnder(path, secret));
+  }).map(
+    (path) =>
+      `${pathText(path)}: found a plain-text value; expected a secret, as it carries a credential: ` + `pulumi config set --secret --path '${PROJECT}:${pathText(path)}' <value>`,
+  );
+}
+
 function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
   return describeProblems(issues, { input: raw.values, secretPaths: [...raw.secretPaths, ...SECRET_CONFIG_PATHS] });
 }
@@ -47,9 +63,9 @@ function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
  */
 export function offlineProblems(raw: RawConfig): string[] {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  if (result.success) return namespaceProblems(raw);
+  if (result.success) return [...namespaceProblems(raw), ...plainTextSecretProblems(raw)];
   const readable = result.error.issues.filter((i) => !raw.secretPaths.some((secret) => isUnder(i.path, secret)));
-  return [...namespaceProblems(raw), ...problemLines(readable, raw)];
+  return [...namespaceProblems(raw), ...plainTextSecretProblems(raw), ...problemLines(readable, raw)];
 }
 
 /** The validated config, or a ConfigError listing every problem at once. */

@@ -43,7 +43,7 @@ export function expectedFor(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
-function valueAt(root: unknown, path: Path): unknown {
+export function valueAt(root: unknown, path: Path): unknown {
   let node = root;
   for (const key of path) {
     if (node === null || typeof node !== "object") return undefined;
@@ -60,7 +60,7 @@ function describeValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function pathText(path: Path): string {
+export function pathText(path: Path): string {
   return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
 }
 

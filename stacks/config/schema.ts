@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { isDnsSubdomain } from "../../components/lib/naming";
-import { computeResources, dnsLabel, hostname, imageRef, positiveInt, strictSection } from "../../components/lib/settings";
+import { longestIntervalMinutes } from "../../components/lib/cron";
+import { valueAt } from "./problems";
+import { computeResources, dnsLabel, hostname, imageRef, positiveInt, storageClassName, strictSection } from "../../components/lib/settings";
 import { autoscalingSettings } from "../../components/lib/autoscaling";
 import { awsRegion, ciAccessSettings, offsiteSettings } from "../../components/aws/settings";
 import { KEYCLOAK_DEFAULT_IMAGES, keycloakSettings } from "../../components/keycloak/settings";
@@ -25,11 +26,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 const kubernetes = strictSection({
   renderYamlToDirectory: z.string().min(1).optional().describe("Write manifests to this directory instead of applying them to a cluster (the dev default)."),
   context: z.string().min(1).optional().describe("kubeconfig context to deploy to; the ambient one if unset."),
-  storageClass: z
-    .string()
-    .refine(isDnsSubdomain, { message: "expected a StorageClass name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.')" })
-    .default("standard")
-    .describe("Storage class for every volume that names none."),
+  storageClass: storageClassName.default("standard").describe("Storage class for every volume that names none."),
   skipAwait: z.boolean().default(false).describe("Engine-tier test clusters have no kubelet: do not wait for readiness. Never on for a real cluster."),
 }).prefault({});
 
@@ -182,6 +179,19 @@ const crossSectionRules: CrossRule[] = [
     path: () => ["minio", "mirror", "enabled"],
     problem: (c) => (c.minio.mirror.enabled && !c.aws.offsite.enabled ? "expected false while aws.offsite.enabled is false" : undefined),
   },
+  // pgBackRest cannot read an archived object: nothing its retention keeps may reach the archive class.
+  {
+    dependsOn: ["postgres", "aws"],
+    path: () => ["aws", "offsite", "transitionToArchiveDays"],
+    problem: (c) => {
+      const kept = c.postgres.backups.pgbackrest.repos
+        .filter((r) => r.storage === "aws")
+        .map((r) => ({ name: r.name, days: r.retention.fullDays + Math.ceil(longestIntervalMinutes(r.schedules.full) / 1440) }));
+      const longest = kept.sort((a, b) => b.days - a.days)[0];
+      if (!c.aws.offsite.enabled || longest === undefined || c.aws.offsite.transitionToArchiveDays > longest.days) return undefined;
+      return `expected more than ${longest.days} days: ${longest.name} keeps each full backup and its WAL up to that long (retention.fullDays plus the longest gap between fulls), and a restore cannot read an archived object`;
+    },
+  },
   ...[0, 1, 2, 3].map(
     (i): CrossRule => ({
       dependsOn: ["postgres", "aws"],
@@ -233,7 +243,9 @@ export const platformConfigSchema = crossSectionRules.reduce(
     schema.superRefine(
       (c: Config, ctx: z.RefinementCtx) => {
         const message = rule.problem(c);
-        if (message) ctx.addIssue({ code: "custom", path: rule.path(c), message, params: { crossSection: true } });
+        // The parsed value goes along: when it is a default, the line says so instead of "found nothing".
+        const path = rule.path(c);
+        if (message) ctx.addIssue({ code: "custom", path, message, params: { crossSection: true, value: valueAt(c, path) } });
       },
       {
         // Problems found by other cross-section rules do not make a section unreadable.

@@ -29,20 +29,34 @@ function projectKey(key: string, foreign: string[]): string | undefined {
   return undefined;
 }
 
-/** From `pulumi.runtime.allConfig()`: scalars and JSON-encoded objects, all as strings. */
-export function configFromRuntime(all: Record<string, string>): RawConfig {
+/**
+ * A top-level value as the program reads it. Pulumi keeps a top-level scalar as text,
+ * quoted or not (`true` and `"true"` are both the text true), and the program reads text
+ * that parses as JSON as that JSON: both readers go through here, so they agree.
+ */
+function fromConfigText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * From `pulumi.runtime.allConfig()`: scalars and JSON-encoded objects, all as strings.
+ * `isSecret` says which full keys hold a secret (the runtime knows it per key, not per path).
+ */
+export function configFromRuntime(all: Record<string, string>, isSecret: (fullKey: string) => boolean = () => false): RawConfig {
   const values: Record<string, unknown> = {};
   const foreignKeys: string[] = [];
+  const secretPaths: PropertyKey[][] = [];
   for (const [fullKey, text] of Object.entries(all)) {
     const key = projectKey(fullKey, foreignKeys);
     if (key === undefined) continue;
-    try {
-      values[key] = JSON.parse(text);
-    } catch {
-      values[key] = text;
-    }
+    if (isSecret(fullKey)) secretPaths.push([key]);
+    values[key] = fromConfigText(text);
   }
-  return { values, secretPaths: [], foreignKeys };
+  return { values, secretPaths, foreignKeys };
 }
 
 function replaceSecure(node: unknown, path: PropertyKey[], secretPaths: PropertyKey[][]): unknown {
@@ -68,7 +82,9 @@ export function configFromStackFile(file: string): RawConfig {
   for (const [fullKey, value] of Object.entries(config)) {
     const key = projectKey(fullKey, foreignKeys);
     if (key === undefined) continue;
-    values[key] = replaceSecure(value, [key], secretPaths);
+    // Nested values keep their YAML types under Pulumi too; a top-level scalar is text.
+    const scalar = value === null || typeof value !== "object";
+    values[key] = scalar ? fromConfigText(String(value)) : replaceSecure(value, [key], secretPaths);
   }
   return { values, secretPaths, foreignKeys };
 }

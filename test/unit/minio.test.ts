@@ -45,7 +45,7 @@ describe("the MinIO component", () => {
     expect(mirror.schedule).toBe("0 * * * *");
     expect(mirror.concurrencyPolicy).toBe("Forbid");
     expect(mirror.jobTemplate.spec.template.spec.containers[0].command.at(-1)).toContain(
-      "mc mirror --overwrite --preserve src/blacklake-data dst/blacklake-offsite-backups/minio/blacklake-data",
+      "mc mirror --overwrite --preserve 'src/blacklake-data' 'dst/blacklake-offsite-backups/minio/blacklake-data'",
     );
     expect((await runStack("staging")).has("kubernetes:batch/v1:CronJob", "minio-mirror")).toBe(false);
   });
