@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { isOn, literalEnv } from "./effective";
-import { K8S, labelsOf, metadataName, ofType, podLabelsOf, podSpecOf, type Props, resourcePolicy, sameNamespace, stackPolicy, where, WORKLOAD_TYPES } from "./lib";
+import { containersOf, K8S, labelsOf, metadataName, ofType, podLabelsOf, podSpecOf, type Props, resourcePolicy, sameNamespace, stackPolicy, where, WORKLOAD_TYPES } from "./lib";
 
 // Authentication settings as the servers will read them: Grafana's environment, the
 // Keycloak realm the stack imports, and which pods hold a Kubernetes API token.
@@ -22,7 +22,8 @@ const grafanaAuth = resourcePolicy({
   types: WORKLOAD_TYPES,
   validate: ({ type, name, props }, report) => {
     const pod = podSpecOf(type, props);
-    for (const c of (pod?.spec.containers ?? []) as Props[]) {
+    // Init containers too: a native sidecar (restartPolicy Always) serves for the pod's life.
+    for (const { container: c } of pod ? containersOf(pod) : []) {
       if (!/grafana/.test(String(c.image))) continue;
       for (const e of literalEnv(c)) {
         const unsafe = GRAFANA_UNSAFE[e.name.toUpperCase()];

@@ -298,16 +298,6 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
   return sections;
 }
 
-/** Repository indexes (1, 2, ...) that a pgbackrest.conf [global] section configures. */
-export function pgbackrestRepos(global: Map<string, string>): number[] {
-  const repos = new Set<number>();
-  for (const key of global.keys()) {
-    const m = /^repo(\d+)-/.exec(key);
-    if (m) repos.add(Number(m[1]));
-  }
-  return [...repos].sort((a, b) => a - b);
-}
-
 // ---------------------------------------------------------------- stack helpers
 
 export const ofType = (resources: PolicyResource[], ...types: string[]) => resources.filter((r) => types.includes(r.type));

@@ -12,8 +12,6 @@ import {
   metadataName,
   namespaceOf,
   ofType,
-  parseIni,
-  pgbackrestRepos,
   podLabelsOf,
   podSpecOf,
   type Props,
@@ -25,7 +23,7 @@ import {
   where,
   WORKLOAD_TYPES,
 } from "./lib";
-import { containerCommand } from "./effective";
+import { confRepos, containerCommand } from "./effective";
 import { PGBACKREST_CONF, POSTGRES_CONF } from "./platform";
 
 // Rules that need more than one resource: PDBs and HPAs against workloads, NetworkPolicies
@@ -242,8 +240,8 @@ const backupCronJobs = stackPolicy({
   validate: ({ resources }, report) => {
     for (const pg of resources.filter(isPostgres)) {
       const { pgbackrest } = postgresConfigs(pg, resources);
-      const global = pgbackrest ? parseIni(pgbackrest.props.data[PGBACKREST_CONF]).get("global") : undefined;
-      const repos = global ? pgbackrestRepos(global) : [];
+      // Every section counts: a stanza section may configure a repository of its own.
+      const repos = pgbackrest ? confRepos(pgbackrest.props.data[PGBACKREST_CONF]) : [];
       const commands = postgresCronJobs(pg, resources).map(commandOf);
       for (const repo of repos.length > 0 ? repos : [1]) {
         for (const backupType of ["full", "incr"] as const) {
@@ -251,7 +249,7 @@ const backupCronJobs = stackPolicy({
             report(
               `${at(pg)}: no active CronJob runs \`pgbackrest --repo=${repo} backup --type=${backupType}\` for it (CronJobs labelled app.kubernetes.io/name=` +
                 `${labelsOf(pg.props)["app.kubernetes.io/name"]} in namespace ${namespaceOf(pg.props)}). ` +
-                `Schedule a ${backupType} backup for repo${repo} (postgres.backups.pgbackrest.repos[].schedules.${backupType} in the stack config).`,
+                `Schedule ${backupType === "full" ? "a full" : "an incremental"} backup for repo${repo} (postgres.backups.pgbackrest.repos[].schedules.${backupType} in the stack config).`,
               pg.urn,
             );
           }

@@ -382,7 +382,7 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   "stack-postgres-backup-cronjobs": {
     violating: () => without(baseStack(), "CronJob", "postgres-backup-incr"),
-    mentions: ['StatefulSet "postgres"', "backup --type=incr", "Schedule a incr backup for repo1"],
+    mentions: ['StatefulSet "postgres"', "backup --type=incr", "Schedule an incremental backup for repo1"],
   },
   "stack-postgres-restore-drill": {
     violating: () => without(baseStack(), "CronJob", "postgres-restore-drill"),

@@ -98,6 +98,12 @@ export const UNSAFE_EDITS: Mutation[] = [
     edit: cronCommand("postgres-backup-repo2-incr", (s) => `echo skipped #${s}`),
   },
   {
+    what: "a stanza section adds a third repository that no CronJob backs up",
+    policy: "stack-postgres-backup-cronjobs",
+    mentions: "postgres",
+    edit: conf("pgbackrest.conf", (t) => t.replace("[blacklake]\n", "[blacklake]\nrepo3-type=posix\nrepo3-path=/var/lib/pgbackrest-extra\nrepo3-cipher-type=aes-256-cbc\n")),
+  },
+  {
     what: "pg_hba trusts the pod network",
     policy: "platform-postgres-hba-auth",
     mentions: "postgres-config",
@@ -416,6 +422,18 @@ export const UNSAFE_EDITS: Mutation[] = [
     policy: "platform-grafana-auth",
     mentions: "grafana",
     edit: env("Deployment", "grafana", { name: "GF_SECURITY_DISABLE_BRUTE_FORCE_LOGIN_PROTECTION", value: "true" }),
+  },
+  {
+    what: "Grafana moved into a native sidecar that lets anonymous users in",
+    policy: "platform-grafana-auth",
+    mentions: "grafana",
+    edit: (rs) => {
+      const spec = pod(rs, "Deployment", "grafana");
+      const grafana = spec.containers.shift();
+      grafana.env.find((v: { name: string }) => v.name === "GF_AUTH_ANONYMOUS_ENABLED").value = "true";
+      spec.initContainers = [...(spec.initContainers ?? []), { ...grafana, restartPolicy: "Always" }];
+      spec.containers.push({ name: "pause", image: "registry.k8s.io/pause:3.10" });
+    },
   },
   {
     what: "the Keycloak realm without brute-force protection",
