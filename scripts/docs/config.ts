@@ -67,6 +67,11 @@ export function configReference(): string {
     "Keys live under the `blacklake:` namespace of `Pulumi.<stack>.yaml` (`pulumi config set --path 'blacklake:postgres.instances' 3`).",
     "Unknown keys are errors. Defaults are the production numbers of the operations guide.",
     "",
+    "The Pulumi CLI reads stack files with go-yaml, and `npm run config:check` reads them the same way (`stacks/config/stackYaml.ts`):",
+    "an unquoted `012` is octal (10), `0b101` is binary, `1_000` is a thousand, and an unquoted date is a timestamp",
+    'that reaches the program as `2026-01-01 00:00:00 +0000 UTC`. Quote a value to keep it text (`"012"`). Credentials',
+    "(receiver URLs, the SMTP password) must be set with `pulumi config set --secret --path`.",
+    "",
     "| key | type | default | meaning |",
     "| --- | --- | --- | --- |",
   ];

@@ -8,6 +8,7 @@
  *
  *   tsx scripts/engine/pulumi.ts <preview|up|refresh|destroy> [--stack dev]
  *       [--set <key.path>=<value>]...  config for this run only, e.g. --set imageBuild.enabled=false
+ *       [--secret <key.path>=<value>]... the same, encrypted as `pulumi config set --secret --path` does
  *       [--no-cloud]                   turn off what needs the aws and docker providers (below)
  *       [--no-policy]                  skip the policy pack (never in CI)
  *       [--diff]                       show property-level diffs
@@ -58,6 +59,8 @@ export interface EngineRun {
   stack: string;
   /** Config for this run only, `key.path` (under `blacklake:`) to value. */
   set?: Record<string, string>;
+  /** The same, each stored encrypted in the workspace's stack file (`config set --secret --path`). */
+  secret?: Record<string, string>;
   policy?: boolean;
   /** Without the resources of the aws and docker providers (see --no-cloud). */
   noCloud?: boolean;
@@ -96,9 +99,9 @@ export function workspaceDir(stateDir: string, stack: string): string {
 }
 
 /** `a.b[1].c` -> ["a", "b", 1, "c"] */
-export function configPath(key: string): (string | number)[] {
+export function configPath(key: string, flag = "--set"): (string | number)[] {
   if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*|\[\d+\])*$/.test(key)) {
-    throw new UsageError(`--set: found the key "${key}"; expected a config path such as postgres.parameters.maxConnections or repos[0].storage`);
+    throw new UsageError(`${flag}: found the key "${key}"; expected a config path such as postgres.parameters.maxConnections or repos[0].storage`);
   }
   return key.split(/\.|(?=\[)/).map((part) => (part.startsWith("[") ? Number(part.slice(1, -1)) : part));
 }
@@ -233,6 +236,9 @@ export async function runEngine(run: EngineRun): Promise<EngineReport> {
     { projectName: PROJECT, stackName: run.stack, program: async () => runPlatformProgram() },
     { workDir: dir, pulumiCommand, envVars: env },
   );
+  for (const [key, value] of Object.entries(run.secret ?? {})) {
+    await stack.setConfig(`${CONFIG_NAMESPACE}${key}`, { value, secret: true }, true);
+  }
   if (run.noCloud) {
     write("engine: --no-cloud: AWS resources and image builds are off for this run (the Go module proxy here serves no aws or docker provider)\n");
   }
@@ -292,7 +298,7 @@ function parseArgs(argv: string[]): EngineRun & { report?: string } {
   if (!OPERATIONS.includes(operation as Operation)) {
     throw new UsageError(`operation: found ${operation === undefined ? "nothing" : `"${operation}"`}; expected one of ${OPERATIONS.join(", ")}`);
   }
-  const run: EngineRun & { report?: string } = { operation: operation as Operation, stack: "dev", set: {} };
+  const run: EngineRun & { report?: string } = { operation: operation as Operation, stack: "dev", set: {}, secret: {} };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const value = () => {
@@ -301,18 +307,20 @@ function parseArgs(argv: string[]): EngineRun & { report?: string } {
       return v;
     };
     if (flag === "--stack") run.stack = value();
-    else if (flag === "--set") {
+    else if (flag === "--set" || flag === "--secret") {
       const pair = value();
       const eq = pair.indexOf("=");
-      if (eq <= 0) throw new UsageError(`--set: found "${pair}"; expected <key.path>=<value>, e.g. imageBuild.enabled=false`);
-      run.set![pair.slice(0, eq).replace(new RegExp(`^${CONFIG_NAMESPACE}`), "")] = pair.slice(eq + 1);
+      if (eq <= 0) throw new UsageError(`${flag}: found "${pair}"; expected <key.path>=<value>, e.g. imageBuild.enabled=false`);
+      const key = pair.slice(0, eq).replace(new RegExp(`^${CONFIG_NAMESPACE}`), "");
+      configPath(key, flag);
+      (flag === "--set" ? run.set! : run.secret!)[key] = pair.slice(eq + 1);
     } else if (flag === "--no-policy") run.policy = false;
     else if (flag === "--no-cloud") run.noCloud = true;
     else if (flag === "--diff") run.diff = true;
     else if (flag === "--expect-no-changes") run.expectNoChanges = true;
     else if (flag === "--state-dir") run.stateDir = value();
     else if (flag === "--report") run.report = value();
-    else throw new UsageError(`${flag}: found an unknown option; expected --stack, --set, --no-cloud, --no-policy, --diff, --expect-no-changes, --state-dir, --report`);
+    else throw new UsageError(`${flag}: found an unknown option; expected --stack, --set, --secret, --no-cloud, --no-policy, --diff, --expect-no-changes, --state-dir, --report`);
   }
   return run;
 }

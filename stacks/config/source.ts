@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { parseStackYaml } from "./stackYaml";
 
 // Where config comes from: the Pulumi runtime (values arrive as strings, structured
 // ones JSON-encoded) or a Pulumi.<stack>.yaml read offline. Both produce the same
@@ -43,6 +43,15 @@ function fromConfigText(text: string): unknown {
 }
 
 /**
+ * A top-level value of a stack file as the engine hands it to the program: a scalar as its
+ * text, an object as JSON, nothing (`key:` alone, `~`) as the empty text.
+ */
+export function engineText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/**
  * From `pulumi.runtime.allConfig()`: scalars and JSON-encoded objects, all as strings.
  * `isSecret` says which full keys hold a secret (the runtime knows it per key, not per path).
  */
@@ -72,9 +81,12 @@ function replaceSecure(node: unknown, path: PropertyKey[], secretPaths: Property
   return node;
 }
 
-/** From a Pulumi.<stack>.yaml, offline: encrypted values cannot be read and become placeholders. */
+/**
+ * From a Pulumi.<stack>.yaml, offline, its scalars read as the Pulumi CLI reads them
+ * (stackYaml.ts): encrypted values cannot be read and become placeholders.
+ */
 export function configFromStackFile(file: string): RawConfig {
-  const document = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  const document = parseStackYaml(fs.readFileSync(file, "utf8")) ?? {};
   const config = (document as { config?: Record<string, unknown> }).config ?? {};
   const values: Record<string, unknown> = {};
   const secretPaths: PropertyKey[][] = [];
@@ -84,7 +96,7 @@ export function configFromStackFile(file: string): RawConfig {
     if (key === undefined) continue;
     // Nested values keep their YAML types under Pulumi too; a top-level scalar is text.
     const scalar = value === null || typeof value !== "object";
-    values[key] = scalar ? fromConfigText(String(value)) : replaceSecure(value, [key], secretPaths);
+    values[key] = scalar ? fromConfigText(engineText(value)) : replaceSecure(value, [key], secretPaths);
   }
   return { values, secretPaths, foreignKeys };
 }

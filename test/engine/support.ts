@@ -92,6 +92,8 @@ export const TEST_PASSPHRASE = "blacklake-engine-tier-only";
 export interface EngineOptions {
   stateDir: string;
   set?: Record<string, string>;
+  /** Config stored encrypted, as `pulumi config set --secret --path` does. */
+  secret?: Record<string, string>;
   /** AWS resources and image builds off: their providers cannot be built here. */
   noCloud?: boolean;
   policy?: boolean;
@@ -108,6 +110,7 @@ export function engine(operation: string, stack: string, options: EngineOptions)
   const reportFile = path.join(options.stateDir, `report-${operation}-${stack}-${Date.now()}.json`);
   const args = [path.join(ENGINE, "pulumi.ts"), operation, "--stack", stack, "--state-dir", options.stateDir, "--report", reportFile];
   for (const [key, value] of Object.entries(options.set ?? {})) args.push("--set", `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.secret ?? {})) args.push("--secret", `${key}=${value}`);
   if (options.noCloud) args.push("--no-cloud");
   if (options.policy === false) args.push("--no-policy");
   const env = engineEnv(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {});

@@ -2,7 +2,12 @@
 // and names the one line both readers (the program's and config:check's) must print for it.
 // Over 300 lines because it is a table, one case per problem.
 
-import type { StackName } from "../harness";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { engineText, PROJECT } from "../../stacks/config/source";
+import { parseStackYaml } from "../../stacks/config/stackYaml";
+import { stackConfig, type StackName } from "../harness";
 
 export type Values = Record<string, any>;
 
@@ -519,3 +524,25 @@ export const badCases: BadCase[] = [
     line: 'redis.maxmemoryPolicy: found "lru"; expected one of "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"',
   },
 ];
+
+/** Each case as a stack file in `dir` (the case's stack with its mutation), with its line. */
+export function writeBadStackFiles(dir: string): (BadCase & { stack: StackName; file: string })[] {
+  return badCases.map((c, i) => {
+    const stack = c.stack ?? "prod";
+    const file = path.join(dir, `Pulumi.bad-${String(i).padStart(2, "0")}.yaml`);
+    const values = structuredClone(stackConfig(stack).values) as Values;
+    c.mutate(values);
+    fs.writeFileSync(file, stringify({ config: Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, v])) }));
+    return { ...c, stack, file };
+  });
+}
+
+/**
+ * What the engine hands the program for a stack file: each top-level value as text (an
+ * object as JSON), its scalars read as the Pulumi CLI reads them. The engine tier checks
+ * this reading against the real CLI's on every case's file.
+ */
+export function engineView(file: string): Record<string, string> {
+  const config = (parseStackYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.slice(PROJECT.length + 1), engineText(value)]));
+}

@@ -4,43 +4,29 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { runUnderMocks } from "../../scripts/synth/mockRuntime";
-import { configFromStackFile, PROJECT } from "../../stacks/config";
-import { ROOT, stackConfig, type StackName } from "../harness";
-import { badCases, type Values } from "./badConfigs";
+import { configFromStackFile } from "../../stacks/config";
+import { ROOT } from "../harness";
+import { engineView, writeBadStackFiles } from "./badConfigs";
 
 // Every bad config, written as a stack file, through both readers: `config:check` on the
 // file, and the program itself, given the file's values the way the engine hands them over
 // (a top-level scalar as its text, an object as JSON). Both must print the case's line, the
 // program as a RunError (which Pulumi prints without a stack trace), neither a stack trace.
-// The real engine reads a bad file the same way in test/engine/config.test.ts.
+// test/engine/config.test.ts checks that model against the real CLI's reading of each file.
 
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$|TypeError|ZodError|unhandled/im;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blacklake-bad-configs-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const cases = badCases.map((c, i) => ({ ...c, stack: c.stack ?? ("prod" as StackName), file: path.join(dir, `Pulumi.bad-${String(i).padStart(2, "0")}.yaml`) }));
-
-function writeStackFile(stack: StackName, mutate: (v: Values) => void, file: string): void {
-  const values = structuredClone(stackConfig(stack).values) as Values;
-  mutate(values);
-  fs.writeFileSync(file, stringify({ config: Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, v])) }));
-}
-
-/** What the engine passes the program for a stack file: each top-level value as text, objects as JSON. */
-function engineView(file: string): Values {
-  const config = (parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.slice(PROJECT.length + 1), value !== null && typeof value === "object" ? value : String(value)]));
-}
+const cases = writeBadStackFiles(dir);
 
 /** config:check's output per file: the lines after each "<file>: N problems" header. */
 let checked: Map<string, string[]>;
 let checkOutput: string;
 
 beforeAll(() => {
-  for (const c of cases) writeStackFile(c.stack, c.mutate, c.file);
   const run = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["scripts/configCheck.ts", ...cases.map((c) => c.file)], { cwd: ROOT, encoding: "utf8" });
   expect(run.status, run.stderr).toBe(1);
   checkOutput = run.stdout + run.stderr;
@@ -88,5 +74,23 @@ describe("quoted and unquoted top-level scalars", () => {
     const registered = async (stackFile: string) =>
       (await runUnderMocks("staging", { values: engineView(stackFile), secretPaths: [], foreignKeys: [] })).resources.map((r) => `${r.type} ${r.name}`);
     expect(await registered(file)).toEqual(await registered(path.join(ROOT, "Pulumi.staging.yaml")));
+  });
+});
+
+describe("a number with a leading zero", () => {
+  // The Pulumi CLI reads stack files with go-yaml, for which 012 is octal (10); YAML 1.2
+  // readers take it for 12. config:check reads as the CLI does (stacks/config/stackYaml.ts;
+  // the engine tier compares that reading with the real CLI's).
+  it("is octal to config:check and to the program, with the same line", async () => {
+    const file = path.join(dir, "Pulumi.octal.yaml");
+    fs.writeFileSync(file, `${fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")}  blacklake:redis:\n    replicas: 012\n`);
+    const run = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["scripts/configCheck.ts", file], { cwd: ROOT, encoding: "utf8" });
+    const line = run.stderr.split("\n").find((l) => l.startsWith("redis.replicas:"));
+    expect(line).toMatch(/^redis\.replicas: found 10; expected a replica count from 1 to 9/);
+    const error = await runUnderMocks("prod", { values: engineView(file), secretPaths: [], foreignKeys: [] }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message.split("\n").map((l) => l.trim())).toContain(line);
   });
 });
