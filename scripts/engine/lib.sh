@@ -39,6 +39,17 @@ bl_tool_dir() { # <tool> <version> -> cache dir of that tool
   echo "${BL_CACHE}/$1-$2"
 }
 
+# bl_prints <text> <command>...: whether the command's output (stdout and stderr) holds
+# the text, e.g. a cached binary's version. The output is captured first: under pipefail,
+# `cmd | grep -q` fails when grep stops at its first match and the command, still
+# writing, dies of SIGPIPE, and a cached tool would be rebuilt.
+bl_prints() {
+  local want="$1" out
+  shift
+  out="$("$@" 2>&1)" || true
+  [[ "$out" == *"$want"* ]]
+}
+
 bl_go_env() {
   export GOPATH="${BL_CACHE}/go"
   export GOMODCACHE="${BL_CACHE}/go/pkg/mod"

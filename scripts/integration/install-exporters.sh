@@ -47,7 +47,7 @@ build() {
   local out bin logf w
   out="$(bl_tool_dir "$name" "$ver")/bin"
   bin="$out/$name"
-  if [[ -x "$bin" ]] && "$bin" --version 2>&1 | grep -q "${ver#v}"; then
+  if [[ -x "$bin" ]] && bl_prints "${ver#v}" "$bin" --version; then
     log "$name $ver: cached ($out)"
     echo "$name $out"
     return 0
@@ -94,7 +94,7 @@ build redis_exporter github.com/oliver006/redis_exporter "$REDIS_EXPORTER_VERSIO
 # kube-state-metrics from its own module tree (its go.mod's replace directives apply); the
 # engine tier runs it against the real kube-apiserver. It says its version with `version`.
 KSM_OUT="$(bl_tool_dir kube-state-metrics "$KUBE_STATE_METRICS_VERSION")/bin"
-if ! "$KSM_OUT/kube-state-metrics" version 2>/dev/null | grep -q "version ${KUBE_STATE_METRICS_VERSION#v} "; then
+if ! bl_prints "version ${KUBE_STATE_METRICS_VERSION#v} " "$KSM_OUT/kube-state-metrics" version; then
   log "kube-state-metrics $KUBE_STATE_METRICS_VERSION: building (log: $LOGDIR/kube-state-metrics-$KUBE_STATE_METRICS_VERSION.log)"
   t0=$SECONDS
   bl_build_module k8s.io/kube-state-metrics/v2 "$KUBE_STATE_METRICS_VERSION" "$KSM_OUT" \

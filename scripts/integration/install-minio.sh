@@ -81,7 +81,7 @@ build() {
   local name="$1" mod="$2" ver="$3" pkg="$4"
   local out; out="$(bl_tool_dir "$name" "$ver")/bin"
   local bin="$out/$name" want; want="$(pseudo_commit "$ver")"
-  if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "$want"; then
+  if [[ -x "$bin" ]] && bl_prints "$want" "$bin" --version; then
     log "$name $ver: cached ($out)"
     echo "$out"
     return 0

@@ -31,7 +31,7 @@ command -v go >/dev/null 2>&1 || { log "go is required"; exit 1; }
 cached() {
   local out="$1" release="$2" t
   shift 2
-  for t in "$@"; do "$out/$t" --version 2>&1 | grep -q "version $release" || return 1; done
+  for t in "$@"; do bl_prints "version $release" "$out/$t" --version || return 1; done
 }
 
 # install <module> <version> <release version> <tool>...: the tools, built unless cached.
