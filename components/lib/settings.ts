@@ -127,11 +127,12 @@ export const storageClassName = z.string().refine(isDnsSubdomain, {
 
 /** The largest single block volume the major clouds provision (EBS io2 Block Express, GCE Hyperdisk: 64 TiB). */
 const MAX_VOLUME = "64Ti";
+const MAX_VOLUME_BYTES = parseQuantity(MAX_VOLUME)!;
 
 export const storage = (defaultSize: string) =>
   strictSection({
     size: byteQuantity
-      .refine((s) => (parseQuantity(s) ?? 0) <= parseQuantity(MAX_VOLUME)!, { message: `expected at most ${MAX_VOLUME}, the largest single volume the major clouds provision` })
+      .refine((s) => (parseQuantity(s) ?? 0) <= MAX_VOLUME_BYTES, { message: `expected at most ${MAX_VOLUME}, the largest single volume the major clouds provision` })
       .default(defaultSize)
       .describe("Volume size per replica."),
     storageClass: storageClassName.optional().describe("Storage class of the volume; defaults to kubernetes.storageClass."),

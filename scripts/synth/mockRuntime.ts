@@ -2,6 +2,7 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtime from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT, type RawConfig } from "../../stacks/config";
+import { engineText } from "../../stacks/config/source";
 import { runPlatformProgram } from "../../stacks/program";
 
 // Runs the real program under Pulumi's mock runtime: no engine, no providers, no
@@ -98,8 +99,9 @@ function secretPaths(node: unknown, path: string[] = []): string[] {
   return Object.entries(node as Record<string, unknown>).flatMap(([key, value]) => secretPaths(value, [...path, key]));
 }
 
+/** Config as the engine hands it to the program: each top-level value as text (engineText). */
 function stringConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${PROJECT}:${key}`, engineText(value)]));
 }
 
 // The Pulumi runtime is process-global: runs must not overlap, so they queue.

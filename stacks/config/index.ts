@@ -20,7 +20,7 @@ export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: fals
 
 export function validateConfig(raw: RawConfig): ValidationResult {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  const problems = [...namespaceProblems(raw), ...plainTextSecretProblems(raw), ...(result.success ? [] : problemLines(result.error.issues, raw))];
+  const problems = [...sourceProblems(raw), ...(result.success ? [] : problemLines(result.error.issues, raw))];
   if (problems.length === 0 && result.success) return { ok: true, config: result.data };
   return { ok: false, problems };
 }
@@ -53,6 +53,11 @@ function plainTextSecretProblems(raw: RawConfig): string[] {
   );
 }
 
+/** Problems with where a value sits or how it is stored, beside what the schema judges. */
+function sourceProblems(raw: RawConfig): string[] {
+  return [...namespaceProblems(raw), ...plainTextSecretProblems(raw)];
+}
+
 function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
   return describeProblems(issues, { input: raw.values, secretPaths: [...raw.secretPaths, ...SECRET_CONFIG_PATHS] });
 }
@@ -63,9 +68,9 @@ function problemLines(issues: z.core.$ZodIssue[], raw: RawConfig): string[] {
  */
 export function offlineProblems(raw: RawConfig): string[] {
   const result = platformConfigSchema.safeParse(raw.values, { error: expectedFor });
-  if (result.success) return [...namespaceProblems(raw), ...plainTextSecretProblems(raw)];
+  if (result.success) return sourceProblems(raw);
   const readable = result.error.issues.filter((i) => !raw.secretPaths.some((secret) => isUnder(i.path, secret)));
-  return [...namespaceProblems(raw), ...plainTextSecretProblems(raw), ...problemLines(readable, raw)];
+  return [...sourceProblems(raw), ...problemLines(readable, raw)];
 }
 
 /** The validated config, or a ConfigError listing every problem at once. */

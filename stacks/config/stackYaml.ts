@@ -62,8 +62,10 @@ const goTimestamp: ScalarTag = {
     if (sep === " " ? zone !== undefined : sep !== undefined && zone === undefined) return text;
     const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as number[];
     if (month! < 1 || month! > 12 || day! < 1 || day! > daysIn(year!, month!) || hour! > 23 || minute! > 59 || second! > 59) return text;
-    const frac = fraction?.replace(/0+$/, "") ? `.${fraction.replace(/0+$/, "")}` : "";
-    const offset = !zone || zone === "Z" || /^[+-]00:00$/.test(zone) ? "+0000 UTC" : `${zone.replace(":", "")} ${zone.replace(":", "")}`;
+    const digits = fraction?.replace(/0+$/, "");
+    const frac = digits ? `.${digits}` : "";
+    const numericZone = zone?.replace(":", "");
+    const offset = !zone || zone === "Z" || /^[+-]00:00$/.test(zone) ? "+0000 UTC" : `${numericZone} ${numericZone}`;
     return `${y}-${pad(month!)}-${pad(day!)} ${pad(hour!)}:${pad(minute!)}:${pad(second!)}${frac} ${offset}`;
   },
 };
