@@ -26,17 +26,23 @@ export const ESCALATION_ACTIONS = [
   "sts:AssumeRole",
 ];
 
-/** IAM's action matching: case-insensitive, `*` any run of characters, `?` one. */
-export function actionMatches(pattern: string, action: string): boolean {
+/** IAM's wildcard matching: `*` any run of characters (across "/" and ":" too), `?` one. */
+function iamGlob(pattern: string, value: string, flags: string): boolean {
   const re = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, "\\$&")
       .replace(/\*/g, ".*")
       .replace(/\?/g, ".")}$`,
-    "i",
+    flags,
   );
-  return re.test(action);
+  return re.test(value);
 }
+
+/** IAM's action matching: case-insensitive. */
+export const actionMatches = (pattern: string, action: string): boolean => iamGlob(pattern, action, "i");
+
+/** IAM's resource matching: an ARN pattern against an ARN, case-sensitive. */
+export const arnMatches = (pattern: string, arn: string): boolean => iamGlob(pattern, arn, "");
 
 interface DocumentAt {
   path: string;

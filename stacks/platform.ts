@@ -21,6 +21,7 @@ import { NetworkPolicies } from "../components/network";
 import { OffsiteBackup, type OffsiteWriter } from "../components/aws";
 import { ImageRepositories } from "../components/aws/ecr";
 import { CiAccess } from "../components/aws/ciAccess";
+import { stackScope } from "../components/aws/scope";
 import { BUILT_IMAGES, type BuiltImage, PlatformImages } from "../components/images";
 import { MINIO_PROMETHEUS_TOKEN_SECRET } from "../components/minio/mixin";
 
@@ -48,6 +49,8 @@ export function composePlatform(config: PlatformConfig) {
   const after = { ...inCluster, dependsOn: [namespace] };
   new NetworkPolicies("network", { ...where, instance: config.namespace, ...config.network }, after);
 
+  const scope = stackScope(pulumi.getStack());
+  const ci = config.aws.ciAccess.enabled ? ciAccess(config, scope) : undefined;
   const offsite = config.aws.offsite.enabled
     ? new OffsiteBackup(
         "offsite",
@@ -57,6 +60,9 @@ export function composePlatform(config: PlatformConfig) {
           ...where,
           instance: config.namespace,
           writers: offsiteWriters(config),
+          scope,
+          permissionsBoundaryArn: ci?.workloadBoundaryArn,
+          deployerArns: ci ? [ci.deployRoleArn] : [],
         },
         after,
       )
@@ -159,8 +165,6 @@ export function composePlatform(config: PlatformConfig) {
     after,
   );
   const ingress = config.ingress.enabled ? publicIngress(config, { api, identity, where }, after) : undefined;
-  const ci = config.aws.ciAccess.enabled ? new CiAccess("ci", { settings: config.aws.ciAccess, resourcePrefix: config.namespace }) : undefined;
-
   return { provider, namespace, objectStore, database, queue, identity, api, monitoring, offsite, ingress, images: built, ci };
 }
 
@@ -287,6 +291,20 @@ function backupRepoTargets(config: PlatformConfig): RepoTarget[] {
 /** Secrets the off-site component creates with its writers' keys. */
 const OFFSITE_PGBACKREST_SECRET = "offsite-pgbackrest";
 const OFFSITE_MIRROR_SECRET = "offsite-backup-writer";
+
+/** GitHub Actions' roles for this stack, scoped to the stack's own buckets and keys. */
+function ciAccess(config: PlatformConfig, scope: ReturnType<typeof stackScope>): CiAccess {
+  const o = config.aws.offsite;
+  const { bucket } = offsiteBucket(config);
+  return new CiAccess("ci", {
+    // The schema requires the provider's ARN when ciAccess is enabled.
+    settings: { ...config.aws.ciAccess, oidcProviderArn: config.aws.ciAccess.oidcProviderArn as string },
+    scope,
+    resourcePrefix: config.namespace,
+    bucketNames: o.enabled ? [bucket, ...(o.replicaRegion ? [`${bucket}-replica`] : [])] : [],
+    keyRegions: [o.region, ...(o.replicaRegion ? [o.replicaRegion] : [])],
+  });
+}
 
 /** The off-site bucket, as the OffsiteBackup component names it. */
 function offsiteBucket(config: PlatformConfig) {

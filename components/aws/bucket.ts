@@ -18,6 +18,8 @@ export interface SecureBucketArgs {
   lifecycle: LifecycleDays;
   /** Only these principals may use the bucket at all (writers, replication, operators, the deployer). */
   allowedPrincipalArns?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Tags of the bucket and its key; the key's stack tag is what the CI roles' key grants require. */
+  tags: Record<string, string>;
 }
 
 export class SecureBucket extends pulumi.ComponentResource {
@@ -28,8 +30,8 @@ export class SecureBucket extends pulumi.ComponentResource {
     super("blacklake:aws:SecureBucket", name, {}, opts);
     // The region's provider comes through opts.providers; the children inherit it.
     const child = { parent: this };
-    this.key = new aws.kms.Key(`${name}-key`, { description: `Encrypts ${args.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30 }, child);
-    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: false }, child);
+    this.key = new aws.kms.Key(`${name}-key`, { description: `Encrypts ${args.bucketName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: args.tags }, child);
+    this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, forceDestroy: false, tags: args.tags }, child);
     const bucket = this.bucket.id;
 
     new aws.s3.BucketVersioning(`${name}-versioning`, { bucket, versioningConfiguration: { status: "Enabled" } }, child);

@@ -1,23 +1,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ciPolicyStatements } from "./ciPolicies";
+import { ciIdentities, ciPolicyStatements, type Statement, workloadBoundary } from "./ciPolicies";
+import type { StackScope } from "./scope";
 import type { CiAccessSettings } from "./settings";
 import { webIdentityTrustPolicy } from "./webIdentity";
 
 // The identities GitHub Actions uses for this stack, by OIDC federation: no cloud key is
 // ever stored in the repository or in GitHub. Two roles, each trusted for exactly one
 // GitHub environment of one repository:
-//   preview: reads the state, takes the stack lock, decrypts the stack's secrets;
-//   deploy:  that, plus managing the platform's own AWS resources (and nothing else).
-// The state bucket and the secrets key are made once by an administrator (a stack cannot
-// hold its own state): docs/ci.md.
+//   preview: reads this stack's state, takes its lock, decrypts its secrets;
+//   deploy:  that, plus managing this stack's own AWS resources (and nothing else).
+// Both live under /blacklake-ci/<stack>/ with the boundary the deploy role must put on
+// every role and user it makes; the deploy role may change none of them, so this
+// component is applied by an administrator (docs/ci.md), like the state bucket, the
+// secrets key and the account's GitHub OIDC provider, which it only names.
 
 export type { CiAccessSettings };
 
 export interface CiAccessArgs {
-  settings: CiAccessSettings;
-  /** Names the platform's resources start with (the namespace): the deploy role may manage only those. */
+  settings: CiAccessSettings & { oidcProviderArn: string };
+  scope: StackScope;
+  /** Names the platform's resources start with (the namespace). */
   resourcePrefix: string;
+  /** The stack's S3 buckets, by exact name. */
+  bucketNames: string[];
+  /** The regions of the stack's KMS keys. */
+  keyRegions: string[];
 }
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
@@ -30,6 +38,8 @@ export function githubTrustPolicy(providerArn: pulumi.Input<string>, repository:
 export class CiAccess extends pulumi.ComponentResource {
   readonly previewRoleArn: pulumi.Output<string>;
   readonly deployRoleArn: pulumi.Output<string>;
+  /** The permissions boundary every role and user the deploy role creates must carry. */
+  readonly workloadBoundaryArn: pulumi.Output<string>;
 
   constructor(name: string, args: CiAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("blacklake:aws:CiAccess", name, {}, opts);
@@ -38,23 +48,45 @@ export class CiAccess extends pulumi.ComponentResource {
     const provider = new aws.Provider(`${name}-iam`, { region: "us-east-1" }, { parent: this });
     const child = { parent: this, provider };
     const account = aws.getCallerIdentityOutput({}, { parent: this, provider }).accountId;
+    const inputs = account.apply((a) => ({ ...args, account: a }));
+    const names = ciIdentities({ ...args, account: "" });
+    const tags = args.scope.tags;
 
-    const providerArn =
-      s.oidcProviderArn ?? new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: `https://${GITHUB_ISSUER}`, clientIdLists: ["sts.amazonaws.com"] }, child).arn;
+    const boundary = new aws.iam.Policy(
+      `${name}-workload-boundary`,
+      {
+        name: names.boundaryName,
+        path: args.scope.ciPath,
+        description: `The most any role or user of stack ${args.scope.stack} may do`,
+        policy: inputs.apply((i) => JSON.stringify(workloadBoundary(i))),
+        tags,
+      },
+      child,
+    );
+    this.workloadBoundaryArn = boundary.arn;
 
-    const { readState, manage } = ciPolicyStatements(s, account, args.resourcePrefix);
-    const p = args.resourcePrefix;
-    const role = (kind: "preview" | "deploy", environment: string, statements: unknown[]) => {
+    const statements = inputs.apply((i) => ciPolicyStatements(i));
+    const role = (kind: "preview" | "deploy", roleName: string, environment: string, granted: pulumi.Output<Statement[]>) => {
       const r = new aws.iam.Role(
         `${name}-${kind}`,
-        { name: `${p}-ci-${kind}`, path: "/blacklake/", maxSessionDuration: 3600, assumeRolePolicy: githubTrustPolicy(providerArn, s.githubRepository, environment) },
+        { name: roleName, path: args.scope.ciPath, maxSessionDuration: 3600, assumeRolePolicy: githubTrustPolicy(s.oidcProviderArn, s.githubRepository, environment), tags },
         child,
       );
-      new aws.iam.RolePolicy(`${name}-${kind}`, { role: r.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, child);
+      new aws.iam.RolePolicy(`${name}-${kind}`, { role: r.id, policy: granted.apply((g) => JSON.stringify({ Version: "2012-10-17", Statement: g })) }, child);
       return r.arn;
     };
-    this.previewRoleArn = role("preview", s.previewEnvironment, readState);
-    this.deployRoleArn = role("deploy", s.deployEnvironment, [...readState, ...manage]);
-    this.registerOutputs({ previewRoleArn: this.previewRoleArn, deployRoleArn: this.deployRoleArn });
+    this.previewRoleArn = role(
+      "preview",
+      names.previewName,
+      s.previewEnvironment,
+      statements.apply((x) => x.readState),
+    );
+    this.deployRoleArn = role(
+      "deploy",
+      names.deployName,
+      s.deployEnvironment,
+      statements.apply((x) => [...x.readState, ...x.manage]),
+    );
+    this.registerOutputs({ previewRoleArn: this.previewRoleArn, deployRoleArn: this.deployRoleArn, workloadBoundaryArn: this.workloadBoundaryArn });
   }
 }

@@ -6,6 +6,7 @@ import { type NamespaceArgs, objectNamespace } from "../lib/component";
 import { standardLabels } from "../lib/labels";
 import { SecureBucket } from "./bucket";
 import { webIdentityTrustPolicy } from "./webIdentity";
+import type { StackScope } from "./scope";
 
 export type { OffsiteSettings };
 
@@ -32,6 +33,11 @@ export interface OffsiteBackupArgs extends NamespaceArgs {
   bucketName: string;
   writers: OffsiteWriter[];
   instance: string;
+  scope: StackScope;
+  /** The boundary every role and user made here carries (CiAccess's), when CI deploys the stack. */
+  permissionsBoundaryArn?: pulumi.Input<string>;
+  /** Identities that deploy the stack besides whoever runs this update (the CI deploy role). */
+  deployerArns?: pulumi.Input<string>[];
 }
 
 /**
@@ -55,6 +61,11 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const child = { parent: this, provider };
     this.endpoint = `s3.${s.region}.amazonaws.com`;
     const caller = aws.getCallerIdentityOutput({}, { parent: this, provider });
+    // aws:PrincipalArn carries a session's role (with its path), not the sts assumed-role
+    // ARN the caller identity gives: the bucket policy must name the role, or the
+    // deployer locks itself out of the buckets on its first update.
+    const deployer = aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this, provider }).issuerArn;
+    const identity = { path: args.scope.workloadPath, permissionsBoundary: args.permissionsBoundaryArn, tags: args.scope.tags };
 
     // One identity per writer: a role for a web identity, a user (with a key) otherwise.
     // Its policy comes later (it names the bucket, whose policy names the identities).
@@ -63,6 +74,8 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       ? new aws.iam.Role(
           `${name}-replication`,
           {
+            ...identity,
+            name: `${args.bucketName}-replication`,
             assumeRolePolicy: JSON.stringify({
               Version: "2012-10-17",
               Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -72,10 +85,14 @@ export class OffsiteBackup extends pulumi.ComponentResource {
         )
       : undefined;
     const allowed = pulumi
-      .all([caller.arn, caller.accountId, pulumi.all([...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])])
-      .apply(([deployer, account, rest]) => [deployer, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest]);
+      .all([deployer, caller.accountId, pulumi.all([...(args.deployerArns ?? []), ...identities.map((i) => i.arn), ...(replicationRole ? [replicationRole.arn] : [])])])
+      .apply(([current, account, rest]) => [...new Set([current, `arn:aws:iam::${account}:root`, ...s.adminPrincipalArns, ...rest])]);
 
-    const primary = new SecureBucket(name, { bucketName: args.bucketName, lifecycle: s, allowedPrincipalArns: allowed }, { parent: this, providers: { aws: provider } });
+    const primary = new SecureBucket(
+      name,
+      { bucketName: args.bucketName, lifecycle: s, allowedPrincipalArns: allowed, tags: args.scope.tags },
+      { parent: this, providers: { aws: provider } },
+    );
     this.bucketName = primary.bucket.bucket;
 
     identities.forEach(({ writer: w, grant }) => {
@@ -83,10 +100,12 @@ export class OffsiteBackup extends pulumi.ComponentResource {
       const policy = pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
+          // GetBucketLocation takes no s3:prefix: under the prefix condition it would never be granted.
+          { Sid: "LocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: primary.bucket.arn },
           {
             Sid: "ListOwnPrefix",
             Effect: "Allow",
-            Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+            Action: "s3:ListBucket",
             Resource: primary.bucket.arn,
             Condition: { StringLike: { "s3:prefix": [`${w.prefix}*`, w.prefix] } },
           },
@@ -117,7 +136,7 @@ export class OffsiteBackup extends pulumi.ComponentResource {
     const replicaProvider = new aws.Provider(`${name}-${d.region}`, { region: d.region as aws.Region }, { parent: this });
     const replica = new SecureBucket(
       `${name}-replica`,
-      { bucketName: `${args.bucketName}-replica`, lifecycle: s, allowedPrincipalArns: allowed },
+      { bucketName: `${args.bucketName}-replica`, lifecycle: s, allowedPrincipalArns: allowed, tags: args.scope.tags },
       { parent: this, providers: { aws: replicaProvider } },
     );
     new aws.iam.RolePolicy(
@@ -164,7 +183,12 @@ export class OffsiteBackup extends pulumi.ComponentResource {
   /** A writer's IAM identity: its ARN now, and `grant` to attach its policy once the bucket exists. */
   private writerIdentity(name: string, w: OffsiteWriter, args: OffsiteBackupArgs, child: pulumi.CustomResourceOptions) {
     const resourceName = `${name}-${w.name}`;
-    const identity = { name: `${args.bucketName}-${w.name}`, path: "/blacklake/" };
+    const identity = {
+      name: `${args.bucketName}-${w.name}`,
+      path: args.scope.workloadPath,
+      permissionsBoundary: args.permissionsBoundaryArn,
+      tags: args.scope.tags,
+    };
     const c = w.credentials;
     if (c.kind === "webIdentity") {
       const subject = pulumi.interpolate`system:serviceaccount:${args.namespace}:${c.serviceAccount}`;

@@ -57,7 +57,9 @@ export const ciAccessSettings = strictSection({
       message: "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider",
     })
     .optional()
-    .describe("The account's GitHub OIDC provider; declared here when unset (one per account)."),
+    .describe(
+      "The account's GitHub OIDC provider, made once per account by an administrator (docs/ci.md); required when enabled. A stack does not declare it: the second stack to do so would fail with EntityAlreadyExists.",
+    ),
   stateBucket: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name" })
@@ -67,6 +69,14 @@ export const ciAccessSettings = strictSection({
   secretsKeyAlias: kmsAlias.default("alias/blacklake-pulumi").describe("The KMS key of the stack's secrets provider (awskms://<alias>)."),
 })
   .superRefine((c, ctx) => {
+    if (c.enabled && c.oidcProviderArn === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["oidcProviderArn"],
+        message:
+          "expected the ARN of the account's token.actions.githubusercontent.com OIDC provider: it is made once per account (docs/ci.md), since two stacks declaring it would collide",
+      });
+    }
     // One environment for both would let every preview job, which runs on pull requests, assume the deploy role.
     if (c.previewEnvironment === c.deployEnvironment) {
       ctx.addIssue({
@@ -91,10 +101,19 @@ export const offsiteSettings = strictSection({
     // IAM's name characters only: a "*" would admit every role the pattern matches.
     .array(z.string().regex(/^arn:aws:iam::[0-9]{12}:(role|user)\/([\w+=,.@-]+\/)*[\w+=,.@-]+$/, { message: "expected an IAM role or user ARN, without wildcards" }))
     .default([])
-    .describe("Operators allowed to use the bucket besides the writers and the deploying identity."),
+    .describe(
+      "Operators allowed to use the bucket besides the writers and the deploying identities; the first is the break-glass administrator, required when enabled (it alone can repair the bucket policy if every other principal is locked out).",
+    ),
   writerCredentials,
 })
   .superRefine((o, ctx) => {
+    if (o.enabled && o.adminPrincipalArns.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["adminPrincipalArns"],
+        message: "expected at least one IAM role ARN: the off-site buckets deny every principal not listed, so name a break-glass administrator role",
+      });
+    }
     if (o.transitionToArchiveDays <= o.transitionToInfrequentAccessDays) {
       ctx.addIssue({
         code: "custom",

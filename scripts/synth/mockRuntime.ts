@@ -32,7 +32,17 @@ export interface ProgramRun<Outputs = ReturnType<typeof runPlatformProgram>> {
 function mockState(type: string, name: string, inputs: Record<string, unknown>, providerInputs: Record<string, unknown>): Record<string, unknown> {
   if (type.startsWith("random:")) return { ...inputs, result: `mock-random-${name}` };
   if (type === "aws:iam/accessKey:AccessKey") return { ...inputs, secret: `mock-aws-secret-${name}` };
-  if (type === "aws:iam/role:Role") return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role${inputs.path ?? "/"}${inputs.name ?? name}` };
+  for (const kind of ["role", "user", "policy"] as const) {
+    if (type === `aws:iam/${kind}:${kind[0]!.toUpperCase()}${kind.slice(1)}`)
+      return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${kind}${inputs.path ?? "/"}${inputs.name ?? name}` };
+  }
+  if (type === "aws:s3/bucket:Bucket") return { ...inputs, arn: `arn:aws:s3:::${inputs.bucket ?? name}` };
+  if (type === "aws:kms/key:Key") {
+    // A key's id is a UUID the account picks; one derived from the name keeps runs stable.
+    const id = crypto.createHash("sha256").update(name).digest("hex");
+    const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
+    return { ...inputs, keyId: uuid, arn: `arn:aws:kms:${providerInputs.region ?? "us-east-1"}:${MOCK_ACCOUNT}:key/${uuid}` };
+  }
   if (type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider") {
     return { ...inputs, arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}` };
   }
@@ -54,14 +64,42 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
   return inputs;
 }
 
-const MOCK_ACCOUNT = "123456789012";
+/** The account the stack files name (state bucket, OIDC providers). */
+export const MOCK_ACCOUNT = "111122223333";
 
-/** Invokes: a fixed identity and registry login for AWS (no account is reached); others echo their inputs. */
-function mockCall(token: string, inputs: Record<string, unknown>, providerInputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Who runs the update. AWS names a role session by an sts assumed-role ARN, which drops
+ * the role's path; `roleArn` is the role behind it, as IAM's GetRole answers (what
+ * aws.iam.getSessionContext looks up). The default is an operator signed in through SSO,
+ * whose role has a path, as every SSO role does.
+ */
+export interface MockCaller {
+  arn: string;
+  roleArn?: string;
+}
+
+export const SSO_OPERATOR: MockCaller = {
+  arn: `arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/AWSReservedSSO_PlatformAdmin_0123456789abcdef/jane@blacklake.example.com`,
+  roleArn: `arn:aws:iam::${MOCK_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PlatformAdmin_0123456789abcdef`,
+};
+
+/** aws.iam.getSessionContext as the provider answers: an assumed-role session's role, other ARNs as they are. */
+function sessionContext(arn: string, caller: MockCaller): Record<string, unknown> {
+  const session = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+  if (!session) return { arn, issuerArn: arn, issuerId: "", issuerName: "", sessionName: "", id: arn };
+  const [, , roleName, sessionName] = session;
+  if (!caller.roleArn?.endsWith(`/${roleName}`)) throw new Error(`getSessionContext: no IAM role named ${roleName} (the provider fails the same way)`);
+  return { arn, issuerArn: caller.roleArn, issuerId: "AROAMOCK", issuerName: roleName, sessionName, id: arn };
+}
+
+/** Invokes: the caller's identity and a registry login for AWS (no account is reached); others echo their inputs. */
+function mockCall(token: string, inputs: Record<string, unknown>, providerInputs: Record<string, unknown>, caller: MockCaller): Record<string, unknown> {
   const region = providerInputs.region ?? "us-east-1";
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/blacklake-deployer`, userId: "AROAMOCK", id: MOCK_ACCOUNT };
+      return { accountId: MOCK_ACCOUNT, arn: caller.arn, userId: "AROAMOCK:session", id: MOCK_ACCOUNT };
+    case "aws:iam/getSessionContext:getSessionContext":
+      return sessionContext(String(inputs.arn), caller);
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return {
         proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`,
@@ -111,18 +149,18 @@ let previousRun: Promise<unknown> = Promise.resolve();
  * Runs a program for one stack's config and returns what it registered: the platform's
  * program unless another is given (an example, or one component on its own).
  */
-export function runUnderMocks(stack: string, config: RawConfig): Promise<ProgramRun>;
-export function runUnderMocks<Outputs>(stack: string, config: RawConfig, program: () => Outputs): Promise<ProgramRun<Outputs>>;
-export function runUnderMocks(stack: string, config: RawConfig, program: () => unknown = runPlatformProgram): Promise<ProgramRun<unknown>> {
+export function runUnderMocks(stack: string, config: RawConfig, program?: undefined, caller?: MockCaller): Promise<ProgramRun>;
+export function runUnderMocks<Outputs>(stack: string, config: RawConfig, program: () => Outputs, caller?: MockCaller): Promise<ProgramRun<Outputs>>;
+export function runUnderMocks(stack: string, config: RawConfig, program: () => unknown = runPlatformProgram, caller: MockCaller = SSO_OPERATOR): Promise<ProgramRun<unknown>> {
   const run = previousRun.then(
-    () => runAlone(stack, config, program),
-    () => runAlone(stack, config, program),
+    () => runAlone(stack, config, program, caller),
+    () => runAlone(stack, config, program, caller),
   );
   previousRun = run.catch(() => undefined);
   return run;
 }
 
-async function runAlone(stack: string, config: RawConfig, program: () => unknown): Promise<ProgramRun<unknown>> {
+async function runAlone(stack: string, config: RawConfig, program: () => unknown, caller: MockCaller): Promise<ProgramRun<unknown>> {
   const resources: CapturedResource[] = [];
   // Explicit providers' inputs by name: a real provider answers from its region.
   const providerInputs = new Map<string, Record<string, unknown>>();
@@ -150,7 +188,7 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
         if (args.type.startsWith("pulumi:providers:")) providerInputs.set(args.name, inputs);
         return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs, providerInputs.get(providerName(args.provider) ?? "") ?? {}) };
       },
-      call: (args) => mockCall(args.token, args.inputs, providerInputs.get(providerName(args.provider) ?? "") ?? {}),
+      call: (args) => mockCall(args.token, args.inputs, providerInputs.get(providerName(args.provider) ?? "") ?? {}, caller),
     },
     PROJECT,
     stack,

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { configFromStackFile, type RawConfig } from "../../stacks/config";
-import { type CapturedResource, runUnderMocks } from "../../scripts/synth/mockRuntime";
+import { type CapturedResource, type MockCaller, runUnderMocks } from "../../scripts/synth/mockRuntime";
 
 // The unit tests' view of a program run: every registered resource, and small queries
 // over them. The program itself is the real one; only the engine is mocked.
@@ -65,8 +65,8 @@ const committedRuns = new Map<StackName, Promise<Registered>>();
  * tests of a file (the program is deterministic and tests only read the result), which
  * keeps the unit tier fast; a test that passes its own config gets a run of its own.
  */
-export function runStack(stack: StackName, config?: RawConfig): Promise<Registered> {
-  if (config) return runUnderMocks(stack, config).then(({ resources }) => new Registered(resources));
+export function runStack(stack: StackName, config?: RawConfig, caller?: MockCaller): Promise<Registered> {
+  if (config || caller) return runUnderMocks(stack, config ?? stackConfig(stack), undefined, caller).then(({ resources }) => new Registered(resources));
   let run = committedRuns.get(stack);
   if (!run) {
     run = runUnderMocks(stack, stackConfig(stack)).then(({ resources }) => new Registered(Object.freeze(resources) as CapturedResource[]));

@@ -37,19 +37,36 @@ describe("the off-site backup bucket (prod)", () => {
     const bySid = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
     expect(bySid.DenyInsecureTransport).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
     const allowed = bySid.DenyOutsidePlatform.Condition.StringNotLike["aws:PrincipalArn"];
-    expect(allowed).toContain("arn:aws:iam::123456789012:role/blacklake-deployer");
-    expect(allowed).toHaveLength(5); // deployer, account root, two writers, the replication role
+    expect(allowed.sort()).toEqual(
+      [
+        // Whoever runs the update, by the role behind the session (SSO_OPERATOR's, path included), not its sts ARN.
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PlatformAdmin_0123456789abcdef",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::111122223333:role/blacklake-break-glass",
+        "arn:aws:iam::111122223333:role/blacklake-ci/prod/blacklake-ci-deploy",
+        "arn:aws:iam::111122223333:role/blacklake/prod/blacklake-offsite-backups-pgbackrest",
+        "arn:aws:iam::111122223333:user/blacklake/prod/blacklake-offsite-backups-minio-mirror",
+        "arn:aws:iam::111122223333:role/blacklake/prod/blacklake-offsite-backups-replication",
+      ].sort(),
+    );
+    expect(allowed.some((a: string) => a.includes(":sts:"))).toBe(false);
   });
 
   it("gives each writer only its prefix, and pgBackRest alone may delete", async () => {
     const run = await runStack("prod");
     const policy = (type: string, name: string) => JSON.parse(inputs(run.one(type, name)).policy).Statement;
+    const sid = (statements: any[], id: string) => statements.find((s) => s.Sid === id);
     const pgbackrest = policy("aws:iam/rolePolicy:RolePolicy", "offsite-pgbackrest");
     const mirror = policy("aws:iam/userPolicy:UserPolicy", "offsite-minio-mirror");
-    expect(pgbackrest[1].Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]);
-    expect(pgbackrest[1].Resource).toMatch(/\/pgbackrest\/\*$/);
-    expect(mirror[1].Action).toEqual(["s3:GetObject", "s3:PutObject"]);
-    expect(mirror[1].Resource).toMatch(/\/minio\/\*$/);
+    expect(sid(pgbackrest, "ObjectsInOwnPrefix").Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]);
+    expect(sid(pgbackrest, "ObjectsInOwnPrefix").Resource).toMatch(/\/pgbackrest\/\*$/);
+    expect(sid(mirror, "ObjectsInOwnPrefix").Action).toEqual(["s3:GetObject", "s3:PutObject"]);
+    expect(sid(mirror, "ObjectsInOwnPrefix").Resource).toMatch(/\/minio\/\*$/);
+    // GetBucketLocation has no s3:prefix: a statement of its own, or it is never granted.
+    for (const statements of [pgbackrest, mirror]) {
+      expect(sid(statements, "LocateBucket")).toEqual({ Sid: "LocateBucket", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: "arn:aws:s3:::blacklake-offsite-backups" });
+      expect(sid(statements, "ListOwnPrefix").Action).toBe("s3:ListBucket");
+    }
     for (const s of [...pgbackrest, ...mirror]) {
       expect(JSON.stringify(s.Action)).not.toContain("*");
       expect(s.Resource).not.toBe("*");
@@ -93,7 +110,7 @@ describe("off-site writer identities", () => {
     expect(run.has("kubernetes:core/v1:Secret", "offsite-pgbackrest")).toBe(false);
 
     const account = inputs(run.one("kubernetes:core/v1:ServiceAccount", "postgres"));
-    expect(account.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/blacklake/blacklake-offsite-backups-pgbackrest");
+    expect(account.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::111122223333:role/blacklake/prod/blacklake-offsite-backups-pgbackrest");
     const pod = inputs(run.one("kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec;
     expect(pod.serviceAccountName).toBe("postgres");
     expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: "postgres-pgbackrest" } }]);
@@ -117,7 +134,7 @@ describe("off-site writer identities", () => {
     const run = await runStack("prod", { ...config, values });
     expect(run.has("aws:iam/role:Role", "offsite-pgbackrest")).toBe(false);
     const statements = JSON.parse(inputs(run.one("aws:iam/userPolicy:UserPolicy", "offsite-pgbackrest")).policy).Statement;
-    expect(statements[1].Resource).toMatch(/\/pgbackrest\/\*$/);
+    expect(statements.find((s: any) => s.Sid === "ObjectsInOwnPrefix").Resource).toMatch(/\/pgbackrest\/\*$/);
     const pgbackrestKeys = run.one("kubernetes:core/v1:Secret", "offsite-pgbackrest");
     expect(Object.keys(inputs(pgbackrestKeys).stringData).sort()).toEqual(["PGBACKREST_REPO2_S3_KEY", "PGBACKREST_REPO2_S3_KEY_SECRET"]);
     expect(pgbackrestKeys.secretInputs).toContain("stringData");

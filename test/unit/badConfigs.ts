@@ -110,6 +110,16 @@ export const badCases: BadCase[] = [
     line: 'aws.ciAccess.previewEnvironment: found "production"; expected an environment other than deployEnvironment (production): a pull request\'s preview job would get the deploy role',
   },
   {
+    name: "CI roles without the account's GitHub OIDC provider",
+    mutate: (v) => delete v.aws.ciAccess.oidcProviderArn,
+    line: "aws.ciAccess.oidcProviderArn: found nothing; expected the ARN of the account's token.actions.githubusercontent.com OIDC provider: it is made once per account (docs/ci.md), since two stacks declaring it would collide",
+  },
+  {
+    name: "off-site buckets without a break-glass administrator",
+    mutate: (v) => (v.aws.offsite.adminPrincipalArns = []),
+    line: "aws.offsite.adminPrincipalArns: found a list of 0; expected at least one IAM role ARN: the off-site buckets deny every principal not listed, so name a break-glass administrator role",
+  },
+  {
     name: "an IRSA issuer of another cluster than its provider",
     mutate: (v) => (v.aws.offsite.writerCredentials.oidcIssuer = "oidc.eks.eu-west-1.amazonaws.com/id/0THERCLUSTER"),
     line: 'aws.offsite.writerCredentials.oidcIssuer: found "oidc.eks.eu-west-1.amazonaws.com/id/0THERCLUSTER"; expected the issuer oidcProviderArn names (oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE): the two must be the same cluster\'s',

@@ -54,16 +54,16 @@ describe("image builds", () => {
     expect(postgres.build.context).toMatch(/\/images\/postgres$/);
     expect(postgres.build.dockerfile).toMatch(/\/images\/postgres\/Dockerfile$/);
     expect(postgres.build.platform).toBe("linux/amd64");
-    expect(postgres.imageName).toMatch(/^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/blacklake\/postgres:ctx-[a-f0-9]{16}$/);
+    expect(postgres.imageName).toMatch(/^111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/blacklake\/postgres:ctx-[a-f0-9]{16}$/);
     expect(postgres.skipPush).toBe(false);
-    expect(postgres.registry).toMatchObject({ server: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", username: "AWS" });
+    expect(postgres.registry).toMatchObject({ server: "https://111122223333.dkr.ecr.eu-west-1.amazonaws.com", username: "AWS" });
     expect(postgresImage.secretInputs).toContain("registry.password");
   });
 
   it("runs what it built, pinned by digest: the database, the drill, the backup jobs", async () => {
     const run = await runStack("prod");
     const postgresImage = inputs(run.one("kubernetes:apps/v1:StatefulSet", "postgres")).spec.template.spec.containers[0].image;
-    expect(postgresImage).toMatch(/^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/blacklake\/postgres@sha256:/);
+    expect(postgresImage).toMatch(/^111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/blacklake\/postgres@sha256:/);
     expect(postgresImage).toMatch(DIGEST);
     const cronJobImage = (name: string) => inputs(run.one("kubernetes:batch/v1:CronJob", name)).spec.jobTemplate.spec.template.spec.containers[0].image;
     expect(cronJobImage("postgres-restore-drill")).toBe(postgresImage);
