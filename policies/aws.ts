@@ -1,4 +1,5 @@
-import { asArray, type Props, resourcePolicy, type ResourcePolicy, where } from "./lib";
+import type { PolicyResource } from "@pulumi/policy";
+import { asArray, ofType, type Props, refersTo, resourcePolicy, type ResourcePolicy, type StackPolicy, stackPolicy, where } from "./lib";
 
 // AWS rules. @pulumi/aws 7.x registers both the current S3 types and the deprecated *V2
 // aliases; both are covered. Bucket-level companions (every bucket HAS versioning,
@@ -14,6 +15,7 @@ export const AWS = {
   publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
   lifecycle: ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"],
   acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
+  logging: ["aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"],
   kmsKey: ["aws:kms/key:Key"],
   iamPolicies: ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"],
   iamRole: ["aws:iam/role:Role"],
@@ -33,23 +35,38 @@ const versioningEnabled = resourcePolicy({
   },
 });
 
-const sseKms = resourcePolicy({
+/**
+ * A bucket that only receives server access logs: some BucketLogging targets it, and it
+ * logs nowhere itself (a data bucket logs to its log bucket). S3 delivers no server
+ * access log into an SSE-KMS bucket, so such a bucket may be SSE-S3.
+ */
+export function isAccessLogTarget(bucket: PolicyResource, resources: PolicyResource[]): boolean {
+  const loggings = ofType(resources, ...AWS.logging);
+  return loggings.some((l) => refersTo(l, "targetBucket", bucket, "bucket")) && !loggings.some((l) => refersTo(l, "bucket", bucket, "bucket"));
+}
+
+const sseKms = stackPolicy({
   name: "aws-s3-sse-kms",
-  description: "S3 server-side encryption rules use aws:kms (SSE-KMS) with a customer key.",
+  description:
+    "S3 server-side encryption rules use aws:kms (SSE-KMS) with a customer key. SSE-S3 (AES256) is accepted only on a bucket that receives server access logs and logs nowhere itself, since S3 delivers no access log into an SSE-KMS bucket.",
   enforcementLevel: "mandatory",
-  types: AWS.encryption,
-  validate: ({ type, name, props }, report) => {
-    const rules = asArray(props.rules);
-    if (rules.length === 0) report(`${where(type, name)}: rules is empty. Add a rule with applyServerSideEncryptionByDefault.sseAlgorithm "aws:kms".`);
-    rules.forEach((rule, i) => {
-      const algorithm = rule.applyServerSideEncryptionByDefault?.sseAlgorithm;
-      if (algorithm !== "aws:kms" && algorithm !== "aws:kms:dsse") {
+  validate: ({ resources }, report) => {
+    const buckets = ofType(resources, ...AWS.bucket);
+    for (const encryption of ofType(resources, ...AWS.encryption)) {
+      const { type, name, props, urn } = encryption;
+      const logTarget = buckets.some((b) => refersTo(encryption, "bucket", b, "bucket") && isAccessLogTarget(b, resources));
+      const rules = asArray(props.rules);
+      if (rules.length === 0) report(`${where(type, name)}: rules is empty. Add a rule with applyServerSideEncryptionByDefault.sseAlgorithm "aws:kms".`, urn);
+      rules.forEach((rule, i) => {
+        const algorithm = rule.applyServerSideEncryptionByDefault?.sseAlgorithm;
+        if (algorithm === "aws:kms" || algorithm === "aws:kms:dsse" || (logTarget && algorithm === "AES256")) return;
         report(
           `${where(type, name)}: rules[${i}].applyServerSideEncryptionByDefault.sseAlgorithm is ${algorithm ?? "unset"}. ` +
             `Use "aws:kms" with kmsMasterKeyId set to the platform's KMS key.`,
+          urn,
         );
-      }
-    });
+      });
+    }
   },
 });
 
@@ -205,14 +222,6 @@ const webIdentityScoped = resourcePolicy({
   },
 });
 
-export const awsPolicies: ResourcePolicy[] = [
-  versioningEnabled,
-  sseKms,
-  publicAccessBlock,
-  noPublicAcl,
-  kmsRotation,
-  iamNoWildcards,
-  ecrScanOnPush,
-  ecrImmutableTags,
-  webIdentityScoped,
-];
+export const awsStackPolicies: StackPolicy[] = [sseKms];
+
+export const awsPolicies: ResourcePolicy[] = [versioningEnabled, publicAccessBlock, noPublicAcl, kmsRotation, iamNoWildcards, ecrScanOnPush, ecrImmutableTags, webIdentityScoped];

@@ -198,9 +198,14 @@ const bucketPolicyGuards = resourcePolicy({
   },
 });
 
-/** The Deny statements that keep a bucket to its own principals (aws:PrincipalArn or NotPrincipal). */
+/**
+ * The Deny statements that keep a bucket to its own principals (aws:PrincipalArn or
+ * NotPrincipal) for every use of it: reading, writing and listing, not only some actions
+ * (a deny of reconfiguring to non-administrators is no fence around the data).
+ */
 const limitsPrincipals = (s: Props) =>
   s.Effect === "Deny" &&
+  ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"].every((a) => list(s.Action).some((p) => actionMatches(p, a))) &&
   (s.NotPrincipal !== undefined ||
     Object.values((s.Condition ?? {}) as Record<string, Props>).some((t) => Object.keys(t ?? {}).some((k) => k.toLowerCase() === "aws:principalarn")));
 

@@ -1,5 +1,5 @@
 import type { Policies } from "@pulumi/policy";
-import { awsPolicies } from "./aws";
+import { awsPolicies, awsStackPolicies } from "./aws";
 import { authPolicies, authStackPolicies } from "./auth";
 import { availabilityStackPolicies } from "./availability";
 import { credentialPolicies } from "./credentials";
@@ -26,6 +26,7 @@ export const allPolicies: Policies = [
   ...databasePolicies,
   ...databaseStackPolicies,
   ...awsPolicies,
+  ...awsStackPolicies,
   ...iamPolicies,
   ...iamStackPolicies,
   ...dockerPolicies,

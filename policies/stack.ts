@@ -3,7 +3,7 @@
 // own cross-resource reader, kept beside the rule it serves.
 
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { AWS } from "./aws";
+import { AWS, isAccessLogTarget } from "./aws";
 import {
   asArray,
   K8S,
@@ -341,7 +341,7 @@ function bucketCompanion(def: {
   description: string;
   companion: readonly string[];
   inline?: (bucket: Props) => boolean;
-  accept?: (companion: Props) => boolean;
+  accept?: (companion: Props, bucket: PolicyResource, resources: PolicyResource[]) => boolean;
   fix: string;
 }): StackPolicy {
   return stackPolicy({
@@ -352,7 +352,7 @@ function bucketCompanion(def: {
       const companions = resources.filter((r) => def.companion.includes(r.type));
       for (const bucket of resources.filter((r) => AWS.bucket.includes(r.type as never))) {
         if (def.inline?.(bucket.props)) continue;
-        const ok = companions.some((c) => refersTo(c, "bucket", bucket, "bucket") && (def.accept?.(c.props) ?? true));
+        const ok = companions.some((c) => refersTo(c, "bucket", bucket, "bucket") && (def.accept?.(c.props, bucket, resources) ?? true));
         if (!ok) report(`${kindOf(bucket.type)} "${bucket.name}": ${def.fix}`, bucket.urn);
       }
     },
@@ -370,9 +370,14 @@ const bucketVersioned = bucketCompanion({
 
 const bucketEncrypted = bucketCompanion({
   name: "aws-s3-bucket-encrypted",
-  description: "Every S3 bucket has a server-side encryption configuration using aws:kms.",
+  description: "Every S3 bucket has a server-side encryption configuration using aws:kms (AES256 on an access-log bucket only, see aws-s3-sse-kms).",
   companion: AWS.encryption,
-  accept: (e) => asArray(e.rules).length > 0 && asArray(e.rules).every((r) => String(r.applyServerSideEncryptionByDefault?.sseAlgorithm).startsWith("aws:kms")),
+  accept: (e, bucket, resources) =>
+    asArray(e.rules).length > 0 &&
+    asArray(e.rules).every((r) => {
+      const algorithm = String(r.applyServerSideEncryptionByDefault?.sseAlgorithm);
+      return algorithm.startsWith("aws:kms") || (algorithm === "AES256" && isAccessLogTarget(bucket, resources));
+    }),
   fix: `no BucketServerSideEncryptionConfiguration with sseAlgorithm "aws:kms" refers to it. Declare one with the platform's KMS key.`,
 });
 

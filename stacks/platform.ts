@@ -236,6 +236,7 @@ function offsiteWriters(config: PlatformConfig): OffsiteWriter[] {
               secretName: OFFSITE_PGBACKREST_SECRET,
               accessKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY`,
               secretKeyKey: `PGBACKREST_REPO${awsRepoIndex}_S3_KEY_SECRET`,
+              generations: config.aws.offsite.accessKeys.generations,
             },
     });
   }
@@ -244,7 +245,13 @@ function offsiteWriters(config: PlatformConfig): OffsiteWriter[] {
       name: "minio-mirror",
       prefix: "minio/",
       mayDelete: false,
-      credentials: { kind: "accessKey", secretName: OFFSITE_MIRROR_SECRET, accessKeyKey: "accessKeyId", secretKeyKey: "secretAccessKey" },
+      credentials: {
+        kind: "accessKey",
+        secretName: OFFSITE_MIRROR_SECRET,
+        accessKeyKey: "accessKeyId",
+        secretKeyKey: "secretAccessKey",
+        generations: config.aws.offsite.accessKeys.generations,
+      },
     });
   }
   return writers;
@@ -301,8 +308,10 @@ function ciAccess(config: PlatformConfig, scope: ReturnType<typeof stackScope>):
     settings: { ...config.aws.ciAccess, oidcProviderArn: config.aws.ciAccess.oidcProviderArn as string },
     scope,
     resourcePrefix: config.namespace,
-    bucketNames: o.enabled ? [bucket, ...(o.replicaRegion ? [`${bucket}-replica`] : [])] : [],
+    // Each backup bucket and its access-log bucket, as OffsiteBackup names them.
+    bucketNames: o.enabled ? [bucket, ...(o.replicaRegion ? [`${bucket}-replica`] : [])].flatMap((b) => [b, `${b}-access-logs`]) : [],
     keyRegions: [o.region, ...(o.replicaRegion ? [o.replicaRegion] : [])],
+    trailName: o.enabled && o.cloudTrailDataEvents ? `${bucket}-data-events` : undefined,
   });
 }
 

@@ -26,6 +26,8 @@ export interface CiAccessArgs {
   bucketNames: string[];
   /** The regions of the stack's KMS keys. */
   keyRegions: string[];
+  /** The stack's CloudTrail trail, when it has one. */
+  trailName?: string;
 }
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";

@@ -15,6 +15,8 @@ export interface CiPolicyInputs {
   bucketNames: string[];
   /** The regions the stack's KMS keys live in. */
   keyRegions: string[];
+  /** The stack's CloudTrail trail (cloudTrailDataEvents), by name. */
+  trailName?: string;
 }
 
 export type Statement = Record<string, unknown> & { Sid: string; Effect: "Allow" | "Deny" };
@@ -83,36 +85,25 @@ export function ciPolicyStatements(i: CiPolicyInputs): { readState: Statement[];
     { Sid: "DecryptStackSecrets", Effect: "Allow", Action: "kms:Decrypt", ...secretsKey },
     // aws.iam.getSessionContext looks the role of an assumed-role session up (the program names its deployer).
     { Sid: "ReadOwnRole", Effect: "Allow", Action: "iam:GetRole", Resource: [me.previewArn, me.deployArn] },
-    { Sid: "PushAndPullImages", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "eks:DescribeCluster"], Resource: "*" },
+    // The registry login takes no resource; what it pushes or pulls is granted per repository.
+    { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    { Sid: "FindTheCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: `arn:aws:eks:*:${i.account}:cluster/*` },
   ];
   const roles = iamArn(i.account, "role", i.scope.workloadPath, "*");
   const users = iamArn(i.account, "user", i.scope.workloadPath, "*");
-  const withBoundary = { StringEquals: { "iam:PermissionsBoundary": me.boundaryArn } };
+  const withBoundary = { ArnEquals: { "iam:PermissionsBoundary": me.boundaryArn } };
   const buckets = i.bucketNames.map((b) => `arn:aws:s3:::${b}`);
   const manage: Statement[] = [
     { Sid: "WriteOwnState", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: ownObjects(state) },
     { Sid: "EncryptStackSecrets", Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], ...secretsKey },
+    // The buckets are read, never reconfigured: their policy, lifecycle, versioning, lock and
+    // replication decide whether backups survive, and only an administrator changes those
+    // (each bucket's policy denies it to everyone else). Rewriting the policy would let the
+    // deploy role grant itself the objects; a lifecycle rule would expire them.
     ...onlyWith(buckets, {
-      Sid: "StackBuckets",
+      Sid: "ReadStackBuckets",
       Effect: "Allow",
-      Action: [
-        "s3:CreateBucket",
-        "s3:ListBucket",
-        "s3:GetBucket*",
-        "s3:PutBucketPolicy",
-        "s3:PutBucketVersioning",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:PutBucketOwnershipControls",
-        "s3:PutBucketLogging",
-        "s3:PutBucketTagging",
-        "s3:PutBucketObjectLockConfiguration",
-        "s3:GetLifecycleConfiguration",
-        "s3:PutLifecycleConfiguration",
-        "s3:GetReplicationConfiguration",
-        "s3:PutReplicationConfiguration",
-        "s3:GetEncryptionConfiguration",
-        "s3:PutEncryptionConfiguration",
-      ],
+      Action: ["s3:GetBucket*", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"],
       Resource: buckets,
     }),
     // Roles and users are created, and given policies, only with the stack's boundary:
@@ -211,6 +202,30 @@ export function ciPolicyStatements(i: CiPolicyInputs): { readState: Statement[];
       ],
       Resource: `arn:aws:ecr:*:${i.account}:repository/${i.resourcePrefix}/*`,
     },
+    // The stack's own trail: made and kept running; stopping or deleting it is the administrator's.
+    ...(i.trailName
+      ? [
+          {
+            Sid: "StackTrail",
+            Effect: "Allow" as const,
+            Action: [
+              "cloudtrail:CreateTrail",
+              "cloudtrail:UpdateTrail",
+              "cloudtrail:StartLogging",
+              "cloudtrail:PutEventSelectors",
+              "cloudtrail:GetEventSelectors",
+              "cloudtrail:GetTrail",
+              "cloudtrail:GetTrailStatus",
+              "cloudtrail:ListTags",
+              "cloudtrail:AddTags",
+              "cloudtrail:RemoveTags",
+            ],
+            Resource: `arn:aws:cloudtrail:*:${i.account}:trail/${i.trailName}`,
+          },
+          // DescribeTrails takes no resource (parliament's RESOURCE_MISMATCH: on the trail's ARN it is never granted); it only reads.
+          { Sid: "ListTrails", Effect: "Allow" as const, Action: "cloudtrail:DescribeTrails", Resource: "*" },
+        ]
+      : []),
     // Whatever the grants above come to match, the CI roles and boundaries of every stack stay out of reach.
     {
       Sid: "DenyCiIdentityChanges",

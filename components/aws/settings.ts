@@ -88,6 +88,44 @@ export const ciAccessSettings = strictSection({
   })
   .prefault({});
 
+const objectLock = strictSection({
+  mode: z
+    .enum(["COMPLIANCE", "GOVERNANCE"])
+    .default("COMPLIANCE")
+    .describe(
+      "COMPLIANCE: no one, the account root included, deletes a locked version before its time. GOVERNANCE: only a principal with s3:BypassGovernanceRetention can; the bucket policy denies it to all but the break-glass administrator.",
+    ),
+  days: positiveInt("a number of days")
+    .default(35)
+    .describe("How long each object version is locked; at least the longest a pgBackRest repository on AWS keeps a full backup and its WAL."),
+  replica: z.boolean().default(true).describe("Lock the cross-region replica: deletes on the primary (a compromised writer's too) never erase its versions."),
+  primary: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Lock the primary bucket too. Off by default: every upload into a locked bucket must carry Content-MD5 or an SDK checksum; check the writers' versions send one before turning it on. Turned on, the replica must be locked as well (S3 refuses to replicate locked objects into an unlocked bucket).",
+    ),
+}).prefault({});
+
+/** An access key's generation: the date it was issued, which the key-age alert counts from. */
+const keyGeneration = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected the date the key was issued, "YYYY-MM-DD"' })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), { message: "expected a real calendar date" });
+
+const accessKeys = strictSection({
+  generations: z
+    .array(keyGeneration)
+    .min(1, { error: "expected one or two generations: the writers use the last" })
+    .max(2, { error: "expected at most two generations: IAM allows two access keys per user" })
+    .refine((g) => new Set(g).size === g.length, { message: "expected each generation once: a generation names one key" })
+    .default(["2026-12-01"])
+    .describe(
+      "The access keys of the writers that take one (the MinIO mirror always; pgBackRest under writerCredentials accessKeys), one per issue date; the writers use the last. Rotate by appending today's date (both keys exist while the writers move to the new one), then removing the old one: docs/runbooks/offsite-key-rotation.md.",
+    ),
+  maxAgeDays: positiveInt("a number of days").default(90).describe("OffsiteAccessKeyOld fires when the key in use is older than this."),
+}).prefault({});
+
 export const offsiteSettings = strictSection({
   enabled: z.boolean().default(false).describe("Create the off-site backup bucket (needs AWS credentials)."),
   region: awsRegion.default("eu-west-1"),
@@ -105,6 +143,15 @@ export const offsiteSettings = strictSection({
       "Operators allowed to use the bucket besides the writers and the deploying identities; the first is the break-glass administrator, required when enabled (it alone can repair the bucket policy if every other principal is locked out).",
     ),
   writerCredentials,
+  objectLock,
+  accessLogs: strictSection({
+    expireDays: positiveInt("a number of days").default(365).describe("Server access logs of the backup buckets are kept this long, in a log bucket per region."),
+  }).prefault({}),
+  cloudTrailDataEvents: z
+    .boolean()
+    .default(false)
+    .describe("Record every object-level API call on the backup buckets (who read or deleted what) with a CloudTrail trail into the log bucket. Billed per event."),
+  accessKeys,
 })
   .superRefine((o, ctx) => {
     if (o.enabled && o.adminPrincipalArns.length === 0) {
@@ -126,6 +173,20 @@ export const offsiteSettings = strictSection({
         code: "custom",
         path: ["expireDays"],
         message: `expected more than transitionToArchiveDays (${o.transitionToArchiveDays})`,
+      });
+    }
+    if (o.objectLock.primary && !o.objectLock.replica && o.replicaRegion !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["objectLock", "replica"],
+        message: "expected true while objectLock.primary is true: S3 replicates locked objects only into a locked bucket",
+      });
+    }
+    if ((o.objectLock.primary || o.objectLock.replica) && o.noncurrentVersionExpirationDays < o.objectLock.days) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["noncurrentVersionExpirationDays"],
+        message: `expected at least objectLock.days (${o.objectLock.days}): a locked version outlives the lifecycle rule that would expire it`,
       });
     }
     if (o.replicaRegion !== undefined && o.replicaRegion === o.region) {

@@ -20,6 +20,8 @@ export interface CapturedResource {
   provider?: string;
   /** Input paths (dot-joined) whose values were Pulumi secrets when registered. */
   secretInputs: string[];
+  /** Logical names of the resources it depends on (dependsOn and the inputs' dependencies). */
+  dependsOn: string[];
   custom: boolean;
 }
 
@@ -164,7 +166,7 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
   const resources: CapturedResource[] = [];
   // Explicit providers' inputs by name: a real provider answers from its region.
   const providerInputs = new Map<string, Record<string, unknown>>();
-  const pending = new Map<string, { parent?: string; urn: string; secretInputs: string[] }[]>();
+  const pending = new Map<string, { parent?: string; urn: string; secretInputs: string[]; dependsOn: string[] }[]>();
 
   // Secret keys as the engine marks them: the top-level key of each encrypted value.
   const secretKeys = [...new Set(config.secretPaths.map((p) => `${PROJECT}:${String(p[0])}`))];
@@ -182,6 +184,7 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
           inputs,
           parent: registration?.parent,
           secretInputs: registration?.secretInputs ?? [],
+          dependsOn: registration?.dependsOn ?? [],
           provider: providerName(args.provider),
           custom: args.custom ?? true,
         });
@@ -197,7 +200,10 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
 
   // The mock monitor does not pass the parent to newResource; record it on the way in.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource: (req: { getType(): string; getName(): string; getParent(): string; getObject(): { toJavaScript(): unknown } }, cb: unknown) => unknown;
+    registerResource: (
+      req: { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getObject(): { toJavaScript(): unknown } },
+      cb: unknown,
+    ) => unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
@@ -207,7 +213,8 @@ async function runAlone(stack: string, config: RawConfig, program: () => unknown
     const type = parentType ? `${parentType}$${req.getType()}` : req.getType();
     const urn = `urn:pulumi:${stack}::${PROJECT}::${type}::${req.getName()}`;
     const secretInputs = secretPaths(req.getObject()?.toJavaScript());
-    pending.set(key, [...(pending.get(key) ?? []), { parent: urnName(parentUrn), urn, secretInputs }]);
+    const dependsOn = req.getDependenciesList().map((d) => urnName(d) ?? d);
+    pending.set(key, [...(pending.get(key) ?? []), { parent: urnName(parentUrn), urn, secretInputs, dependsOn }]);
     return register(req, cb);
   };
 

@@ -163,6 +163,16 @@ const prodRule = (section: Section, path: Path, problem: (c: Config) => string |
 });
 
 /** Rules that span sections; each runs only when the sections it reads are valid, so one bad section does not hide the others. */
+const KEEP_RULE = "retention.fullDays plus the longest gap between fulls";
+
+/** The pgBackRest repository on AWS that keeps a full backup (and the WAL it needs) longest, and for how many days. */
+function longestOffsiteKeep(c: Config): { name: string; days: number } | undefined {
+  return c.postgres.backups.pgbackrest.repos
+    .filter((r) => r.storage === "aws")
+    .map((r) => ({ name: r.name, days: r.retention.fullDays + Math.ceil(longestIntervalMinutes(r.schedules.full) / 1440) }))
+    .sort((a, b) => b.days - a.days)[0];
+}
+
 const crossSectionRules: CrossRule[] = [
   haRule("postgres", ["instances"], (c) => (c.postgres.instances < 2 ? `expected at least 2 ${HA}` : undefined)),
   haRule("minio", ["mode"], (c) => (c.minio.mode !== "distributed" ? `expected "distributed" ${HA}` : undefined)),
@@ -184,12 +194,20 @@ const crossSectionRules: CrossRule[] = [
     dependsOn: ["postgres", "aws"],
     path: () => ["aws", "offsite", "transitionToArchiveDays"],
     problem: (c) => {
-      const kept = c.postgres.backups.pgbackrest.repos
-        .filter((r) => r.storage === "aws")
-        .map((r) => ({ name: r.name, days: r.retention.fullDays + Math.ceil(longestIntervalMinutes(r.schedules.full) / 1440) }));
-      const longest = kept.sort((a, b) => b.days - a.days)[0];
+      const longest = longestOffsiteKeep(c);
       if (!c.aws.offsite.enabled || longest === undefined || c.aws.offsite.transitionToArchiveDays > longest.days) return undefined;
-      return `expected more than ${longest.days} days: ${longest.name} keeps each full backup and its WAL up to that long (retention.fullDays plus the longest gap between fulls), and a restore cannot read an archived object`;
+      return `expected more than ${longest.days} days: ${longest.name} keeps each full backup and its WAL up to that long (${KEEP_RULE}), and a restore cannot read an archived object`;
+    },
+  },
+  // A backup the lock lets go of before pgBackRest does could be erased while it is still a restore point.
+  {
+    dependsOn: ["postgres", "aws"],
+    path: () => ["aws", "offsite", "objectLock", "days"],
+    problem: (c) => {
+      const longest = longestOffsiteKeep(c);
+      const lock = c.aws.offsite.objectLock;
+      if (!c.aws.offsite.enabled || !(lock.primary || lock.replica) || longest === undefined || lock.days >= longest.days) return undefined;
+      return `expected at least ${longest.days} days: ${longest.name} keeps each full backup and its WAL that long (${KEEP_RULE}), and each must stay locked while it is a restore point`;
     },
   },
   ...[0, 1, 2, 3].map(

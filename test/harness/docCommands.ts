@@ -388,7 +388,10 @@ export function operationsDocProblems(markdown: string, world: World): string[] 
           const keyPath = key.slice("blacklake:".length);
           if (/[.[]/.test(keyPath) && !p.has("--path")) problem(`${key} is a nested key: it needs --path`);
           const schemaPath = keyPath.replace(/\[\d+\]/g, "[]");
-          const known = world.configKeys.some((c) => c === schemaPath || c.startsWith(`${schemaPath}.`) || c.startsWith(`${schemaPath}[]`));
+          // An item of a list of scalars (generations[1]) is a key of the list's.
+          const known = world.configKeys.some(
+            (c) => c === schemaPath || c === schemaPath.replace(/\[\]$/, "") || c.startsWith(`${schemaPath}.`) || c.startsWith(`${schemaPath}[]`),
+          );
           if (!known) problem(`${key} is not a key of the config schema`);
         }
       }

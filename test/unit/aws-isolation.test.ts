@@ -29,6 +29,7 @@ function ownedBy(stack: StackName, run: Registered, values: any): Owned[] {
     return [{ arn }, { arn: `${arn}/pgbackrest/archive/db/16-1/0000000100000000/000000010000000000000001.gz` }, { arn: `${arn}/minio/pgbackrest/backup.info` }];
   });
   const keys = run.ofType("aws:kms/key:Key").map((r) => ({ arn: `arn:aws:kms:${regionOf(r)}:${MOCK_ACCOUNT}:key/${r.name}`, tags: inputs(r).tags }));
+  const trails = run.ofType("aws:cloudtrail/trail:Trail").map((r) => ({ arn: `arn:aws:cloudtrail:${regionOf(r)}:${MOCK_ACCOUNT}:trail/${inputs(r).name}` }));
   const repositories = run.ofType("aws:ecr/repository:Repository").map((r) => ({ arn: `arn:aws:ecr:${regionOf(r)}:${MOCK_ACCOUNT}:repository/${inputs(r).name}` }));
   const state = `arn:aws:s3:::${values.aws.ciAccess.stateBucket}/.pulumi`;
   return [
@@ -38,6 +39,7 @@ function ownedBy(stack: StackName, run: Registered, values: any): Owned[] {
     ...buckets,
     ...keys,
     ...repositories,
+    ...trails,
     // Made by the administrator with the stack tag (docs/ci.md), so no stack can claim it by tagging.
     { arn: `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT}:key/secrets-${stack}`, aliases: [values.aws.ciAccess.secretsKeyAlias], tags: { "blacklake:stack": stack } },
     { arn: `${state}/stacks/blacklake/${stack}.json` },
@@ -66,9 +68,10 @@ function conditionMayHold(condition: Record<string, Record<string, unknown>> | u
  * Actions IAM's service reference lists with no resource type: they act on no ARN.
  * ecr:GetAuthorizationToken is the registry login; each push or pull it enables is
  * authorised again per repository by the ecr: grants, which the test does check;
- * kms:CreateKey makes a new key and touches none that exists.
+ * kms:CreateKey makes a new key and touches none that exists; cloudtrail:DescribeTrails
+ * lists the account's trails' settings and changes nothing.
  */
-const WITHOUT_RESOURCE = ["ecr:GetAuthorizationToken", "kms:CreateKey"];
+const WITHOUT_RESOURCE = ["ecr:GetAuthorizationToken", "kms:CreateKey", "cloudtrail:DescribeTrails"];
 
 /** Whether one of the actions acts on the ARN's service (kms:Decrypt on a bucket does nothing). */
 const actsOn = (actions: string[], arn: string) => actions.some((a) => a === "*" || (!WITHOUT_RESOURCE.includes(a) && a.split(":")[0] === arn.split(":")[2]));
@@ -84,11 +87,11 @@ function reaches(statements: any[], others: Owned[]): string[] {
     );
 }
 
-/** The staging stack with the off-site bucket switched on as prod has it: its own buckets, keys and writers. */
-function stagingWithOffsite() {
-  const config = stackConfig("staging");
+/** A stack with everything AWS switched on (staging gets prod's off-site section): its own buckets, keys, writers and trail. */
+function everythingOn(stack: StackName) {
+  const config = stackConfig(stack);
   const values = structuredClone(config.values) as any;
-  values.aws.offsite = structuredClone((stackConfig("prod").values as any).aws.offsite);
+  values.aws.offsite = { ...structuredClone((stackConfig("prod").values as any).aws.offsite), cloudTrailDataEvents: true };
   return { ...config, values };
 }
 
@@ -102,24 +105,33 @@ describe("per-stack isolation of the CI roles", () => {
   ] as const;
 
   it.each(pairs)("no statement of %s's CI roles reaches anything %s owns", async (from, to) => {
-    const source = from === "staging" ? await runStack("staging", stagingWithOffsite()) : await runStack("prod");
-    const target = to === "staging" ? await runStack("staging", stagingWithOffsite()) : await runStack("prod");
-    const owned = ownedBy(to, target, to === "staging" ? stagingWithOffsite().values : stackConfig("prod").values);
+    const source = await runStack(from, everythingOn(from));
+    const target = await runStack(to, everythingOn(to));
+    const owned = ownedBy(to, target, everythingOn(to).values);
     expect(owned.length).toBeGreaterThan(15);
     for (const { name, statements } of ciPolicies(source)) expect(reaches(statements, owned), `${from} ${name}`).toEqual([]);
   });
 
   it("the same reading finds each stack's grants on its own resources (the matcher can match)", async () => {
-    const run = await runStack("prod");
-    const owned = ownedBy("prod", run, stackConfig("prod").values);
+    const run = await runStack("prod", everythingOn("prod"));
+    const owned = ownedBy("prod", run, everythingOn("prod").values);
     const [, deploy] = ciPolicies(run);
     const reached = reaches(deploy!.statements, owned).map((r) => r.split(": ")[0]);
-    for (const sid of ["WriteOwnState", "TakeStackLock", "StackBuckets", "ManageStackIdentities", "ManageStackKeys", "StackRepositories", "DecryptStackSecrets"]) {
+    for (const sid of [
+      "WriteOwnState",
+      "TakeStackLock",
+      "ReadStackBuckets",
+      "ManageStackIdentities",
+      "ManageStackKeys",
+      "StackRepositories",
+      "DecryptStackSecrets",
+      "StackTrail",
+    ]) {
       expect(reached, sid).toContain(sid);
     }
     // The grant this replaces, every role under /blacklake/, reaches the other stack's roles.
     const old = [{ Sid: "PlatformIdentities", Effect: "Allow", Action: "iam:PutRolePolicy", Resource: `arn:aws:iam::${MOCK_ACCOUNT}:role/blacklake/*` }];
-    expect(reaches(old, ownedBy("staging", await runStack("staging", stagingWithOffsite()), stagingWithOffsite().values))).not.toEqual([]);
+    expect(reaches(old, ownedBy("staging", await runStack("staging", everythingOn("staging")), everythingOn("staging").values))).not.toEqual([]);
   });
 
   it("the deploy role creates roles and users only with the stack's boundary, and may change no CI role or boundary", async () => {
@@ -127,7 +139,7 @@ describe("per-stack isolation of the CI roles", () => {
     const [, deploy] = ciPolicies(run);
     const boundary = `arn:aws:iam::${MOCK_ACCOUNT}:policy/blacklake-ci/prod/blacklake-workload-boundary`;
     const creating = deploy!.statements.filter((s) => s.Effect === "Allow" && [s.Action].flat().some((a: string) => /^iam:(Create(Role|User)|Put(Role|User)Policy)$/.test(a)));
-    expect(creating.map((s) => s.Condition)).toEqual([{ StringEquals: { "iam:PermissionsBoundary": boundary } }]);
+    expect(creating.map((s) => s.Condition)).toEqual([{ ArnEquals: { "iam:PermissionsBoundary": boundary } }]);
     const denied = deploy!.statements.filter((s) => s.Effect === "Deny");
     const deniedOn = (action: string, arn: string) =>
       denied.some((s) => [s.Action].flat().some((a: string) => actionMatches(a, action)) && [s.Resource].flat().some((r: string) => arnMatches(r, arn)));

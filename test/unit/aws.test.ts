@@ -152,3 +152,100 @@ describe("the off-site backup bucket, elsewhere", () => {
     expect(run.ofType("aws:s3/bucket:Bucket")).toEqual([]);
   });
 });
+
+describe("backups that cannot be erased, and a record of who touched them (prod)", () => {
+  const policyOf = (run: Awaited<ReturnType<typeof runStack>>, name: string) => JSON.parse(inputs(run.one("aws:s3/bucketPolicy:BucketPolicy", name)).policy).Statement as any[];
+
+  it("locks the replica by default, in COMPLIANCE mode, for at least repo2's keep (30 days of fulls plus a day between them)", async () => {
+    const run = await runStack("prod");
+    const lock = inputs(run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "offsite-replica-object-lock"));
+    expect(lock).toMatchObject({ objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "COMPLIANCE", days: 35 } } });
+    expect(lock.rule.defaultRetention.days).toBeGreaterThanOrEqual(31);
+    // Switched on by its own resource: the bucket's objectLockEnabled would replace an existing bucket.
+    expect(inputs(run.one("aws:s3/bucket:Bucket", "offsite-replica-bucket")).objectLockEnabled).toBeUndefined();
+    // The primary is not locked by default (every upload would need a checksum header).
+    expect(run.has("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "offsite-object-lock")).toBe(false);
+    // The lifecycle keeps noncurrent versions at least as long as they are locked.
+    const rule = inputs(run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "offsite-replica-lifecycle")).rules[0];
+    expect(rule.noncurrentVersionExpiration.noncurrentDays).toBeGreaterThanOrEqual(35);
+  });
+
+  it("lets only the account root and the break-glass administrator reconfigure or delete a backup bucket (never a CI role)", async () => {
+    const run = await runStack("prod");
+    for (const name of ["offsite-policy", "offsite-replica-policy", "offsite-access-logs-policy"]) {
+      const guard = policyOf(run, name).find((s) => s.Sid === "OnlyAdministratorsReconfigure");
+      expect(guard.Action).toEqual(
+        expect.arrayContaining(["s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"]),
+      );
+      expect(guard.Condition.StringNotLike["aws:PrincipalArn"]).toEqual(["arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:role/blacklake-break-glass"]);
+    }
+    // The policy is put last, so a first update can still write the configuration it guards.
+    expect(run.one("aws:s3/bucketPolicy:BucketPolicy", "offsite-policy").dependsOn).toEqual(
+      expect.arrayContaining(["offsite-versioning", "offsite-ownership", "offsite-lifecycle", "offsite-access-logs"]),
+    );
+    expect(run.one("aws:s3/bucketPolicy:BucketPolicy", "offsite-replica-policy").dependsOn).toContain("offsite-replica-object-lock");
+  });
+
+  it("GOVERNANCE mode: only the break-glass administrator may bypass the lock; locking the primary lets replication read retention", async () => {
+    const config = stackConfig("prod");
+    const values = structuredClone(config.values) as any;
+    values.aws.offsite.objectLock = { mode: "GOVERNANCE", primary: true };
+    const run = await runStack("prod", { ...config, values });
+    for (const name of ["offsite-policy", "offsite-replica-policy"]) {
+      expect(policyOf(run, name).find((s) => s.Sid === "OnlyBreakGlassBypassesTheLock")).toMatchObject({
+        Effect: "Deny",
+        Action: "s3:BypassGovernanceRetention",
+        Condition: { StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/blacklake-break-glass"] } },
+      });
+    }
+    expect(inputs(run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "offsite-object-lock")).rule.defaultRetention.mode).toBe("GOVERNANCE");
+    const replication = JSON.parse(inputs(run.one("aws:iam/rolePolicy:RolePolicy", "offsite-replication")).policy).Statement as any[];
+    expect(replication.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["s3:GetObjectRetention", "s3:GetObjectLegalHold"]));
+  });
+
+  it("logs every request to each backup bucket into an SSE-S3 log bucket of its region, which only S3's log delivery writes", async () => {
+    const config = stackConfig("prod");
+    const values = structuredClone(config.values) as any;
+    values.aws.offsite.cloudTrailDataEvents = false;
+    const run = await runStack("prod", { ...config, values });
+    for (const [source, logs, bucket] of [
+      ["offsite", "offsite-access-logs", "blacklake-offsite-backups"],
+      ["offsite-replica", "offsite-replica-access-logs", "blacklake-offsite-backups-replica"],
+    ] as const) {
+      const logging = inputs(run.one("aws:s3/bucketLogging:BucketLogging", `${source}-access-logs`));
+      expect(logging).toMatchObject({ bucket: `${source}-bucket-id`, targetBucket: `${logs}-bucket-id`, targetPrefix: `${bucket}/` });
+      expect(run.one("aws:s3/bucket:Bucket", `${logs}-bucket`).provider).toBe(run.one("aws:s3/bucket:Bucket", `${source}-bucket`).provider);
+      const sse = inputs(run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${logs}-encryption`)).rules[0];
+      expect(sse.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+      const statements = policyOf(run, `${logs}-policy`);
+      expect(statements.find((s) => s.Sid === "ServerAccessLogDelivery")).toEqual({
+        Sid: "ServerAccessLogDelivery",
+        Effect: "Allow",
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}-access-logs/${bucket}/*`,
+        Condition: { StringEquals: { "aws:SourceAccount": "111122223333" }, ArnLike: { "aws:SourceArn": `arn:aws:s3:::${bucket}` } },
+      });
+      // The deny of outsiders spares the delivery service, whose requests carry no aws:PrincipalArn.
+      expect(statements.find((s) => s.Sid === "DenyOutsidePlatform").Condition.StringNotEqualsIfExists).toEqual({ "aws:PrincipalServiceName": ["logging.s3.amazonaws.com"] });
+      expect(run.has("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", `${logs}-object-lock`)).toBe(false);
+    }
+    expect(run.ofType("aws:cloudtrail/trail:Trail")).toEqual([]);
+  });
+
+  it("cloudTrailDataEvents (on in prod): one multi-region trail of the object-level calls on both backup buckets, into the primary's log bucket", async () => {
+    const run = await runStack("prod");
+    const trail = inputs(run.one("aws:cloudtrail/trail:Trail", "blacklake-offsite-backups-data-events"));
+    expect(trail).toMatchObject({ s3BucketName: "blacklake-offsite-backups-access-logs", s3KeyPrefix: "cloudtrail", isMultiRegionTrail: true, enableLogFileValidation: true });
+    expect(trail.advancedEventSelectors[0].fieldSelectors).toContainEqual({
+      field: "resources.ARN",
+      startsWiths: ["arn:aws:s3:::blacklake-offsite-backups/", "arn:aws:s3:::blacklake-offsite-backups-replica/"],
+    });
+    const delivery = policyOf(run, "offsite-access-logs-policy").find((s) => s.Sid === "CloudTrailDelivery");
+    expect(delivery).toMatchObject({
+      Principal: { Service: "cloudtrail.amazonaws.com" },
+      Resource: "arn:aws:s3:::blacklake-offsite-backups-access-logs/cloudtrail/AWSLogs/111122223333/*",
+      Condition: { StringEquals: { "aws:SourceArn": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/blacklake-offsite-backups-data-events" } },
+    });
+  });
+});

@@ -120,6 +120,21 @@ export const badCases: BadCase[] = [
     line: "aws.offsite.adminPrincipalArns: found a list of 0; expected at least one IAM role ARN: the off-site buckets deny every principal not listed, so name a break-glass administrator role",
   },
   {
+    name: "a replica unlocked before pgBackRest lets go of its backups",
+    mutate: (v) => (v.aws.offsite.objectLock = { days: 20 }),
+    line: "aws.offsite.objectLock.days: found 20; expected at least 31 days: repo2 keeps each full backup and its WAL that long (retention.fullDays plus the longest gap between fulls), and each must stay locked while it is a restore point",
+  },
+  {
+    name: "a lifecycle that would expire versions still locked",
+    mutate: (v) => (v.aws.offsite.noncurrentVersionExpirationDays = 30),
+    line: "aws.offsite.noncurrentVersionExpirationDays: found 30; expected at least objectLock.days (35): a locked version outlives the lifecycle rule that would expire it",
+  },
+  {
+    name: "a locked primary replicating into an unlocked replica",
+    mutate: (v) => (v.aws.offsite.objectLock = { primary: true, replica: false }),
+    line: "aws.offsite.objectLock.replica: found false; expected true while objectLock.primary is true: S3 replicates locked objects only into a locked bucket",
+  },
+  {
     name: "an IRSA issuer of another cluster than its provider",
     mutate: (v) => (v.aws.offsite.writerCredentials.oidcIssuer = "oidc.eks.eu-west-1.amazonaws.com/id/0THERCLUSTER"),
     line: 'aws.offsite.writerCredentials.oidcIssuer: found "oidc.eks.eu-west-1.amazonaws.com/id/0THERCLUSTER"; expected the issuer oidcProviderArn names (oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE): the two must be the same cluster\'s',

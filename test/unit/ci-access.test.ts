@@ -54,8 +54,16 @@ describe("CI access by OIDC federation", () => {
     const run = await runStack("prod");
     const policy = statements(inputs(run.one("aws:iam/rolePolicy:RolePolicy", "ci-deploy")).policy);
     const bySid = Object.fromEntries(policy.map((s) => [s.Sid, s]));
-    // Not "blacklake-*", which matched staging's buckets and the state bucket too.
-    expect(bySid.StackBuckets.Resource).toEqual(["arn:aws:s3:::blacklake-offsite-backups", "arn:aws:s3:::blacklake-offsite-backups-replica"]);
+    // Not "blacklake-*", which matched staging's buckets and the state bucket too; and only read:
+    // the buckets' policy, lifecycle and lock are an administrator's (rewriting the policy would grant the objects).
+    expect(bySid.ReadStackBuckets.Resource).toEqual([
+      "arn:aws:s3:::blacklake-offsite-backups",
+      "arn:aws:s3:::blacklake-offsite-backups-access-logs",
+      "arn:aws:s3:::blacklake-offsite-backups-replica",
+      "arn:aws:s3:::blacklake-offsite-backups-replica-access-logs",
+    ]);
+    expect(actions(bySid.ReadStackBuckets).every((a) => a.startsWith("s3:Get"))).toBe(true);
+    expect(policy.flatMap((s) => (s.Effect === "Allow" ? actions(s) : [])).filter((a) => /^s3:(Put|Delete)Bucket|^s3:PutLifecycle/.test(a))).toEqual([]);
     expect(bySid.ManageStackIdentities.Resource).toEqual(["arn:aws:iam::111122223333:role/blacklake/prod/*", "arn:aws:iam::111122223333:user/blacklake/prod/*"]);
     expect(bySid.StackRepositories.Resource).toBe("arn:aws:ecr:*:111122223333:repository/blacklake/*");
     expect(bySid.PassReplicationRole.Condition).toEqual({ StringEquals: { "iam:PassedToService": "s3.amazonaws.com" } });

@@ -78,6 +78,7 @@ describe("synth", () => {
       custom: true,
       provider: "kubernetes",
       secretInputs: [],
+      dependsOn: [],
     });
     const tree = synthTree([
       resource("kubernetes:core/v1:Secret", {
